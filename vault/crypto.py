@@ -1,0 +1,230 @@
+"""All cryptography of sealbook: the only module that imports nacl or argon2.
+
+Primitives (no home-made ones):
+
+* Argon2id (argon2-cffi ``hash_secret_raw``) turns the NFC-normalised
+  passphrase into a key-encryption key (KEK).
+* XChaCha20-Poly1305 (libsodium AEAD) wraps keys and seals records; the
+  additional data is a length-prefixed encoding (PAE) of the context, so a
+  ciphertext moved to another row, table or vault does not open.
+* BLAKE2b keyed with the root key derives one key per purpose; this is
+  byte-identical to libsodium's ``crypto_kdf_derive_from_key``, which PyNaCl
+  does not bind.
+* Ed25519 signs the plaintext retention metadata (so the unattended purge can
+  check it without the passphrase); X25519 sealed boxes and secretstream are
+  used by the sync blob.
+
+Every integrity failure raises :class:`SealBroken` with no detail (no
+oracle); callers turn it into the user-facing error that names *what* broke.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import time
+import unicodedata
+from dataclasses import dataclass
+
+import argon2.low_level
+import nacl.bindings as sodium
+import nacl.exceptions
+import nacl.public
+import nacl.signing
+
+from vault.errors import KdfParametersRefused, WeakKdf
+
+KEY_BYTES = 32
+SALT_BYTES = 16
+NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES  # 24
+SEALED_FORMAT = 1  # first byte of every sealed value
+
+
+class SealBroken(Exception):
+    """A sealed value failed authentication (deliberately without detail)."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost: iterations ``t``, memory ``m_kib`` in KiB, lanes ``p``."""
+
+    t: int
+    m_kib: int
+    p: int
+
+    def describe(self) -> str:
+        return f"t={self.t}, m={self.m_kib // 1024} MiB, p={self.p}"
+
+
+# RFC 9106's second recommendation is the floor; caps are applied to whatever
+# a file asks for, before deriving, so a hostile header cannot exhaust memory.
+KDF_FLOOR = KdfParams(t=3, m_kib=64 * 1024, p=4)
+KDF_CAP = KdfParams(t=10, m_kib=4 * 1024 * 1024, p=16)
+KDF_DEFAULT = KdfParams(t=3, m_kib=256 * 1024, p=4)
+
+
+def is_below_floor(params: KdfParams) -> bool:
+    return params.t < KDF_FLOOR.t or params.m_kib < KDF_FLOOR.m_kib or params.p < KDF_FLOOR.p
+
+
+def check_kdf(params: KdfParams, *, allow_weak: bool) -> None:
+    """Refuse parameters outside the caps always, below the floor unless allowed."""
+    if not (1 <= params.t <= KDF_CAP.t and 1 <= params.p <= KDF_CAP.p):
+        raise KdfParametersRefused(params.describe())
+    if not (8 * params.p <= params.m_kib <= KDF_CAP.m_kib):
+        raise KdfParametersRefused(params.describe())
+    if is_below_floor(params) and not allow_weak:
+        raise WeakKdf(params.describe())
+
+
+def derive_kek(passphrase: str, salt: bytes, params: KdfParams) -> bytearray:
+    """Argon2id(NFC(passphrase)) -> 32-byte KEK.  Caps are checked first."""
+    check_kdf(params, allow_weak=True)
+    if len(salt) != SALT_BYTES:
+        raise SealBroken()
+    secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    raw = argon2.low_level.hash_secret_raw(
+        secret,
+        salt,
+        time_cost=params.t,
+        memory_cost=params.m_kib,
+        parallelism=params.p,
+        hash_len=KEY_BYTES,
+        type=argon2.low_level.Type.ID,
+        version=19,
+    )
+    return bytearray(raw)
+
+
+def calibrate(target_seconds: float = 1.0) -> KdfParams:
+    """Pick Argon2id memory so one derivation takes about ``target_seconds`` here.
+
+    Never below the floor; t and p stay at 3 and 4, memory grows (up to 1 GiB).
+    """
+    probe = KDF_FLOOR
+    started = time.perf_counter()
+    derive_kek("calibration", bytes(SALT_BYTES), probe)
+    elapsed = max(time.perf_counter() - started, 1e-3)
+    scaled_mib = int(probe.m_kib / 1024 * target_seconds / elapsed)
+    mib = max(KDF_FLOOR.m_kib // 1024, min(1024, scaled_mib))
+    return KdfParams(t=probe.t, m_kib=mib * 1024, p=probe.p)
+
+
+def random_bytes(n: int) -> bytes:
+    return os.urandom(n)
+
+
+def pae(*parts: bytes | str | int) -> bytes:
+    """Pre-authentication encoding: count, then each part length-prefixed.
+
+    Ints are encoded as 8-byte little-endian, strings as UTF-8.
+    """
+    out = [struct.pack("<Q", len(parts))]
+    for part in parts:
+        if isinstance(part, int):
+            data = struct.pack("<q", part)
+        elif isinstance(part, str):
+            data = part.encode("utf-8")
+        else:
+            data = bytes(part)
+        out.append(struct.pack("<Q", len(data)))
+        out.append(data)
+    return b"".join(out)
+
+
+def derive_subkey(root: bytes | bytearray, label: bytes, subkey_id: int = 1) -> bytes:
+    """libsodium ``crypto_kdf_derive_from_key`` (BLAKE2b salt/personal), 32 bytes."""
+    if len(label) != 8:
+        raise ValueError("purpose labels are exactly 8 bytes")
+    return bytes(
+        sodium.crypto_generichash_blake2b_salt_personal(
+            b"",
+            digest_size=KEY_BYTES,
+            key=bytes(root),
+            salt=struct.pack("<Q", subkey_id) + bytes(8),
+            person=label + bytes(8),
+        )
+    )
+
+
+def _seal_with_nonce(key: bytes | bytearray, plaintext: bytes, ad: bytes, nonce: bytes) -> bytes:
+    """Twin of :func:`seal` with a fixed nonce, for known-answer tests only."""
+    ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, nonce, bytes(key))
+    return bytes([SEALED_FORMAT]) + nonce + ct
+
+
+def seal(key: bytes | bytearray, plaintext: bytes, ad: bytes) -> bytes:
+    """XChaCha20-Poly1305 with a random nonce: version byte || nonce || ciphertext."""
+    return _seal_with_nonce(key, plaintext, ad, os.urandom(NONCE_BYTES))
+
+
+def open_sealed(key: bytes | bytearray, sealed: bytes, ad: bytes) -> bytes:
+    """Inverse of :func:`seal`; raises :class:`SealBroken` on any failure."""
+    if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[0] != SEALED_FORMAT:
+        raise SealBroken()
+    nonce = sealed[1 : 1 + NONCE_BYTES]
+    try:
+        return bytes(
+            sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(sealed[1 + NONCE_BYTES :], ad, nonce, bytes(key))
+        )
+    except nacl.exceptions.CryptoError:
+        raise SealBroken() from None
+
+
+def checksum(data: bytes) -> bytes:
+    """Unkeyed BLAKE2b-128: tells accidental damage apart from a wrong passphrase."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def digest(data: bytes) -> bytes:
+    """BLAKE2b-256 of public data (blob hashes, ids)."""
+    return hashlib.blake2b(data, digest_size=32).digest()
+
+
+# --- signatures -----------------------------------------------------------
+
+
+def new_signing_key() -> tuple[bytes, bytes]:
+    """(32-byte Ed25519 seed, 32-byte verify key)."""
+    key = nacl.signing.SigningKey.generate()
+    return bytes(key), bytes(key.verify_key)
+
+
+def sign(seed: bytes | bytearray, message: bytes) -> bytes:
+    return bytes(nacl.signing.SigningKey(bytes(seed)).sign(message).signature)
+
+
+def verify(verify_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True if ``signature`` is a valid Ed25519 signature of ``message``."""
+    try:
+        nacl.signing.VerifyKey(verify_key).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, TypeError):
+        return False
+    return True
+
+
+# --- sync key pair and sealed boxes ---------------------------------------
+
+
+def new_box_keypair() -> tuple[bytes, bytes]:
+    """(X25519 secret key, public key) for the sync blob."""
+    key = nacl.public.PrivateKey.generate()
+    return bytes(key), bytes(key.public_key)
+
+
+def seal_to(public_key: bytes, message: bytes) -> bytes:
+    """Anonymous sealed box (crypto_box_seal): only the key pair's owner opens it."""
+    return bytes(nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(message))
+
+
+def open_sealed_box(secret_key: bytes | bytearray, sealed: bytes) -> bytes:
+    try:
+        return bytes(nacl.public.SealedBox(nacl.public.PrivateKey(bytes(secret_key))).decrypt(sealed))
+    except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, TypeError):
+        raise SealBroken() from None
+
+
+def wipe(buffer: bytearray) -> None:
+    """Overwrite a secret in place (best effort: copies made by libraries remain)."""
+    buffer[:] = bytes(len(buffer))

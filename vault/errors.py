@@ -1,0 +1,85 @@
+"""Errors raised on purpose by the vault.
+
+Each class's docstring is the sentence the owner reads; front ends may show
+``str(error)`` verbatim.  Context (a file path, a record id) may be added, but
+never personal data, never a secret, and never *why* a cryptographic check
+failed (no oracle).
+"""
+
+from __future__ import annotations
+
+
+class VaultError(Exception):
+    """Something went wrong with the vault."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        sentence = (type(self).__doc__ or "").strip().splitlines()[0]
+        return f"{sentence} ({self.detail})" if self.detail else sentence
+
+
+class VaultNotFound(VaultError):
+    """No vault exists at this path; create one with `sealbook init`."""
+
+
+class VaultExists(VaultError):
+    """A vault already exists at this path; refusing to overwrite it."""
+
+
+class NotAVault(VaultError):
+    """This file is not a sealbook vault (or is from an unsupported version)."""
+
+
+class WrongPassphrase(VaultError):
+    """The passphrase is wrong; nothing was changed."""
+
+
+class VaultDamaged(VaultError):
+    """Part of the vault is damaged or was tampered with and cannot be opened."""
+
+
+class KdfParametersRefused(VaultError):
+    """The vault asks for key-derivation costs outside the safe range; refusing to derive."""
+
+
+class WeakKdf(VaultError):
+    """These key-derivation settings are below the safe floor (t=3, 64 MiB, p=4)."""
+
+
+class VaultLocked(VaultError):
+    """The vault is locked; unlock it with the passphrase first."""
+
+
+class ContactNotFound(VaultError):
+    """No contact with this id exists in the vault."""
+
+
+class InvalidInput(VaultError):
+    """Some input is invalid; nothing was saved."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class UnknownRule(VaultError):
+    """No retention rule with this name exists; `sealbook rules` lists them."""
+
+
+class ConfigError(VaultError):
+    """The configuration file is invalid."""
+
+
+class VaultBusy(VaultError):
+    """Another sealbook process is working on this vault; try again later."""
+
+
+class StorageFull(VaultError):
+    """The disk is full; nothing was changed."""

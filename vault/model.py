@@ -1,0 +1,278 @@
+"""Domain objects: what a contact is, independent of storage and UI.
+
+Everything here is a frozen dataclass or an enum.  Front ends build a
+:class:`ContactDraft`, the :class:`~vault.service.Vault` validates it with
+:func:`normalise_draft` and hands back :class:`Contact` objects.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+import email_validator
+import phonenumbers
+
+from vault.errors import InvalidInput
+
+# Size limits, documented in the README.  They keep a hostile import or a
+# pasted novel from bloating the vault or the UI.
+MAX_NAME = 1024
+MAX_SHORT = 1024  # organisation, source, purpose, one e-mail, one phone
+MAX_NOTES = 64 * 1024
+MAX_ITEMS = 50  # e-mails or phones per contact
+
+
+class LegalBasis(enum.Enum):
+    """The lawful basis of processing, GDPR Art. 6(1)(a)-(f)."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal-obligation"
+    VITAL_INTERESTS = "vital-interests"
+    PUBLIC_TASK = "public-task"
+    LEGITIMATE_INTERESTS = "legitimate-interests"
+
+    @property
+    def letter(self) -> str:
+        return "abcdef"[list(LegalBasis).index(self)]
+
+    @property
+    def article(self) -> str:
+        return f"Art. 6(1)({self.letter}) GDPR"
+
+    def describe(self, lang: str = "en") -> str:
+        """The basis in words with its Article, e.g. 'Contract (Art. 6(1)(b) GDPR)'."""
+        words = _BASIS_WORDS[self][0 if lang == "en" else 1]
+        article = self.article if lang == "en" else f"Art. 6 Abs. 1 lit. {self.letter} DSGVO"
+        return f"{words} ({article})"
+
+
+_BASIS_WORDS: dict[LegalBasis, tuple[str, str]] = {
+    LegalBasis.CONSENT: ("Consent", "Einwilligung"),
+    LegalBasis.CONTRACT: ("Contract or pre-contractual steps", "Vertrag oder vorvertragliche Maßnahmen"),
+    LegalBasis.LEGAL_OBLIGATION: ("Legal obligation", "Rechtliche Verpflichtung"),
+    LegalBasis.VITAL_INTERESTS: ("Vital interests", "Lebenswichtige Interessen"),
+    LegalBasis.PUBLIC_TASK: ("Public task", "Öffentliche Aufgabe"),
+    LegalBasis.LEGITIMATE_INTERESTS: ("Legitimate interests", "Berechtigte Interessen"),
+}
+
+
+class State(enum.Enum):
+    """Processing state: active, or restricted (Art. 18 / Art. 17(3)(b): stored only)."""
+
+    ACTIVE = "active"
+    RESTRICTED = "restricted"
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """A deletion rule in the DIN 66398 sense: start event + standard period.
+
+    ``years``/``months`` count from the trigger date, or from the end of the
+    trigger's calendar year when ``from_year_end`` is set (§257(5) HGB,
+    §147(4) AO, §199(1) BGB).  ``until_withdrawn`` rules (consent) have no fixed
+    end, only a review every ``review_months``.  ``obliges`` says whether the
+    period is a statutory duty or legal-claims ground that keeps a record
+    despite an erasure request (Art. 17(3)(b)/(e)); otherwise it is only a limit.
+    """
+
+    key: str
+    label: str
+    years: int = 0
+    months: int = 0
+    from_year_end: bool = False
+    until_withdrawn: bool = False
+    review_months: int | None = None
+    obliges: bool = False
+    reference: str = ""
+    trigger_label: str = "trigger date"
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """What the owner (or an import) proposes to store.  Validated by the Vault."""
+
+    name: str
+    basis: LegalBasis
+    rule: str
+    trigger: date | None = None
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    org: str = ""
+    notes: str = ""
+    source: str = ""
+    purpose: str = ""
+    consent_given: date | None = None
+    consent_withdrawn: date | None = None
+    uid: str = ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A stored contact, decrypted.  Dates are local calendar dates."""
+
+    id: str
+    name: str
+    basis: LegalBasis
+    rule: str
+    trigger: date | None
+    retention_end: date | None
+    review_at: date | None
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    org: str = ""
+    notes: str = ""
+    source: str = ""
+    purpose: str = ""
+    consent_given: date | None = None
+    consent_withdrawn: date | None = None
+    uid: str = ""
+    state: State = State.ACTIVE
+    hold: bool = False
+    meta_version: int = 1
+    created: datetime = field(default=datetime(1970, 1, 1))
+    updated: datetime = field(default=datetime(1970, 1, 1))
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.state is State.RESTRICTED
+
+    def to_draft(self) -> ContactDraft:
+        """The editable part of this contact, e.g. to prefill an edit form."""
+        return ContactDraft(
+            name=self.name,
+            basis=self.basis,
+            rule=self.rule,
+            trigger=self.trigger,
+            emails=self.emails,
+            phones=self.phones,
+            org=self.org,
+            notes=self.notes,
+            source=self.source,
+            purpose=self.purpose,
+            consent_given=self.consent_given,
+            consent_withdrawn=self.consent_withdrawn,
+            uid=self.uid,
+        )
+
+
+class EraseOutcome(enum.Enum):
+    DELETED = "deleted"
+    RESTRICTED = "restricted"
+
+
+@dataclass(frozen=True)
+class EraseResult:
+    """What an erasure did, and why (shown to the owner before and after)."""
+
+    outcome: EraseOutcome
+    record_id: str
+    reason: str
+    purge_from: date | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the accountability log (Art. 5(2)): ids and dates only."""
+
+    at: datetime
+    action: str
+    record_id: str | None
+    device: str
+    detail: str = ""
+
+
+def clean_text(value: str, field_name: str, limit: int, *, multiline: bool = False) -> str:
+    """NFC-normalise, strip, and refuse control characters and oversize values."""
+    if not isinstance(value, str):
+        raise InvalidInput(field_name, "must be text")
+    value = unicodedata.normalize("NFC", value).strip()
+    if len(value.encode("utf-8")) > limit:
+        raise InvalidInput(field_name, f"is longer than {limit} bytes")
+    allowed = {"\n", "\t"} if multiline else set()
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" and ch not in allowed:
+            raise InvalidInput(field_name, "contains control characters")
+    return value
+
+
+def normalise_email(value: str) -> str:
+    """Validate syntax (email-validator, no DNS) and return the normalised address."""
+    value = clean_text(value, "e-mail", MAX_SHORT)
+    try:
+        result = email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise InvalidInput("e-mail", f"not a valid address ({exc})") from None
+    return str(result.normalized)
+
+
+def normalise_phone(value: str, region: str = "DE") -> str:
+    """Parse a phone number with ``region`` as default and return it in E.164."""
+    value = clean_text(value, "phone", MAX_SHORT)
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput("phone", "not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput("phone", "not a valid phone number for its country")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def format_phone(e164: str) -> str:
+    """E.164 -> international format for display, e.g. '+49 30 1234567'."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+
+
+def national_digits(e164: str) -> str:
+    """Digits of the national format ('030 1234567' -> '0301234567'), for search."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
+
+
+def _dedupe(items: list[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for item in items:
+        seen.setdefault(item.casefold(), item)
+    return tuple(seen.values())
+
+
+def normalise_draft(draft: ContactDraft, region: str = "DE") -> ContactDraft:
+    """Validate every field; return a draft with e-mails and phones normalised.
+
+    Raises :class:`InvalidInput` naming the first bad field.
+    """
+    name = clean_text(draft.name, "name", MAX_NAME)
+    if not name:
+        raise InvalidInput("name", "must not be empty")
+    if not isinstance(draft.basis, LegalBasis):
+        raise InvalidInput("basis", "must be one of the Art. 6(1) bases")
+    if len(draft.emails) > MAX_ITEMS or len(draft.phones) > MAX_ITEMS:
+        raise InvalidInput("contact", f"at most {MAX_ITEMS} e-mails and {MAX_ITEMS} phones")
+    emails = _dedupe([normalise_email(e) for e in draft.emails if e.strip()])
+    phones = _dedupe([normalise_phone(p, region) for p in draft.phones if p.strip()])
+    if draft.consent_withdrawn and not draft.consent_given:
+        raise InvalidInput("consent", "withdrawn without having been given")
+    if draft.consent_given and draft.consent_withdrawn and draft.consent_withdrawn < draft.consent_given:
+        raise InvalidInput("consent", "withdrawn before it was given")
+    return replace(
+        draft,
+        name=name,
+        emails=emails,
+        phones=phones,
+        org=clean_text(draft.org, "organisation", MAX_SHORT),
+        notes=clean_text(draft.notes, "notes", MAX_NOTES, multiline=True),
+        source=clean_text(draft.source, "source", MAX_SHORT),
+        purpose=clean_text(draft.purpose, "purpose", MAX_SHORT),
+        uid=clean_text(draft.uid, "uid", MAX_SHORT),
+    )

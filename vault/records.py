@@ -1,0 +1,120 @@
+"""Encoding of a contact's sealed payload and of the bytes that bind it.
+
+The payload is compact JSON (stdlib, deterministic, easy to migrate).  The
+additional data of the AEAD and the signed metadata message are PAE encodings,
+so no field can be moved or swapped without failing authentication.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from vault.crypto import pae
+from vault.model import Contact, LegalBasis, State
+
+FORMAT_VERSION = 1
+PAYLOAD_VERSION = 1
+
+
+def _d(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _pd(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def encode_payload(c: Contact) -> bytes:
+    data: dict[str, Any] = {
+        "v": PAYLOAD_VERSION,
+        "name": c.name,
+        "emails": list(c.emails),
+        "phones": list(c.phones),
+        "org": c.org,
+        "notes": c.notes,
+        "source": c.source,
+        "purpose": c.purpose,
+        "basis": c.basis.value,
+        "rule": c.rule,
+        "trigger": _d(c.trigger),
+        "consent_given": _d(c.consent_given),
+        "consent_withdrawn": _d(c.consent_withdrawn),
+        "uid": c.uid,
+        "state": c.state.value,
+        "created": c.created.isoformat(),
+        "updated": c.updated.isoformat(),
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_payload(
+    raw: bytes,
+    *,
+    record_id: str,
+    retention_end: date | None,
+    review_at: date | None,
+    hold: bool,
+    meta_version: int,
+) -> Contact:
+    d = json.loads(raw)
+    if d.get("v") != PAYLOAD_VERSION:
+        raise ValueError("unsupported payload version")
+    return Contact(
+        id=record_id,
+        name=d["name"],
+        basis=LegalBasis(d["basis"]),
+        rule=d["rule"],
+        trigger=_pd(d["trigger"]),
+        retention_end=retention_end,
+        review_at=review_at,
+        emails=tuple(d["emails"]),
+        phones=tuple(d["phones"]),
+        org=d["org"],
+        notes=d["notes"],
+        source=d["source"],
+        purpose=d["purpose"],
+        consent_given=_pd(d["consent_given"]),
+        consent_withdrawn=_pd(d["consent_withdrawn"]),
+        uid=d["uid"],
+        state=State(d["state"]),
+        hold=hold,
+        meta_version=meta_version,
+        created=datetime.fromisoformat(d["created"]),
+        updated=datetime.fromisoformat(d["updated"]),
+    )
+
+
+def meta_message(vault_id: bytes, record_id: str, retention_end: date | None, hold: bool, meta_version: int) -> bytes:
+    """What the Ed25519 metadata signature covers (checked by the unattended purge)."""
+    return pae(b"sealbook-meta-v1", vault_id, record_id, _d(retention_end), int(hold), meta_version)
+
+
+def record_ad(
+    vault_id: bytes,
+    table: str,
+    record_id: str,
+    meta_version: int,
+    retention_end: date | None,
+    review_at: date | None,
+    hold: bool,
+    meta_sig: bytes,
+) -> bytes:
+    """Additional data of a sealed record: binds it to its row and plaintext metadata."""
+    return pae(
+        b"sealbook-record-v1",
+        FORMAT_VERSION,
+        vault_id,
+        table,
+        record_id,
+        meta_version,
+        _d(retention_end),
+        _d(review_at),
+        int(hold),
+        meta_sig,
+    )
+
+
+def tombstone_message(vault_id: bytes, record_id: str, reason: str, deleted_at: datetime) -> bytes:
+    return pae(b"sealbook-tombstone-v1", vault_id, record_id, reason, deleted_at.isoformat())

@@ -1,0 +1,711 @@
+"""The Vault facade: the only door front ends use.
+
+It hands out frozen dataclasses (vault.model), never ORM rows or Sessions.
+Keys live in bytearrays that :meth:`Vault.lock` overwrites; decrypted
+contacts live in memory only while unlocked.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from vault import crypto
+from vault.config import Config
+from vault.errors import (
+    ContactNotFound,
+    InvalidInput,
+    NotAVault,
+    VaultDamaged,
+    VaultError,
+    VaultExists,
+    VaultLocked,
+    VaultNotFound,
+    WrongPassphrase,
+)
+from vault.model import (
+    AuditEntry,
+    Contact,
+    ContactDraft,
+    EraseOutcome,
+    EraseResult,
+    LegalBasis,
+    RetentionRule,
+    State,
+    normalise_draft,
+)
+from vault.records import (
+    FORMAT_VERSION,
+    decode_payload,
+    encode_payload,
+    meta_message,
+    record_ad,
+    tombstone_message,
+)
+from vault.retention import RuleBook, purge_from, retention_end, review_date
+from vault.search import contact_keys, matches, parse_query
+from vault.store.models import AuditRow, ContactRow, TombstoneRow, VaultMetaRow
+from vault.store.repository import Store
+
+Clock = Callable[[], datetime]
+
+_LABEL_RECORDS = b"records_"
+_LABEL_KEYWRAP = b"keywrap_"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _rk_ad(meta: VaultMetaRow) -> bytes:
+    return crypto.pae(
+        b"sealbook-rk-v1",
+        meta.format_version,
+        meta.vault_id,
+        meta.kdf_t,
+        meta.kdf_m_kib,
+        meta.kdf_p,
+        meta.kdf_salt,
+        meta.sync_public_key,
+        meta.verify_key,
+    )
+
+
+def _key_ad(meta: VaultMetaRow, purpose: str) -> bytes:
+    return crypto.pae(b"sealbook-key-v1", meta.vault_id, purpose)
+
+
+def _header_checksum(meta: VaultMetaRow) -> bytes:
+    return crypto.checksum(
+        crypto.pae(
+            meta.format_version,
+            meta.vault_id,
+            meta.kdf_t,
+            meta.kdf_m_kib,
+            meta.kdf_p,
+            meta.kdf_salt,
+            meta.wrapped_root_key,
+            meta.sync_public_key,
+            meta.wrapped_sync_secret_key,
+            meta.verify_key,
+            meta.wrapped_signing_key,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DueRecord:
+    """A record the purge would delete (or could not verify): plaintext metadata only."""
+
+    record_id: str
+    retention_end: date
+    signature_ok: bool
+
+
+@dataclass
+class _Keys:
+    root: bytearray
+    records: bytearray
+    signing: bytearray
+    sync_secret: bytearray
+
+    def wipe(self) -> None:
+        for buffer in (self.root, self.records, self.signing, self.sync_secret):
+            crypto.wipe(buffer)
+
+
+class Vault:
+    """An encrypted contact vault in one SQLite file.
+
+    ``Vault(path)`` opens an existing vault locked: plaintext-metadata work
+    (purge selection, the audit log) is possible; everything personal needs
+    :meth:`unlock`.  :meth:`Vault.create` makes a new one and returns it unlocked.
+    """
+
+    def __init__(self, path: Path, *, config: Config | None = None, clock: Clock = utc_now) -> None:
+        self.path = Path(path)
+        self.config = config or Config()
+        self.rules = self.config.rulebook()
+        self._clock = clock
+        if not self.path.is_file():
+            raise VaultNotFound(str(self.path))
+        self._store = Store(self.path)
+        try:
+            self._meta = self._store.read_meta()
+            if self._meta.format_version != FORMAT_VERSION:
+                raise NotAVault(f"format {self._meta.format_version}")
+        except Exception:
+            self._store.close()
+            raise
+        self._keys: _Keys | None = None
+        self._contacts: dict[str, Contact] = {}
+        self._keys_index: dict[str, tuple[str, str]] = {}
+        self._damaged: set[str] = set()
+        self._data_version = 0
+
+    # --- life cycle ---------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        kdf: crypto.KdfParams | None = None,
+        allow_weak_kdf: bool = False,
+        config: Config | None = None,
+        clock: Clock = utc_now,
+    ) -> Vault:
+        """Create a new vault at ``path`` (never overwrites) and return it unlocked."""
+        path = Path(path)
+        if path.exists():
+            raise VaultExists(str(path))
+        _check_passphrase(passphrase)
+        kdf = kdf or crypto.calibrate()
+        crypto.check_kdf(kdf, allow_weak=allow_weak_kdf)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Create the file 0600 before SQLite touches it; O_EXCL refuses a race.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.close(fd)
+        try:
+            store = Store(path, create=True)
+            try:
+                root = bytearray(crypto.random_bytes(crypto.KEY_BYTES))
+                signing_seed, verify_key = crypto.new_signing_key()
+                sync_secret, sync_public = crypto.new_box_keypair()
+                meta = VaultMetaRow(
+                    id=1,
+                    format_version=FORMAT_VERSION,
+                    vault_id=crypto.random_bytes(16),
+                    kdf_t=kdf.t,
+                    kdf_m_kib=kdf.m_kib,
+                    kdf_p=kdf.p,
+                    kdf_salt=crypto.random_bytes(crypto.SALT_BYTES),
+                    wrapped_root_key=b"",
+                    header_checksum=b"",
+                    sync_public_key=sync_public,
+                    wrapped_sync_secret_key=b"",
+                    verify_key=verify_key,
+                    wrapped_signing_key=b"",
+                    device_id=secrets.token_hex(8),
+                    sync_counter=0,
+                    sync_hash=None,
+                )
+                kek = crypto.derive_kek(passphrase, meta.kdf_salt, kdf)
+                meta.wrapped_root_key = crypto.seal(kek, bytes(root), _rk_ad(meta))
+                crypto.wipe(kek)
+                wrap_key = crypto.derive_subkey(root, _LABEL_KEYWRAP)
+                meta.wrapped_signing_key = crypto.seal(wrap_key, signing_seed, _key_ad(meta, "signing"))
+                meta.wrapped_sync_secret_key = crypto.seal(wrap_key, sync_secret, _key_ad(meta, "sync"))
+                meta.header_checksum = _header_checksum(meta)
+                with store.session() as s:
+                    s.add(meta)
+                    s.add(AuditRow(at=_naive_utc(clock()), action="created-vault", record_id=None,
+                                   device=meta.device_id, detail=""))
+            finally:
+                store.close()
+        except BaseException:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            raise
+        vault = cls(path, config=config, clock=clock)
+        vault.unlock(passphrase)
+        return vault
+
+    @property
+    def vault_id(self) -> str:
+        return self._meta.vault_id.hex()
+
+    @property
+    def device_id(self) -> str:
+        return self._meta.device_id
+
+    @property
+    def kdf(self) -> crypto.KdfParams:
+        return crypto.KdfParams(self._meta.kdf_t, self._meta.kdf_m_kib, self._meta.kdf_p)
+
+    @property
+    def kdf_below_floor(self) -> bool:
+        """True when the vault's KDF is weaker than the floor: offer an upgrade."""
+        return crypto.is_below_floor(self.kdf)
+
+    @property
+    def is_locked(self) -> bool:
+        return self._keys is None
+
+    @property
+    def damaged_ids(self) -> tuple[str, ...]:
+        """Records that failed authentication at the last load (ids only)."""
+        return tuple(sorted(self._damaged))
+
+    def today(self) -> date:
+        """The local calendar date of the injected clock."""
+        return self._clock().astimezone().date()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def close(self) -> None:
+        self.lock()
+        self._store.close()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def unlock(self, passphrase: str) -> None:
+        """Derive the KEK, unwrap the keys and decrypt every record.  Writes nothing.
+
+        Raises WrongPassphrase, VaultDamaged (key header) or KdfParametersRefused
+        (hostile parameters are refused before deriving).
+        """
+        self.derive_keys(passphrase)
+        self.load_contacts()
+
+    def derive_keys(self, passphrase: str) -> None:
+        """First half of :meth:`unlock`: KDF and key unwrapping (timed apart by benchmarks)."""
+        meta = self._store.read_meta()
+        crypto.check_kdf(self.kdf_of(meta), allow_weak=True)  # caps, before deriving
+        if _header_checksum(meta) != meta.header_checksum:
+            raise VaultDamaged("key header")
+        kek = crypto.derive_kek(passphrase, meta.kdf_salt, self.kdf_of(meta))
+        try:
+            root = bytearray(crypto.open_sealed(kek, meta.wrapped_root_key, _rk_ad(meta)))
+        except crypto.SealBroken:
+            raise WrongPassphrase() from None
+        finally:
+            crypto.wipe(kek)
+        wrap_key = crypto.derive_subkey(root, _LABEL_KEYWRAP)
+        try:
+            signing = bytearray(crypto.open_sealed(wrap_key, meta.wrapped_signing_key, _key_ad(meta, "signing")))
+            sync_secret = bytearray(
+                crypto.open_sealed(wrap_key, meta.wrapped_sync_secret_key, _key_ad(meta, "sync"))
+            )
+        except crypto.SealBroken:
+            crypto.wipe(root)
+            raise VaultDamaged("key header") from None
+        self._meta = meta
+        self._keys = _Keys(
+            root=root,
+            records=bytearray(crypto.derive_subkey(root, _LABEL_RECORDS)),
+            signing=signing,
+            sync_secret=sync_secret,
+        )
+
+    @staticmethod
+    def kdf_of(meta: VaultMetaRow) -> crypto.KdfParams:
+        return crypto.KdfParams(meta.kdf_t, meta.kdf_m_kib, meta.kdf_p)
+
+    def lock(self) -> None:
+        """Overwrite the keys and drop every decrypted contact."""
+        if self._keys is not None:
+            self._keys.wipe()
+        self._keys = None
+        self._contacts = {}
+        self._keys_index = {}
+        self._damaged = set()
+
+    def _require_keys(self) -> _Keys:
+        if self._keys is None:
+            raise VaultLocked()
+        return self._keys
+
+    def change_passphrase(
+        self,
+        old: str,
+        new: str,
+        *,
+        kdf: crypto.KdfParams | None = None,
+        allow_weak_kdf: bool = False,
+    ) -> None:
+        """Rewrap the root key under a new passphrase (and optionally new KDF costs)."""
+        _check_passphrase(new)
+        kdf = kdf or self.kdf
+        crypto.check_kdf(kdf, allow_weak=allow_weak_kdf or kdf == self.kdf)
+        meta = self._store.read_meta()
+        old_kek = crypto.derive_kek(old, meta.kdf_salt, self.kdf_of(meta))
+        try:
+            root = bytearray(crypto.open_sealed(old_kek, meta.wrapped_root_key, _rk_ad(meta)))
+        except crypto.SealBroken:
+            raise WrongPassphrase() from None
+        finally:
+            crypto.wipe(old_kek)
+        with self._store.session() as s:
+            row = s.get(VaultMetaRow, 1)
+            assert row is not None
+            row.kdf_t, row.kdf_m_kib, row.kdf_p = kdf.t, kdf.m_kib, kdf.p
+            row.kdf_salt = crypto.random_bytes(crypto.SALT_BYTES)
+            kek = crypto.derive_kek(new, row.kdf_salt, kdf)
+            row.wrapped_root_key = crypto.seal(kek, bytes(root), _rk_ad(row))
+            crypto.wipe(kek)
+            crypto.wipe(root)
+            row.header_checksum = _header_checksum(row)
+            self._audit(s, "passphrase", None)
+        self._meta = self._store.read_meta()
+
+    # --- loading and search ---------------------------------------------------
+
+    def load_contacts(self) -> None:
+        """(Re)decrypt every record; records that fail go to :attr:`damaged_ids`."""
+        self._require_keys()
+        self._data_version = self._store.data_version()
+        self._contacts, self._keys_index, self._damaged = {}, {}, set()
+        self._absorb(self._store.contact_rows())
+
+    def _absorb(self, rows: Iterable[ContactRow]) -> None:
+        for row in rows:
+            try:
+                contact = self._open_row(row)
+            except VaultDamaged:
+                self._damaged.add(row.id)
+                self._contacts.pop(row.id, None)
+                self._keys_index.pop(row.id, None)
+                continue
+            self._damaged.discard(row.id)
+            self._remember(contact)
+
+    def _remember(self, contact: Contact) -> None:
+        self._contacts[contact.id] = contact
+        self._keys_index[contact.id] = contact_keys(contact)
+
+    def _forget(self, record_id: str) -> None:
+        self._contacts.pop(record_id, None)
+        self._keys_index.pop(record_id, None)
+        self._damaged.discard(record_id)
+
+    def refresh(self) -> bool:
+        """Pick up commits made by other processes (purge, CLI); True if anything changed."""
+        self._require_keys()
+        version = self._store.data_version()
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        stored = self._store.contact_versions()
+        known = {cid: c.meta_version for cid, c in self._contacts.items()}
+        gone = (set(known) | self._damaged) - set(stored)
+        for record_id in gone:
+            self._forget(record_id)
+        changed = [cid for cid, v in stored.items() if known.get(cid) != v]
+        self._absorb(self._store.contact_rows_by_id(changed))
+        return bool(gone or changed)
+
+    def _open_row(self, row: ContactRow) -> Contact:
+        keys = self._require_keys()
+        ad = record_ad(
+            self._meta.vault_id, "contacts", row.id, row.meta_version,
+            row.retention_end, row.review_at, row.hold, row.meta_sig,
+        )
+        try:
+            raw = crypto.open_sealed(keys.records, row.sealed, ad)
+            return decode_payload(
+                raw,
+                record_id=row.id,
+                retention_end=row.retention_end,
+                review_at=row.review_at,
+                hold=bool(row.hold),
+                meta_version=row.meta_version,
+            )
+        except (crypto.SealBroken, ValueError, KeyError, TypeError):
+            raise VaultDamaged(f"record {row.id}") from None
+
+    def contacts(self, *, include_restricted: bool = True) -> list[Contact]:
+        """Every readable contact, sorted by name."""
+        self._require_keys()
+        found = [c for c in self._contacts.values() if include_restricted or not c.is_restricted]
+        return sorted(found, key=lambda c: (c.name.casefold(), c.id))
+
+    def __len__(self) -> int:
+        return len(self._contacts)
+
+    def search(self, query: str, *, include_restricted: bool = False) -> list[Contact]:
+        """Case-, accent- and spelling-insensitive substring search (see vault.search)."""
+        self._require_keys()
+        parsed = parse_query(query)
+        found = [
+            self._contacts[cid]
+            for cid, keys in self._keys_index.items()
+            if matches(parsed, keys) and (include_restricted or not self._contacts[cid].is_restricted)
+        ]
+        return sorted(found, key=lambda c: (c.name.casefold(), c.id))
+
+    def search_keys(self) -> dict[str, tuple[str, str]]:
+        """The precomputed search keys by record id (front ends may filter incrementally)."""
+        self._require_keys()
+        return self._keys_index
+
+    def get(self, record_id: str) -> Contact:
+        self._require_keys()
+        if record_id in self._damaged:
+            raise VaultDamaged(f"record {record_id}")
+        try:
+            return self._contacts[record_id]
+        except KeyError:
+            raise ContactNotFound(record_id) from None
+
+    def resolve(self, prefix: str) -> Contact:
+        """A contact by its id or an unambiguous id prefix (at least 4 characters)."""
+        self._require_keys()
+        if prefix in self._contacts or prefix in self._damaged:
+            return self.get(prefix)
+        if len(prefix) >= 4:
+            hits = [cid for cid in (*self._contacts, *self._damaged) if cid.startswith(prefix)]
+            if len(hits) == 1:
+                return self.get(hits[0])
+            if len(hits) > 1:
+                raise InvalidInput("id", f"prefix {prefix} is ambiguous")
+        raise ContactNotFound(prefix)
+
+    # --- rules ------------------------------------------------------------------
+
+    def rule_list(self) -> list[RetentionRule]:
+        return list(self.rules)
+
+    def compute_dates(self, rule_key: str, trigger: date | None) -> tuple[date | None, date | None]:
+        """(retention end, review date) for a rule and trigger date, as a form previews it."""
+        rule = self.rules.get(rule_key)
+        return retention_end(rule, trigger), review_date(rule, trigger)
+
+    # --- writing ----------------------------------------------------------------
+
+    def add(self, draft: ContactDraft) -> Contact:
+        """Validate and store a new contact; returns it with its new id."""
+        self._require_keys()
+        clean = self._validated(draft)
+        end, review = self.compute_dates(clean.rule, clean.trigger)
+        now = _naive_utc(self._clock())
+        contact = Contact(
+            id=str(uuid.uuid4()),
+            retention_end=end,
+            review_at=review,
+            created=now,
+            updated=now,
+            meta_version=1,
+            **_draft_fields(clean),
+        )
+        with self._store.session() as s:
+            s.add(self._seal_row(contact))
+            self._audit(s, "created", contact.id)
+        self._remember(contact)
+        return contact
+
+    def add_many(self, drafts: Iterable[ContactDraft], *, action: str = "imported") -> list[Contact]:
+        """Store several contacts in one transaction: all or nothing."""
+        self._require_keys()
+        now = _naive_utc(self._clock())
+        contacts = []
+        for draft in drafts:
+            clean = self._validated(draft)
+            end, review = self.compute_dates(clean.rule, clean.trigger)
+            contacts.append(
+                Contact(id=str(uuid.uuid4()), retention_end=end, review_at=review, created=now,
+                        updated=now, meta_version=1, **_draft_fields(clean))
+            )
+        with self._store.session() as s:
+            for contact in contacts:
+                s.add(self._seal_row(contact))
+                self._audit(s, action, contact.id)
+        for contact in contacts:
+            self._remember(contact)
+        return contacts
+
+    def update(self, record_id: str, draft: ContactDraft) -> Contact:
+        """Replace a contact's fields; bumps meta_version and re-signs."""
+        current = self.get(record_id)
+        clean = self._validated(draft)
+        end, review = self.compute_dates(clean.rule, clean.trigger)
+        contact = replace(current, retention_end=end, review_at=review, **_draft_fields(clean))
+        return self._rewrite(current, contact, "updated")
+
+    def restrict(self, record_id: str) -> Contact:
+        """Mark a contact restricted (Art. 18): kept, hidden from the working list."""
+        current = self.get(record_id)
+        return self._rewrite(current, replace(current, state=State.RESTRICTED), "restricted")
+
+    def unrestrict(self, record_id: str) -> Contact:
+        current = self.get(record_id)
+        return self._rewrite(current, replace(current, state=State.ACTIVE), "unrestricted")
+
+    def hold(self, record_id: str) -> Contact:
+        """Put a legal hold on a contact: the purge leaves it until released."""
+        current = self.get(record_id)
+        return self._rewrite(current, replace(current, hold=True), "held")
+
+    def release(self, record_id: str) -> Contact:
+        current = self.get(record_id)
+        return self._rewrite(current, replace(current, hold=False), "released")
+
+    def erase_preview(self, record_id: str) -> EraseResult:
+        """What :meth:`erase` would do, and why, without doing it."""
+        contact = self.get(record_id)
+        today = self.today()
+        rule = self.rules.get(contact.rule) if contact.rule in self.rules else None
+        if contact.hold:
+            return EraseResult(
+                EraseOutcome.RESTRICTED, contact.id,
+                "a legal hold applies; the record is restricted until the hold is released",
+                purge_from(contact.retention_end),
+            )
+        if rule is not None and rule.obliges and contact.retention_end and contact.retention_end >= today:
+            return EraseResult(
+                EraseOutcome.RESTRICTED, contact.id,
+                f"a retention duty applies until {contact.retention_end.isoformat()} "
+                f"({rule.reference}; Art. 17(3)(b) GDPR); the record is restricted and purged afterwards",
+                purge_from(contact.retention_end),
+            )
+        return EraseResult(EraseOutcome.DELETED, contact.id, "no retention duty or hold applies; deleted now")
+
+    def erase(self, record_id: str) -> EraseResult:
+        """Erasure (Art. 17): delete now with a signed tombstone, or restrict when a
+        retention duty or hold forbids deletion.  The result says which."""
+        result = self.erase_preview(record_id)
+        if result.outcome is EraseOutcome.RESTRICTED:
+            contact = self.get(record_id)
+            if not contact.is_restricted:
+                self._rewrite(contact, replace(contact, state=State.RESTRICTED), "restricted")
+            return result
+        self._delete([record_id], reason="erased")
+        return result
+
+    def _delete(self, ids: list[str], *, reason: str) -> None:
+        keys = self._require_keys()
+        now = _naive_utc(self._clock())
+        with self._store.session() as s:
+            for record_id in ids:
+                row = s.get(ContactRow, record_id)
+                if row is None:
+                    raise ContactNotFound(record_id)
+                s.delete(row)
+                s.merge(
+                    TombstoneRow(
+                        id=record_id,
+                        deleted_at=now,
+                        reason=reason,
+                        retention_end=row.retention_end,
+                        signature=crypto.sign(
+                            keys.signing, tombstone_message(self._meta.vault_id, record_id, reason, now)
+                        ),
+                    )
+                )
+                self._audit(s, reason, record_id)
+        for record_id in ids:
+            self._forget(record_id)
+        self._store.scrub()
+
+    def _validated(self, draft: ContactDraft) -> ContactDraft:
+        clean = normalise_draft(draft, self.config.region)
+        rule = self.rules.get(clean.rule)
+        if not rule.until_withdrawn and clean.trigger is None:
+            raise InvalidInput("trigger", f"the rule {rule.key} needs a {rule.trigger_label}")
+        if clean.basis is LegalBasis.CONSENT and clean.consent_given is None:
+            clean = replace(clean, consent_given=clean.trigger or self.today())
+        if rule.until_withdrawn and clean.trigger is None:
+            clean = replace(clean, trigger=clean.consent_given or self.today())
+        return clean
+
+    def _rewrite(self, current: Contact, new: Contact, action: str) -> Contact:
+        new = replace(new, meta_version=current.meta_version + 1, updated=_naive_utc(self._clock()))
+        with self._store.session() as s:
+            row = s.get(ContactRow, current.id)
+            if row is None:
+                raise ContactNotFound(current.id)
+            if row.meta_version != current.meta_version:
+                raise VaultError("the contact was changed elsewhere; reload and try again")
+            fresh = self._seal_row(new)
+            row.retention_end, row.review_at, row.hold = fresh.retention_end, fresh.review_at, fresh.hold
+            row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
+            self._audit(s, action, current.id)
+        self._remember(new)
+        return new
+
+    def _seal_row(self, contact: Contact) -> ContactRow:
+        keys = self._require_keys()
+        vault_id = self._meta.vault_id
+        sig = crypto.sign(
+            keys.signing,
+            meta_message(vault_id, contact.id, contact.retention_end, contact.hold, contact.meta_version),
+        )
+        ad = record_ad(
+            vault_id, "contacts", contact.id, contact.meta_version,
+            contact.retention_end, contact.review_at, contact.hold, sig,
+        )
+        return ContactRow(
+            id=contact.id,
+            retention_end=contact.retention_end,
+            review_at=contact.review_at,
+            hold=contact.hold,
+            meta_version=contact.meta_version,
+            meta_sig=sig,
+            sealed=crypto.seal(keys.records, encode_payload(contact), ad),
+        )
+
+    def _audit(self, session: object, action: str, record_id: str | None, detail: str = "") -> None:
+        from sqlalchemy.orm import Session
+
+        assert isinstance(session, Session)
+        session.add(
+            AuditRow(at=_naive_utc(self._clock()), action=action, record_id=record_id,
+                     device=self._meta.device_id, detail=detail)
+        )
+
+    # --- plaintext-metadata work (possible while locked) ------------------------
+
+    def due_for_purge(self, today: date | None = None) -> list[DueRecord]:
+        """Records whose signed retention end lies before ``today`` and with no hold."""
+        today = today or self.today()
+        return [
+            DueRecord(row.id, row.retention_end, self._signature_ok(row))
+            for row in self._store.due_rows(today)
+            if row.retention_end is not None
+        ]
+
+    def _signature_ok(self, row: ContactRow) -> bool:
+        message = meta_message(self._meta.vault_id, row.id, row.retention_end, bool(row.hold), row.meta_version)
+        return crypto.verify(self._meta.verify_key, message, row.meta_sig)
+
+    def audit_log(self, *, action: str | None = None, since: date | None = None) -> list[AuditEntry]:
+        """The accountability log (Art. 5(2)): record ids and dates, never personal data."""
+        start = datetime(since.year, since.month, since.day) if since else None
+        return [
+            AuditEntry(at=row.at.replace(tzinfo=UTC), action=row.action, record_id=row.record_id,
+                       device=row.device, detail=row.detail)
+            for row in self._store.audit_rows(action, start)
+        ]
+
+    def record_count(self) -> int:
+        return self._store.count_contacts()
+
+
+def _check_passphrase(passphrase: str) -> None:
+    if not isinstance(passphrase, str) or len(passphrase) < 8:
+        raise InvalidInput("passphrase", "must be at least 8 characters")
+    if len(passphrase) > 1024:
+        raise InvalidInput("passphrase", "must be at most 1024 characters")
+
+
+def _draft_fields(draft: ContactDraft) -> dict[str, object]:
+    return {
+        "name": draft.name,
+        "basis": draft.basis,
+        "rule": draft.rule,
+        "trigger": draft.trigger,
+        "emails": draft.emails,
+        "phones": draft.phones,
+        "org": draft.org,
+        "notes": draft.notes,
+        "source": draft.source,
+        "purpose": draft.purpose,
+        "consent_given": draft.consent_given,
+        "consent_withdrawn": draft.consent_withdrawn,
+        "uid": draft.uid,
+    }

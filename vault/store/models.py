@@ -1,0 +1,82 @@
+"""SQLAlchemy 2.x typed models: the only plaintext the vault file holds.
+
+Ids, dates, flags, versions, keys (public or wrapped) and signatures, never a
+name, an e-mail, a phone number or a legal basis.  Everything personal lives in
+``sealed`` columns.  Changing anything here needs an Alembic revision; the test
+suite fails when models and migrations disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class VaultMetaRow(Base):
+    """The key header: one row (id = 1)."""
+
+    __tablename__ = "vault_meta"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    format_version: Mapped[int] = mapped_column(Integer)
+    vault_id: Mapped[bytes] = mapped_column(LargeBinary(16))
+    kdf_t: Mapped[int] = mapped_column(Integer)
+    kdf_m_kib: Mapped[int] = mapped_column(Integer)
+    kdf_p: Mapped[int] = mapped_column(Integer)
+    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    wrapped_root_key: Mapped[bytes] = mapped_column(LargeBinary)
+    header_checksum: Mapped[bytes] = mapped_column(LargeBinary(16))
+    sync_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    wrapped_sync_secret_key: Mapped[bytes] = mapped_column(LargeBinary)
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    wrapped_signing_key: Mapped[bytes] = mapped_column(LargeBinary)
+    device_id: Mapped[str] = mapped_column(String(32))
+    sync_counter: Mapped[int] = mapped_column(Integer, default=0)
+    sync_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    retention_end: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    review_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+    hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    meta_version: Mapped[int] = mapped_column(Integer)
+    meta_sig: Mapped[bytes] = mapped_column(LargeBinary(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TombstoneRow(Base):
+    __tablename__ = "tombstones"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(String(16))
+    retention_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    action: Mapped[str] = mapped_column(String(16), index=True)
+    record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    device: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(64), default="")
