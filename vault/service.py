@@ -685,6 +685,12 @@ class Vault:
     def record_count(self) -> int:
         return self._store.count_contacts()
 
+    # === purge (issue 5): methods below this line ===
+
+    # === export, import, requests (issue 4): methods below this line ===
+
+    # === sync (issue 6): methods below this line ===
+
 
 def _check_passphrase(passphrase: str) -> None:
     if not isinstance(passphrase, str) or len(passphrase) < 8:

@@ -7,9 +7,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui.cli import common, core
+from tui.cli import common, core, exchange, purge, sync
 
-COMMAND_MODULES = [core]
+COMMAND_MODULES = [core, exchange, purge, sync]
 
 
 def build_parser() -> argparse.ArgumentParser:
