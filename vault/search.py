@@ -9,6 +9,7 @@ format), so "030/123", "+49 30 123" and "4930123" all find "+49301234567".
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vault.model import Contact, national_digits
@@ -71,3 +72,61 @@ def matches(query: Query, keys: tuple[str, str]) -> bool:
     if query.text and query.text in keys[0]:
         return True
     return bool(query.digits) and query.digits in keys[1]
+
+
+def narrows(previous: Query, current: Query) -> bool:
+    """True when every record matching ``current`` also matched ``previous``.
+
+    Then ``current`` can be answered by filtering ``previous``'s result, which is
+    what makes search-as-you-type cheap while the query grows.  A record matches
+    by text or by digits, so both halves must only have grown; a query that
+    starts to look like a phone number (digits appear) may match records the
+    text alone did not, so it cannot narrow a text-only result.
+    """
+    if previous.is_empty:
+        return True
+    if previous.text not in current.text:
+        return False
+    if not current.digits:
+        return True
+    return bool(previous.digits) and previous.digits in current.digits
+
+
+class IncrementalSearch:
+    """Search over a fixed, already-ordered list of records.
+
+    ``ids`` is the order the caller shows (sorted by name, say); ``keys`` maps
+    each id to its :func:`contact_keys`.  :meth:`filter` returns positions into
+    ``ids`` in that order, so no sorting happens per keystroke, and when the new
+    query only extends the previous one it scans the previous result instead of
+    every record.
+    """
+
+    def __init__(self, ids: list[str], keys: dict[str, tuple[str, str]]) -> None:
+        self.ids = ids
+        self._text = [keys[i][0] for i in ids]
+        self._digits = [keys[i][1] for i in ids]
+        self._everything = range(len(ids))
+        self._previous = Query("", "")
+        self._result: Sequence[int] = self._everything
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def filter(self, raw: str) -> Sequence[int]:
+        query = parse_query(raw)
+        if query.is_empty:
+            result: Sequence[int] = self._everything
+        else:
+            base = self._result if narrows(self._previous, query) else self._everything
+            text, digits = query.text, query.digits
+            hay = self._text
+            if digits:
+                dhay = self._digits
+                result = [i for i in base if text in hay[i] or digits in dhay[i]]
+            elif base is self._everything:
+                result = [i for i, h in enumerate(hay) if text in h]
+            else:
+                result = [i for i in base if text in hay[i]]
+        self._previous, self._result = query, result
+        return result

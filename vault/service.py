@@ -17,6 +17,8 @@ from pathlib import Path
 
 from vault import crypto
 from vault.config import Config
+from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
+from vault.crypto import is_below_floor as kdf_is_below_floor
 from vault.errors import (
     ContactNotFound,
     InvalidInput,
@@ -53,6 +55,9 @@ from vault.store.models import AuditRow, ContactRow, TombstoneRow, VaultMetaRow
 from vault.store.repository import Store
 
 Clock = Callable[[], datetime]
+
+# Re-exported so front ends can name KDF settings without importing vault.crypto.
+__all__ = ["KDF_DEFAULT", "KDF_FLOOR", "Clock", "DueRecord", "KdfParams", "Vault", "kdf_is_below_floor"]
 
 _LABEL_RECORDS = b"records_"
 _LABEL_KEYWRAP = b"keywrap_"

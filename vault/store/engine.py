@@ -66,7 +66,7 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to ``revision`` (the app never calls create_all)."""
+    """Upgrade the database to ``revision``; the schema is made only by migrations."""
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)

@@ -80,3 +80,17 @@ class AuditRow(Base):
     record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     device: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RequestRow(Base):
+    """A data-subject request (Art. 12(3) deadline tracking): dates in plaintext,
+    type, record ids and notes sealed (AD binds table "requests", id and dates)."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    opened: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date, index=True)
+    closed: Mapped[date | None] = mapped_column(Date, nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -94,7 +94,7 @@ class Store:
 
     def contact_versions(self) -> dict[str, int]:
         with self.session() as s:
-            return dict(s.execute(select(ContactRow.id, ContactRow.meta_version)).tuples())
+            return {row[0]: row[1] for row in s.execute(select(ContactRow.id, ContactRow.meta_version))}
 
     def contact_rows_by_id(self, ids: list[str]) -> list[ContactRow]:
         out: list[ContactRow] = []

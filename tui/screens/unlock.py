@@ -1,0 +1,205 @@
+"""First run (create a vault) and unlock: the KDF runs in a thread worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Static
+
+from vault.errors import VaultError
+from vault.service import Vault
+
+if TYPE_CHECKING:
+    from tui.app import SealbookApp
+
+
+@dataclass
+class VaultOpened(Message):
+    """The KDF finished and the contacts are decrypted (the vault carries no passphrase)."""
+
+    vault: Vault
+
+
+@dataclass
+class VaultRefused(Message):
+    """Unlocking or creating failed; ``reason`` is the VaultError's sentence."""
+
+    reason: str
+
+
+def strength(passphrase: str) -> tuple[str, str]:
+    """A rough indication (word, css class): length and variety, not a promise."""
+    classes = sum(
+        any(test(ch) for ch in passphrase)
+        for test in (str.islower, str.isupper, str.isdigit, lambda ch: not ch.isalnum())
+    )
+    score = len(passphrase) + 3 * classes
+    if len(passphrase) < 8:
+        return "too short (at least 8 characters)", "weak"
+    if score < 20:
+        return "weak: use more words", "weak"
+    if score < 30:
+        return "fair", "fair"
+    return "strong", "strong"
+
+
+class _PassphraseScreen(Screen[None]):
+    """Shared busy state and error display."""
+
+    app: SealbookApp
+
+    def set_busy(self, busy: bool, message: str = "") -> None:
+        self.query_one("#busy", LoadingIndicator).display = busy
+        self.query_one("#busy-label", Label).update(message if busy else "")
+        for widget in self.query(Input):
+            widget.disabled = busy
+        for button in self.query(Button):
+            button.disabled = busy
+        if not busy:
+            self.query(Input).first().focus()
+
+    def show_error(self, reason: str) -> None:
+        label = self.query_one("#error", Label)
+        label.update(reason)
+        label.display = True
+
+    def on_vault_refused(self, message: VaultRefused) -> None:
+        self.set_busy(False)
+        self.show_error(message.reason)
+        for widget in self.query(Input):
+            widget.value = ""
+        self.query(Input).first().focus()
+
+    def on_vault_opened(self, message: VaultOpened) -> None:
+        self.app.vault_opened(message.vault)
+
+
+class UnlockScreen(_PassphraseScreen):
+    """Ask for the passphrase of an existing vault."""
+
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), Vertical(id="dialog", classes="passphrase-box"):
+            yield Static("🔒 The vault is locked.", id="lock-state")
+            yield Label(f"Vault: {self.app.vault_path}", id="vault-path", markup=False)
+            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield Label("", id="error", classes="error", markup=False)
+            yield Button("Unlock", variant="primary", id="unlock")
+            yield LoadingIndicator(id="busy")
+            yield Label("", id="busy-label")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#error").display = False
+        self.query_one("#busy").display = False
+        self.query_one("#passphrase").focus()
+
+    @on(Input.Submitted, "#passphrase")
+    @on(Button.Pressed, "#unlock")
+    def submit(self) -> None:
+        field = self.query_one("#passphrase", Input)
+        passphrase = field.value
+        if not passphrase:
+            self.show_error("Enter the passphrase.")
+            return
+        field.value = ""
+        self.query_one("#error").display = False
+        self.set_busy(True, "Deriving the key from the passphrase…")
+        self.unlock(passphrase)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kdf")
+    def unlock(self, passphrase: str) -> None:
+        try:
+            vault = self.app.open_vault()
+            vault.derive_keys(passphrase)
+            try:
+                vault.load_contacts()
+            except BaseException:
+                vault.lock()
+                raise
+        except VaultError as error:
+            self.post_message(VaultRefused(str(error)))
+        else:
+            self.post_message(VaultOpened(vault))
+
+
+class CreateScreen(_PassphraseScreen):
+    """First run: choose the passphrase of a new vault."""
+
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Center(), Vertical(id="dialog", classes="passphrase-box"):
+            yield Static("Create a new vault", id="create-title")
+            yield Label(f"Vault: {self.app.vault_path}", id="vault-path", markup=False)
+            yield Static(
+                "The passphrase encrypts every contact in this vault and the copies you sync. "
+                "It cannot be recovered: if you forget it, the contacts are lost. "
+                "Use several words that you do not use elsewhere.",
+                id="explain",
+            )
+            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield Label("", id="strength")
+            yield Input(placeholder="Repeat the passphrase", password=True, id="repeat")
+            yield Label("", id="error", classes="error", markup=False)
+            yield Button("Create vault", variant="primary", id="create")
+            yield LoadingIndicator(id="busy")
+            yield Label("", id="busy-label")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#error").display = False
+        self.query_one("#busy").display = False
+        self.query_one("#passphrase").focus()
+
+    @on(Input.Changed, "#passphrase")
+    def rate(self, event: Input.Changed) -> None:
+        label = self.query_one("#strength", Label)
+        if not event.value:
+            label.update("")
+            return
+        word, css = strength(event.value)
+        label.update(f"Strength: {word}")
+        label.set_classes(css)
+
+    @on(Input.Submitted, "#passphrase")
+    def next_field(self) -> None:
+        self.query_one("#repeat", Input).focus()
+
+    @on(Input.Submitted, "#repeat")
+    @on(Button.Pressed, "#create")
+    def submit(self) -> None:
+        first = self.query_one("#passphrase", Input).value
+        second = self.query_one("#repeat", Input).value
+        if len(first) < 8:
+            self.show_error("The passphrase must be at least 8 characters long.")
+            return
+        if first != second:
+            self.show_error("The two passphrases differ; type them again.")
+            self.query_one("#repeat", Input).value = ""
+            self.query_one("#repeat", Input).focus()
+            return
+        for widget in self.query(Input):
+            widget.value = ""
+        self.query_one("#error").display = False
+        self.set_busy(True, "Deriving the key and creating the vault…")
+        self.create(first)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kdf")
+    def create(self, passphrase: str) -> None:
+        try:
+            vault = self.app.create_vault(passphrase)
+        except VaultError as error:
+            self.post_message(VaultRefused(str(error)))
+        else:
+            self.post_message(VaultOpened(vault))
