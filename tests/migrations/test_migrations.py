@@ -52,3 +52,31 @@ def test_the_app_never_calls_create_all() -> None:
     root = Path(__file__).parents[2]
     offenders = [p for p in (root / "vault").rglob("*.py") if ".create_all(" in p.read_text()]
     assert offenders == []
+
+
+def test_an_installed_wheel_carries_its_migrations(tmp_path: Path) -> None:
+    """The wheel ships migrations/ inside the vault package; a vault opens from it."""
+    import zipfile
+
+    root = Path(__file__).parents[2]
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"), str(root)],
+        capture_output=True, text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("sealbook-*.whl")
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "vault" / "migrations" / "env.py").is_file()
+    code = (
+        "import sys; from pathlib import Path; import vault; from vault.store.engine import make_engine, "
+        "migrate, current_revision, migrations_dir; e = make_engine(Path(sys.argv[1])); migrate(e); "
+        "print(vault.__file__); print(migrations_dir()); print(current_revision(e))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w.sqlite")], cwd="/", env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    module_file, script_dir, revision = out.stdout.split()
+    assert module_file.startswith(str(site)) and script_dir.startswith(str(site))
+    assert revision != "None"
