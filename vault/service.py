@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from vault import crypto
 from vault.config import Config
@@ -49,7 +50,7 @@ from vault.records import (
     record_ad,
     tombstone_message,
 )
-from vault.retention import RuleBook, purge_from, retention_end, review_date
+from vault.retention import purge_from, retention_end, review_date
 from vault.search import contact_keys, matches, parse_query
 from vault.store.models import AuditRow, ContactRow, TombstoneRow, VaultMetaRow
 from vault.store.repository import Store
@@ -691,6 +692,45 @@ class Vault:
         return self._store.count_contacts()
 
     # === purge (issue 5): methods below this line ===
+    # Thin wrappers: the logic lives in vault.purge (imported lazily: it imports this module).
+
+    def purge(self, today: date | None = None, *, dry_run: bool = False, wait: float = 10.0) -> Any:
+        """Delete expired, unheld records whose signed metadata verifies; no passphrase needed.
+
+        Returns a :class:`vault.purge.PurgeReport`.  Records with a bad signature
+        are listed in ``report.refused`` and left alone.  Raises VaultBusy when
+        another process keeps the vault longer than ``wait`` seconds.
+        """
+        from vault import purge as _purge
+
+        day = today or self.today()
+        return _purge.dry_run(self, day) if dry_run else _purge.run(self, day, wait=wait)
+
+    def purge_preview(self, days: int = 30, today: date | None = None) -> list[Any]:
+        """Records the purge reaches within ``days`` days (:class:`vault.purge.PreviewRecord`)."""
+        from vault import purge as _purge
+
+        return _purge.preview(self, today or self.today(), days)
+
+    def overdue_reviews(self, today: date | None = None) -> list[Any]:
+        """Records whose review date has passed (:class:`vault.purge.ReviewDue`); never deleted."""
+        from vault import purge as _purge
+
+        return _purge.overdue_reviews(self, today or self.today())
+
+    def withdrawal_erases(self, contact: Contact) -> bool:
+        """True when saving ``contact`` erases it at once: consent withdrawn, no other duty."""
+        from vault import purge as _purge
+
+        rule = self.rules.get(contact.rule) if contact.rule in self.rules else None
+        return _purge.consent_withdrawal_erases(contact, rule, self.today())
+
+    def _settle_consent(self, contact: Contact) -> bool:
+        """Erase ``contact`` now (tombstone + audit ``withdrawn``) if :meth:`withdrawal_erases`."""
+        if not self.withdrawal_erases(contact):
+            return False
+        self._delete([contact.id], reason="withdrawn")
+        return True
 
     # === export, import, requests (issue 4): methods below this line ===
 
@@ -704,7 +744,7 @@ def _check_passphrase(passphrase: str) -> None:
         raise InvalidInput("passphrase", "must be at most 1024 characters")
 
 
-def _draft_fields(draft: ContactDraft) -> dict[str, object]:
+def _draft_fields(draft: ContactDraft) -> dict[str, Any]:
     return {
         "name": draft.name,
         "basis": draft.basis,

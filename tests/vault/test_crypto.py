@@ -107,7 +107,7 @@ def test_kdf_below_the_floor_needs_an_explicit_allowance() -> None:
         crypto.check_kdf(weak, allow_weak=False)
     crypto.check_kdf(weak, allow_weak=True)
     crypto.check_kdf(crypto.KDF_FLOOR, allow_weak=False)
-    assert crypto.KDF_FLOOR == crypto.KdfParams(t=3, m_kib=64 * 1024, p=4)
+    assert crypto.KdfParams(t=3, m_kib=64 * 1024, p=4) == crypto.KDF_FLOOR
 
 
 def test_calibration_never_goes_below_the_floor() -> None:

@@ -26,7 +26,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 def _translate(exc: Exception) -> Exception:
     """Map low-level database failures to the owner's words."""
     message = str(getattr(exc, "orig", exc)).lower()
-    if "database or disk is full" in message or "disk i/o error" in message and "full" in message:
+    if "database or disk is full" in message or ("disk i/o error" in message and "full" in message):
         return StorageFull()
     if "locked" in message or "busy" in message:
         return VaultBusy()
