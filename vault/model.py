@@ -218,6 +218,9 @@ def normalise_phone(value: str, region: str = "DE") -> str:
         raise InvalidInput("phone", "not a phone number") from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput("phone", "not a valid phone number for its country")
+    if number.extension:
+        # E.164 has no extension; refusing beats silently dropping it.
+        raise InvalidInput("phone", "extensions cannot be stored; put the extension in the notes")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
