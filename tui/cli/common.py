@@ -174,6 +174,13 @@ def open_vault(args: argparse.Namespace, *, unlock: bool = True) -> Vault:
         except BaseException:
             vault.close()
             raise
+        if vault.kdf_below_floor:
+            print(
+                f"sealbook: note: this vault's key derivation ({vault.kdf.describe()}) is below the safe floor; "
+                "raise it with `sealbook passwd --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4` "
+                "or more.",
+                file=sys.stderr,
+            )
     return vault
 
 
