@@ -42,6 +42,7 @@ from vault.model import (
     State,
     normalise_draft,
 )
+from vault.purge import PreviewRecord, PurgeReport, ReviewDue
 from vault.records import (
     FORMAT_VERSION,
     decode_payload,
@@ -531,6 +532,8 @@ class Vault:
         clean = self._validated(draft)
         end, review = self.compute_dates(clean.rule, clean.trigger)
         contact = replace(current, retention_end=end, review_at=review, **_draft_fields(clean))
+        if self._settle_consent(contact):  # issue 5: consent withdrawn, no other duty -> erased at once
+            return contact
         return self._rewrite(current, contact, "updated")
 
     def restrict(self, record_id: str) -> Contact:
@@ -692,27 +695,45 @@ class Vault:
         return self._store.count_contacts()
 
     # === purge (issue 5): methods below this line ===
-    # Thin wrappers: the logic lives in vault.purge (imported lazily: it imports this module).
+    # Thin wrappers: the logic lives in vault.purge (which imports this module only for typing).
 
-    def purge(self, today: date | None = None, *, dry_run: bool = False, wait: float = 10.0) -> Any:
+    def purge(
+        self,
+        today: date | None = None,
+        *,
+        dry_run: bool = False,
+        wait: float = 10.0,
+        expect_key: str | None = None,
+    ) -> PurgeReport:
         """Delete expired, unheld records whose signed metadata verifies; no passphrase needed.
 
         Returns a :class:`vault.purge.PurgeReport`.  Records with a bad signature
         are listed in ``report.refused`` and left alone.  Raises VaultBusy when
-        another process keeps the vault longer than ``wait`` seconds.
+        another process keeps the vault longer than ``wait`` seconds, and
+        VerifyKeyChanged when ``expect_key`` (a :attr:`verify_key_fingerprint`
+        pinned earlier) no longer matches.
         """
         from vault import purge as _purge
 
         day = today or self.today()
-        return _purge.dry_run(self, day) if dry_run else _purge.run(self, day, wait=wait)
+        if dry_run:
+            return _purge.dry_run(self, day, expect_key=expect_key)
+        return _purge.run(self, day, wait=wait, expect_key=expect_key)
 
-    def purge_preview(self, days: int = 30, today: date | None = None) -> list[Any]:
+    @property
+    def verify_key_fingerprint(self) -> str:
+        """Short hex fingerprint of the public verify key (pinned by the purge schedule)."""
+        from vault import purge as _purge
+
+        return _purge.fingerprint(self._meta.verify_key)
+
+    def purge_preview(self, days: int = 30, today: date | None = None) -> list[PreviewRecord]:
         """Records the purge reaches within ``days`` days (:class:`vault.purge.PreviewRecord`)."""
         from vault import purge as _purge
 
         return _purge.preview(self, today or self.today(), days)
 
-    def overdue_reviews(self, today: date | None = None) -> list[Any]:
+    def overdue_reviews(self, today: date | None = None) -> list[ReviewDue]:
         """Records whose review date has passed (:class:`vault.purge.ReviewDue`); never deleted."""
         from vault import purge as _purge
 
@@ -733,8 +754,331 @@ class Vault:
         return True
 
     # === export, import, requests (issue 4): methods below this line ===
+    # Names for annotations only, imported in the class body so this section stays
+    # one self-contained block; the methods import what they call.
+    from vault.export import ExportResult as _ExportResult
+    from vault.importers import ImportReport as _ImportReport
+    from vault.requests import DataRequest as _DataRequest
+    from vault.requests import RequestType as _RequestType
+
+    def find_person(self, *, name: str = "", email: str = "", phone: str = "") -> list[Contact]:
+        """Every record (restricted ones too) matching the name, the e-mail
+        (case-insensitive) or the phone (compared in E.164).  The owner confirms
+        the set before exporting it."""
+        from vault.export import find_person
+
+        self._require_keys()
+        return find_person(self._contacts.values(), name=name, email=email, phone=phone, region=self.config.region)
+
+    def export_person(self, ids: Iterable[str], out_dir: Path, lang: str = "en") -> _ExportResult:
+        """Write the Art. 15/20 answer for these records into ``out_dir`` (new or
+        empty; folder 0700, files 0600) and log ``exported`` per record id."""
+        from vault.export import ExportResult, build_export, remove_export, write_export
+
+        contacts = [self.get(record_id) for record_id in dict.fromkeys(ids)]
+        files = build_export(
+            contacts, self.config, self.rules, exported_at=self._clock(), today=self.today(), lang=lang
+        )
+        written: Path | None = None
+        try:
+            with self._store.session() as s:
+                for contact in contacts:
+                    self._audit(s, "exported", contact.id)
+                written = write_export(Path(out_dir), files)
+        except BaseException:
+            if written is not None:  # the audit rows did not commit: take the files back
+                remove_export(written)
+            raise
+        return ExportResult(written, tuple(files), tuple(c.id for c in contacts))
+
+    def import_file(
+        self,
+        path: Path,
+        basis: LegalBasis,
+        rule: str,
+        trigger: date | None = None,
+        dry_run: bool = False,
+        *,
+        skip_invalid: bool = False,
+        source: str | None = None,
+        purpose: str = "",
+    ) -> _ImportReport:
+        """Import a vCard or CSV file with one legal basis and rule for the batch.
+
+        Entries matching a stored contact (vCard UID, e-mail, phone) are merged
+        or skipped, never duplicated.  With ``dry_run`` nothing is written.  Any
+        entry error blocks the whole import unless ``skip_invalid``; what is
+        written goes in one transaction.
+        """
+        from vault import importers
+
+        self._require_keys()
+        chosen = self.rules.get(rule)  # UnknownRule before reading the file
+        if not chosen.until_withdrawn and trigger is None:
+            raise InvalidInput("trigger", f"the rule {chosen.key} needs a {chosen.trigger_label}")
+        path = Path(path)
+        data = importers.read_file(path)
+        kind, parsed, ignored = importers.read_entries(data, path.name)
+        if source is None:
+            source = f"import of the file {path.name} on {self.today().isoformat()}"
+        plan = importers.plan_import(
+            path.name,
+            kind,
+            parsed,
+            list(self._contacts.values()),
+            basis=basis,
+            rule=rule,
+            trigger=trigger,
+            source=source,
+            purpose=purpose,
+            validate=self._validated,
+            ignored_columns=ignored,
+        )
+        if dry_run or (plan.has_errors and not skip_invalid):
+            return plan.report(committed=False, dry_run=dry_run)
+        new_ids = self._commit_import(plan.new, list(plan.merges.values()))
+        return plan.report(committed=True, dry_run=False, new_ids=new_ids)
+
+    def _commit_import(self, drafts: list[ContactDraft], merges: list[tuple[Contact, ContactDraft]]) -> list[str]:
+        """Add validated drafts and update merged contacts in one transaction."""
+        self._require_keys()
+        now = _naive_utc(self._clock())
+        new: list[Contact] = []
+        for clean in drafts:
+            end, review = self.compute_dates(clean.rule, clean.trigger)
+            new.append(
+                Contact(
+                    id=str(uuid.uuid4()),
+                    retention_end=end,
+                    review_at=review,
+                    created=now,
+                    updated=now,
+                    meta_version=1,
+                    **_draft_fields(clean),
+                )
+            )
+        updated = [
+            (current, replace(current, **_draft_fields(clean), meta_version=current.meta_version + 1, updated=now))
+            for current, clean in merges
+        ]
+        with self._store.session() as s:
+            for contact in new:
+                s.add(self._seal_row(contact))
+                self._audit(s, "imported", contact.id)
+            for current, contact in updated:
+                row = s.get(ContactRow, current.id)
+                if row is None or row.meta_version != current.meta_version:
+                    raise VaultError("a contact was changed elsewhere during the import; nothing was imported")
+                fresh = self._seal_row(contact)
+                row.retention_end, row.review_at, row.hold = fresh.retention_end, fresh.review_at, fresh.hold
+                row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
+                self._audit(s, "updated", current.id, "import")
+        for contact in new:
+            self._remember(contact)
+        for _, contact in updated:
+            self._remember(contact)
+        return [c.id for c in new]
+
+    def open_request(
+        self,
+        type: _RequestType | str,
+        record_ids: Iterable[str] = (),
+        *,
+        received: date | None = None,
+        notes: str = "",
+    ) -> _DataRequest:
+        """Record a data-subject request; its deadline is one month after receipt (Art. 12(3))."""
+        from vault import requests
+
+        keys = self._require_keys()
+        received = received or self.today()
+        if received > self.today():
+            raise InvalidInput("received", "lies in the future")
+        ids = requests.check_record_ids(tuple(record_ids))
+        for record_id in ids:
+            self.get(record_id)
+        request = requests.DataRequest(
+            id=str(uuid.uuid4()),
+            type=requests.parse_type(type),
+            received=received,
+            deadline=requests.deadline_for(received),
+            record_ids=ids,
+            notes=requests.clean_notes(notes),
+        )
+        with self._store.session() as s:
+            s.add(requests.seal_row(request, requests.request_key(keys.root), self._meta.vault_id))
+            self._audit(s, "request-opened", None, request.id)
+        return request
+
+    def list_requests(self, *, include_closed: bool = False) -> list[_DataRequest]:
+        """Requests by deadline (open ones only unless ``include_closed``)."""
+        from vault import requests
+
+        keys = self._require_keys()
+        key = requests.request_key(keys.root)
+        with self._store.session() as s:
+            rows = requests.stored_rows(s)
+            return [
+                requests.open_row(row, key, self._meta.vault_id) for row in rows if include_closed or row.closed is None
+            ]
+
+    def overdue_requests(self) -> list[_DataRequest]:
+        """Open requests whose Art. 12(3) deadline has passed."""
+        today = self.today()
+        return [r for r in self.list_requests() if r.is_overdue(today)]
+
+    def overdue_request_count(self) -> int:
+        """How many open requests are past their deadline; plaintext dates only, so it works while locked."""
+        from vault import requests
+
+        today = self.today()
+        with self._store.session() as s:
+            return sum(1 for row in requests.stored_rows(s) if row.closed is None and row.deadline < today)
+
+    def get_request(self, request_id: str) -> _DataRequest:
+        """A request by id or unambiguous id prefix (at least 4 characters)."""
+        from vault import requests
+
+        keys = self._require_keys()
+        with self._store.session() as s:
+            hits = requests.matching_ids(s, request_id)
+            if len(hits) > 1:
+                raise InvalidInput("request", "the id prefix is ambiguous")
+            row = requests.stored_row(s, hits[0]) if hits else None
+            if row is None:
+                raise requests.RequestNotFound(request_id)
+            return requests.open_row(row, requests.request_key(keys.root), self._meta.vault_id)
+
+    def extend_request(self, request_id: str, *, reason: str) -> _DataRequest:
+        """Extend the deadline by two months (Art. 12(3)): once, before the first month ends,
+        with a reason the person must be told."""
+        from vault import requests
+
+        keys = self._require_keys()
+        current = self.get_request(request_id)
+        reason = requests.clean_notes(reason)
+        if not reason:
+            raise InvalidInput("reason", "the person must be told why the answer takes longer")
+        if current.is_closed or current.is_extended:
+            raise InvalidInput("request", "is closed or already extended")
+        if self.today() > current.deadline:
+            raise InvalidInput("request", "can only be extended within one month of receipt")
+        notes = requests.clean_notes(f"{current.notes}\nExtended: {reason}" if current.notes else f"Extended: {reason}")
+        new = replace(
+            current,
+            deadline=requests.extended_deadline(current.received),
+            notes=notes,
+            version=current.version + 1,
+        )
+        with self._store.session() as s:
+            row = requests.stored_row(s, current.id)
+            if row is None or row.version != current.version:
+                raise VaultError("the request was changed elsewhere; reload and try again")
+            fresh = requests.seal_row(new, requests.request_key(keys.root), self._meta.vault_id)
+            row.deadline, row.version, row.sealed = fresh.deadline, fresh.version, fresh.sealed
+            self._audit(s, "request-extended", None, current.id)
+        return new
+
+    def close_request(self, request_id: str, *, closed: date | None = None, notes: str = "") -> _DataRequest:
+        """Mark a request answered (``notes`` are appended to its notes)."""
+        from vault import requests
+
+        keys = self._require_keys()
+        current = self.get_request(request_id)
+        if current.is_closed:
+            raise InvalidInput("request", "is already closed")
+        closed = closed or self.today()
+        if closed < current.received or closed > self.today():
+            raise InvalidInput("closed", "must lie between the day received and today")
+        extra = requests.clean_notes(notes)
+        merged = f"{current.notes}\n{extra}" if current.notes and extra else current.notes or extra
+        new = replace(current, closed=closed, notes=requests.clean_notes(merged), version=current.version + 1)
+        with self._store.session() as s:
+            row = requests.stored_row(s, current.id)
+            if row is None or row.version != current.version:
+                raise VaultError("the request was changed elsewhere; reload and try again")
+            fresh = requests.seal_row(new, requests.request_key(keys.root), self._meta.vault_id)
+            row.closed, row.version, row.sealed = fresh.closed, fresh.version, fresh.sealed
+            self._audit(s, "request-closed", None, current.id)
+        return new
 
     # === sync (issue 6): methods below this line ===
+
+    # Sync logic lives in vault/sync/engine.py; these are its doors.  The report
+    # types are re-exported as class attributes (vault.sync.report imports nothing
+    # from vault, so this import cannot cycle).
+    from vault.sync.report import Progress as SyncProgress
+    from vault.sync.report import SyncReport, SyncStatus
+
+    @property
+    def sync_configured(self) -> bool:
+        """True when `sealbook sync setup` has been run for this vault on this device."""
+        from vault.sync import engine
+
+        return engine.is_configured(self)
+
+    def sync_setup(
+        self, url: str, *, user: str = "", password: str | None = None, known_hosts: str = "", identity: str = ""
+    ) -> str:
+        """Save the sync target (password to the OS keyring or a 0600 file); returns it for display."""
+        from vault.sync import engine
+
+        return engine.configure(
+            self, url, user=user, password=password, known_hosts=known_hosts, identity=identity
+        ).describe()
+
+    def sync_push(self, remote: object = None, *, progress: SyncProgress | None = None) -> SyncReport:
+        """Push an encrypted snapshot.  Works while locked (the unattended purge) unless
+        the remote has changes this device has not seen: then unlocked it pulls and
+        merges first, locked it raises RemoteNewer."""
+        from vault.sync import engine
+
+        return engine.push(self, remote, progress=progress)  # type: ignore[arg-type]
+
+    def sync_pull(self, remote: object = None, *, progress: SyncProgress | None = None) -> SyncReport:
+        """Fetch the remote blob and merge it; refuses rollback, fork and foreign blobs."""
+        from vault.sync import engine
+
+        return engine.pull(self, remote, progress=progress)  # type: ignore[arg-type]
+
+    def sync_status(self, *, check_remote: bool = False) -> SyncStatus:
+        """Counters, last push/pull, pending local changes; optionally whether the remote moved."""
+        from vault.sync import engine
+
+        return engine.status(self, check_remote=check_remote)
+
+    @classmethod
+    def clone_from(
+        cls,
+        url: str,
+        path: Path,
+        passphrase: str,
+        *,
+        user: str = "",
+        password: str | None = None,
+        known_hosts: str = "",
+        identity: str = "",
+        remote: object = None,
+        config: Config | None = None,
+        clock: Clock = utc_now,
+        progress: SyncProgress | None = None,
+    ) -> tuple[Vault, SyncReport]:
+        """Create a local vault at ``path`` from the remote blob and the passphrase,
+        and remember the target for later pushes and pulls."""
+        from vault.sync import engine
+
+        settings = engine.SyncSettings(url=engine.normalise_url(url, user), user=user,
+                                       known_hosts=known_hosts, identity=identity)
+        own = remote is None
+        target = remote or engine.open_remote(settings, password)
+        try:
+            vault, report = engine.clone(target, path, passphrase, config=config, clock=clock,  # type: ignore[arg-type]
+                                         progress=progress)
+        finally:
+            if own:
+                target.close()  # type: ignore[attr-defined]
+        engine.configure(vault, url, user=user, password=password, known_hosts=known_hosts, identity=identity)
+        return vault, report
 
 
 def _check_passphrase(passphrase: str) -> None:

@@ -1,9 +1,280 @@
-"""`sealbook` subcommands for this area (filled in by its issue)."""
+"""`sealbook purge` and `sealbook schedule install | status | remove` (issue 5).
+
+The purge needs no passphrase: it works on signed plaintext metadata only.
+Its output (and the log of a scheduled run) holds record ids and dates, never
+personal data.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import re
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.cli import common
+from vault import schedule
+from vault.errors import InvalidInput, VaultError
+
+if TYPE_CHECKING:
+    from vault.purge import PurgeReport
 
 
 def register(subparsers: Any) -> None:
-    """Add this module's subcommands to the parser."""
+    """Add `purge` and `schedule`."""
+    parser = common.command(
+        subparsers,
+        "purge",
+        _purge,
+        "delete contacts whose retention period has ended (no passphrase needed)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="list what would be deleted; change nothing")
+    parser.add_argument(
+        "--today",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="purge as of this date (default: the machine's local date); not in the future",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for another sealbook process to finish (default 10); then exit 6",
+    )
+    parser.add_argument(
+        "--log",
+        action="store_true",
+        help="also append a summary to the log folder (used by the schedule; logs kept 7 days)",
+    )
+    parser.add_argument(
+        "--expect-key",
+        type=_fingerprint,
+        metavar="FINGERPRINT",
+        help="refuse to run unless the vault's verify key has this fingerprint (the schedule pins it)",
+    )
+    common.add_json_option(parser)
+
+    sched = common.command(subparsers, "schedule", _schedule_help, "run the purge every day (systemd or cron)")
+    actions = sched.add_subparsers(dest="schedule_action", metavar="ACTION")
+    install = actions.add_parser(
+        "install",
+        help="install a daily systemd user timer, or print a crontab line",
+        description="Install a daily purge of the vault. With systemd: a user service + timer "
+        "(Persistent=true: a missed run catches up). Without: prints the crontab line to add.",
+    )
+    common.add_vault_option(install)
+    install.add_argument("--at", default=schedule.DEFAULT_AT, metavar="HH:MM", help="local time (default 03:30)")
+    install.add_argument(
+        "--method",
+        choices=("auto", "systemd", "cron"),
+        default="auto",
+        help="auto (default): systemd when the machine runs it, else cron",
+    )
+    install.set_defaults(handler=_schedule_install)
+    status = actions.add_parser("status", help="show the installed schedule and the last run")
+    common.add_vault_option(status)
+    common.add_json_option(status)
+    status.set_defaults(handler=_schedule_status)
+    remove = actions.add_parser("remove", help="disable and delete the schedule")
+    common.add_vault_option(remove)
+    remove.set_defaults(handler=_schedule_remove)
+    sched.set_defaults(schedule_parser=sched)
+
+
+def _fingerprint(text: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{32}", text):
+        raise argparse.ArgumentTypeError("expected 32 hex digits")
+    return text.lower()
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a date as YYYY-MM-DD") from None
+
+
+# --- purge ----------------------------------------------------------------------------------
+
+
+def exit_code(report: PurgeReport) -> int:
+    """4 when a record was refused (tampered), 6 when the erasure step must be retried."""
+    if report.refused:
+        return common.EXIT_DAMAGED
+    if not report.dry_run and not report.scrubbed:
+        return common.EXIT_BUSY
+    return common.EXIT_OK
+
+
+def _purge(args: argparse.Namespace) -> int:
+    today: date | None = args.today
+    if today is not None and today > date.today():
+        raise InvalidInput("--today", "lies in the future; refusing to delete records before their time")
+    try:
+        with common.open_vault(args, unlock=False) as vault:
+            report = vault.purge(today, dry_run=args.dry_run, wait=args.wait, expect_key=args.expect_key)
+    except VaultError as error:
+        if args.log:
+            _log([f"{_stamp()} purge error: {error} exit={common.exit_code_for(error)}"])
+        raise
+    code = exit_code(report)
+    if args.json:
+        common.print_json(_as_json(report, code))
+    else:
+        _print_report(report)
+    if args.log and not report.dry_run:
+        _log(
+            [f"{_stamp()} refused {record_id} (metadata signature invalid)" for record_id in report.refused]
+            + [_summary(report, code)]
+        )
+    return code
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _summary(report: PurgeReport, code: int) -> str:
+    return (
+        f"{_stamp()} purge today={report.today.isoformat()} purged={len(report.purged)} "
+        f"refused={len(report.refused)} erased={'yes' if report.scrubbed else 'no'} "
+        f"push_pending={'yes' if report.push_pending else 'no'}"
+        f"{' push_failed' if report.push_error else ''} exit={code}"
+    )
+
+
+def _log(lines: list[str]) -> None:
+    try:
+        schedule.write_log(lines, date.today())
+    except OSError as exc:
+        # A log we cannot write must not hide the purge's own result.
+        print(f"sealbook: cannot write the purge log ({exc.strerror})", file=sys.stderr)
+
+
+def _as_json(report: PurgeReport, code: int) -> dict[str, Any]:
+    return {
+        "today": report.today,
+        "dry_run": report.dry_run,
+        "purged": [{"record_id": p.record_id, "retention_end": p.retention_end} for p in report.purged],
+        "refused": list(report.refused),
+        "erased": report.scrubbed,
+        "push_pending": report.push_pending,
+        "push_error": report.push_error,
+        "ok": report.ok,
+        "exit_code": code,
+    }
+
+
+def _print_report(report: PurgeReport) -> None:
+    n = len(report.purged)
+    if report.dry_run:
+        print(f"Dry run for {report.today}: {n} record(s) would be deleted; nothing was changed.")
+    else:
+        print(f"Purge for {report.today}: {n} record(s) deleted.")
+    for record in report.purged:
+        print(f"  {record.record_id}  retention ended {record.retention_end}")
+    if report.refused:
+        print(
+            f"ALERT: {len(report.refused)} record(s) have an invalid metadata signature and were NOT "
+            "deleted; their retention date or hold flag may have been tampered with:",
+            file=sys.stderr,
+        )
+        for record_id in report.refused:
+            print(f"  {record_id}", file=sys.stderr)
+    if report.dry_run:
+        return
+    if report.scrubbed:
+        print("Freed space overwritten and the write-ahead log emptied.")
+    else:
+        print(
+            "The final erasure step could not complete (vault busy or disk full); the next purge finishes it.",
+            file=sys.stderr,
+        )
+    if report.push_error:
+        print(f"sealbook: the remote copy could not be updated: {report.push_error}", file=sys.stderr)
+    if report.push_pending:
+        print("The remote copy still holds the purged records: a push is pending.")
+    elif report.purged:
+        print("The remote copy was updated.")
+
+
+# --- schedule -------------------------------------------------------------------------------
+
+
+def _schedule_help(args: argparse.Namespace) -> int:
+    args.schedule_parser.print_help()
+    return common.EXIT_USAGE
+
+
+def _schedule_install(args: argparse.Namespace) -> int:
+    config_path: Path | None = getattr(args, "config", None)
+    with common.open_vault(args, unlock=False) as vault:
+        pinned = vault.verify_key_fingerprint
+    result = schedule.install(
+        common.vault_path(args).absolute(),
+        at=args.at,
+        method=args.method,
+        config_path=config_path.expanduser() if config_path else None,
+        verify_key=pinned,
+    )
+    if result.method == "systemd":
+        print(f"Daily purge at {result.at} installed as a systemd user timer:")
+        for path in result.files:
+            print(f"  {path}")
+        if result.started:
+            print(f"Timer enabled and started ({schedule.TIMER}).")
+    else:
+        print(f"No systemd here. Add this line with `crontab -e` to purge daily at {result.at}:")
+        print()
+        print(f"  {result.crontab_line}")
+        print()
+    for note in result.notes:
+        print(f"Note: {note}")
+    print(f"Logs of scheduled runs: {schedule.log_file(date.today()).parent} (kept {schedule.LOG_KEEP_DAYS} days)")
+    return common.EXIT_OK
+
+
+def _schedule_status(args: argparse.Namespace) -> int:
+    state = schedule.status()
+    if args.json:
+        common.print_json(
+            {
+                "installed": state.installed,
+                "method": state.method,
+                "enabled": state.enabled,
+                "at": state.at,
+                "command": state.exec_start,
+                "next_run": state.next_run,
+                "files": [str(p) for p in state.files],
+                "last_log": str(state.last_log or ""),
+                "last_run": state.last_run,
+            }
+        )
+        return common.EXIT_OK
+    if not state.installed:
+        print("No purge schedule is installed; `sealbook schedule install` adds one.")
+    else:
+        print(f"Daily purge at {state.at} via {state.method}; {'enabled' if state.enabled else 'NOT enabled'}.")
+        print(f"  command: {state.exec_start}")
+        for path in state.files:
+            print(f"  {path}")
+        if state.next_run:
+            print(f"  next run: {state.next_run}")
+    if state.last_run:
+        print(f"Last logged run: {state.last_run}")
+    return common.EXIT_OK
+
+
+def _schedule_remove(args: argparse.Namespace) -> int:
+    removed = schedule.remove()
+    if removed:
+        print("Purge schedule removed:")
+        for path in removed:
+            print(f"  {path}")
+    else:
+        print("No systemd purge schedule was installed.")
+    print("If you added a crontab line, remove it with `crontab -e`.")
+    return common.EXIT_OK

@@ -1,0 +1,385 @@
+"""The unattended retention purge and the lifecycle rules, in one place.
+
+The purge needs no passphrase.  It works on plaintext metadata only: record
+id, retention end, hold flag, meta version and the Ed25519 signature over
+them (``vault.records.meta_message``).  A row whose signature does not verify
+under the vault's public verify key was tampered with (or damaged): it is
+refused, reported and left alone, never silently deleted.
+
+Lifecycle rules (issue 5):
+
+* a record is purged the day after its signed retention end, restricted or not;
+* a legal hold blocks the purge until released;
+* a consent-based record whose consent was withdrawn, with no other duty to
+  keep it, is erased at once (:func:`consent_withdrawal_erases`, used by
+  ``Vault.update``);
+* review dates that have passed are listed for the owner, never acted on.
+
+Steps of a purge run (DESIGN.md, Purge; notes/security-and-sync.md, 2 and 3):
+
+1. take the exclusive lock file beside the vault (bounded wait, else
+   :class:`~vault.errors.VaultBusy`); when the caller pinned the verify key's
+   fingerprint (the schedule does), refuse a vault whose key differs;
+2. in ONE transaction (BEGIN IMMEDIATE): select expired, unheld rows, verify
+   each signature, delete the good ones, write tombstones (unsigned: the
+   record's own signed retention end justifies them; ``retention_end`` is
+   kept in the row) and ``purged`` audit rows, ``purge-refused`` audit rows for
+   bad signatures, and one ``push-pending`` row;
+3. erase for real: ``wal_checkpoint(TRUNCATE)``, ``VACUUM``, checkpoint again
+   (``secure_delete=ON`` is set on every connection by the engine).  This runs
+   on every non-dry run, not only when something was deleted: it also clears
+   old page images that edits left in the WAL, and finishes an erasure that an
+   earlier run could not complete;
+4. :func:`after_purge`: push a fresh blob when sync is configured (else the push stays pending).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select
+
+from vault import crypto
+from vault.errors import StorageFull, VaultBusy, VaultDamaged, VaultError
+from vault.lockfile import DEFAULT_WAIT_SECONDS, exclusive, lock_path_for
+from vault.model import Contact, LegalBasis, RetentionRule
+from vault.records import meta_message
+from vault.retention import purge_from
+from vault.store.models import AuditRow, ContactRow, TombstoneRow
+
+if TYPE_CHECKING:
+    from vault.service import Vault
+
+REASON_PURGED = "purged"
+REASON_WITHDRAWN = "withdrawn"
+ACTION_REFUSED = "purge-refused"
+ACTION_PUSH_PENDING = "push-pending"
+ACTION_SYNCED = "synced"  # written by vault.sync; detail "push N" once the remote copy is updated
+
+
+class VerifyKeyChanged(VaultDamaged):
+    """The vault's verify key differs from the one pinned by `sealbook schedule install`; nothing was deleted (replaced the vault on purpose? install the schedule again)."""  # noqa: E501
+
+
+def fingerprint(verify_key: bytes) -> str:
+    """32 hex digits naming a verify key (BLAKE2b of the key)."""
+    return crypto.digest(verify_key)[:16].hex()
+
+
+def _check_key(verify_key: bytes, expect_key: str | None) -> None:
+    # The verify key lives in the same file an attacker would edit; a key pinned
+    # elsewhere (the schedule's unit file) stops a re-keyed, re-signed vault
+    # from passing forged retention dates to the unattended purge.
+    if expect_key is not None and fingerprint(verify_key) != expect_key.lower():
+        raise VerifyKeyChanged()
+
+
+@dataclass(frozen=True)
+class PurgedRecord:
+    """A record the purge deleted (or, in a dry run, would delete): ids and dates only."""
+
+    record_id: str
+    retention_end: date
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What one purge run did.  Holds no personal data: safe to log and print."""
+
+    today: date
+    dry_run: bool
+    purged: tuple[PurgedRecord, ...] = ()
+    refused: tuple[str, ...] = ()
+    """Record ids whose metadata signature failed: not deleted, an alert for the owner."""
+    scrubbed: bool = False
+    """True once the freed pages were overwritten and the WAL truncated to 0 bytes."""
+    push_pending: bool = False
+    """True while the remote copy (if sync is configured) still holds purged records."""
+    push_error: str = ""
+    """Why the push after the purge failed (the purge itself stands; the next run retries)."""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was refused and (unless a dry run) the erasure completed."""
+        return not self.refused and (self.dry_run or self.scrubbed)
+
+
+@dataclass(frozen=True)
+class PreviewRecord:
+    """A record the purge will reach soon: the owner may extend, hold or let it go."""
+
+    record_id: str
+    retention_end: date
+    purge_from: date
+    hold: bool
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    """A record whose review date has passed: listed for the owner, never auto-deleted."""
+
+    record_id: str
+    review_at: date
+    retention_end: date | None
+
+
+# --- pure rules ---------------------------------------------------------------------
+
+
+def consent_withdrawal_erases(contact: Contact, rule: RetentionRule | None, today: date) -> bool:
+    """True when a withdrawn consent leaves nothing that keeps ``contact`` (Art. 17(1)(b)).
+
+    The processing must rest on consent; a hold or a statutory duty still
+    running (``rule.obliges`` and the retention end not yet passed) keeps the
+    record, as does an unknown rule (we cannot tell whether a duty applies).
+    """
+    if contact.consent_withdrawn is None or contact.basis is not LegalBasis.CONSENT:
+        return False
+    if contact.hold or rule is None:
+        return False
+    return not (rule.obliges and contact.retention_end is not None and contact.retention_end >= today)
+
+
+def _signature_ok(
+    verify_key: bytes,
+    vault_id: bytes,
+    record_id: str,
+    end: date | None,
+    hold: bool,
+    meta_version: int,
+    signature: bytes,
+) -> bool:
+    return crypto.verify(verify_key, meta_message(vault_id, record_id, end, hold, meta_version), signature)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def wal_is_empty(vault_path: Path) -> bool:
+    """True when the vault's write-ahead log is absent or truncated to zero bytes."""
+    wal = vault_path.with_name(vault_path.name + "-wal")
+    try:
+        return wal.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+# --- the purge ---------------------------------------------------------------------
+
+
+def dry_run(vault: Vault, today: date, *, expect_key: str | None = None) -> PurgeReport:
+    """What a purge on ``today`` would delete and refuse; writes nothing, takes no lock."""
+    _check_key(vault._meta.verify_key, expect_key)  # the key due_for_purge verifies with
+    due = vault.due_for_purge(today)
+    return PurgeReport(
+        today=today,
+        dry_run=True,
+        purged=tuple(PurgedRecord(d.record_id, d.retention_end) for d in due if d.signature_ok),
+        refused=tuple(d.record_id for d in due if not d.signature_ok),
+    )
+
+
+def run(vault: Vault, today: date, *, wait: float = DEFAULT_WAIT_SECONDS, expect_key: str | None = None) -> PurgeReport:
+    """Purge every expired, unheld record with a valid signature; see the module docstring.
+
+    Raises :class:`~vault.errors.VaultBusy` when the lock file or the database
+    stays taken for longer than ``wait`` (resp. SQLite's busy timeout) before
+    anything was deleted.  A busy database *after* the deletion committed does
+    not raise: the report says ``scrubbed=False`` and the next run finishes it.
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with exclusive(lock_path_for(vault.path), wait=wait):
+        timings["lock"] = time.perf_counter() - started
+        mark = time.perf_counter()
+        purged, refused = _purge_transaction(vault, today, expect_key)
+        timings["transaction"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        scrubbed = _scrub(vault)
+        timings["scrub"] = time.perf_counter() - mark
+        for record in purged:
+            vault._forget(record.record_id)  # an unlocked instance stops showing them at once
+        report = PurgeReport(
+            today=today,
+            dry_run=False,
+            purged=purged,
+            refused=refused,
+            scrubbed=scrubbed,
+            push_pending=bool(purged) or _push_is_pending_or_unknown(vault),
+            timings=timings,
+        )
+        report = after_purge(vault, report)
+    timings["total"] = time.perf_counter() - started
+    return report
+
+
+def _purge_transaction(
+    vault: Vault, today: date, expect_key: str | None
+) -> tuple[tuple[PurgedRecord, ...], tuple[str, ...]]:
+    store = vault._store
+    meta = store.read_meta()
+    _check_key(meta.verify_key, expect_key)
+    now = _naive_utc(vault.now())
+    device = vault.device_id
+    purged: list[PurgedRecord] = []
+    refused: list[str] = []
+    # Select and verify inside the same BEGIN IMMEDIATE transaction as the
+    # delete: a row edited (say, put on hold) by the TUI between a separate
+    # selection and the delete could otherwise be deleted on stale facts.
+    with store.session() as s:
+        rows = s.execute(
+            select(
+                ContactRow.id, ContactRow.retention_end, ContactRow.hold, ContactRow.meta_version, ContactRow.meta_sig
+            )
+            .where(ContactRow.retention_end < today, ContactRow.hold.is_(False))
+            .order_by(ContactRow.retention_end, ContactRow.id)
+        ).all()
+        for record_id, end, hold, meta_version, signature in rows:
+            if end is None:
+                continue
+            if _signature_ok(meta.verify_key, meta.vault_id, record_id, end, bool(hold), meta_version, signature):
+                purged.append(PurgedRecord(record_id, end))
+            else:
+                refused.append(record_id)
+        if purged:
+            store.delete_contacts(s, [p.record_id for p in purged])
+            s.execute(
+                insert(TombstoneRow).prefix_with("OR REPLACE"),
+                [
+                    {
+                        "id": p.record_id,
+                        "deleted_at": now,
+                        "reason": REASON_PURGED,
+                        "retention_end": p.retention_end,
+                        "signature": None,
+                    }
+                    for p in purged
+                ],
+            )
+        audit = [
+            {
+                "at": now,
+                "action": REASON_PURGED,
+                "record_id": p.record_id,
+                "device": device,
+                "detail": f"retention_end={p.retention_end.isoformat()}",
+            }
+            for p in purged
+        ]
+        audit += [
+            {
+                "at": now,
+                "action": ACTION_REFUSED,
+                "record_id": record_id,
+                "device": device,
+                "detail": "metadata signature invalid; not deleted",
+            }
+            for record_id in refused
+        ]
+        if purged:
+            # The remote copy still holds the purged records until the next push.
+            audit.append(
+                {
+                    "at": now,
+                    "action": ACTION_PUSH_PENDING,
+                    "record_id": None,
+                    "device": device,
+                    "detail": f"{len(purged)} purged",
+                }
+            )
+        if audit:
+            s.execute(insert(AuditRow), audit)
+    return tuple(purged), tuple(refused)
+
+
+def _scrub(vault: Vault) -> bool:
+    """checkpoint(TRUNCATE), VACUUM, checkpoint; True when the WAL ended up empty.
+
+    The deletion has committed by now, so a busy database or a disk too full
+    for VACUUM is reported (``scrubbed=False``; the next run retries), not raised.
+    """
+    try:
+        vault._store.scrub()
+    except (VaultBusy, StorageFull):
+        return False
+    return wal_is_empty(vault.path)
+
+
+def push_is_pending(vault: Vault) -> bool:
+    """True when a purge happened after the last successful push of the remote copy."""
+    pending = vault.audit_log(action=ACTION_PUSH_PENDING)
+    if not pending:
+        return False
+    pushes = [a for a in vault.audit_log(action=ACTION_SYNCED) if a.detail.startswith("push")]
+    return not pushes or pushes[-1].at < pending[-1].at
+
+
+def _push_is_pending_or_unknown(vault: Vault) -> bool:
+    try:
+        return push_is_pending(vault)
+    except VaultBusy:
+        return True
+
+
+def after_purge(vault: Vault, report: PurgeReport) -> PurgeReport:
+    """Runs after every real purge, still under the lock: update the remote copy.
+
+    When sync is configured, ``vault.sync.engine.push_if_configured`` pushes a
+    fresh blob (it needs only the sync public key, so no passphrase) and records
+    a ``synced`` audit row ("push N"), which clears the pending push.  Without
+    sync, or when the push fails, the ``push-pending`` row written by the purge
+    transaction stands and the next run tries again.  A failed push never undoes
+    or fails the purge: the report carries the reason in ``push_error``.
+    """
+    if not report.push_pending:
+        return report
+    from vault.sync import engine as sync  # lazy: the purge must not depend on sync's imports
+
+    try:
+        pushed = sync.push_if_configured(vault)
+    except VaultError as error:
+        return replace(report, push_error=str(error))
+    if pushed is None:
+        return report  # sync not configured: the push stays pending
+    return replace(report, push_pending=False)
+
+
+# --- previews and reviews -------------------------------------------------------------
+
+
+def preview(vault: Vault, today: date, days: int = 30) -> list[PreviewRecord]:
+    """Records the purge deletes within ``days`` days from ``today`` (already-due ones included).
+
+    Held records are listed with ``hold=True``: they stay until released.
+    """
+    store = vault._store
+    last = date.fromordinal(today.toordinal() + max(days, 0) - 1)
+    with store.session() as s:
+        rows = s.execute(
+            select(ContactRow.id, ContactRow.retention_end, ContactRow.hold)
+            .where(ContactRow.retention_end.is_not(None), ContactRow.retention_end <= last)
+            .order_by(ContactRow.retention_end, ContactRow.id)
+        ).all()
+    out = []
+    for record_id, end, hold in rows:
+        start = purge_from(end)
+        if end is not None and start is not None:
+            out.append(PreviewRecord(record_id, end, start, bool(hold)))
+    return out
+
+
+def overdue_reviews(vault: Vault, today: date) -> list[ReviewDue]:
+    """Records whose review date lies before ``today``, oldest first.  Nothing is deleted."""
+    with vault._store.session() as s:
+        rows = s.execute(
+            select(ContactRow.id, ContactRow.review_at, ContactRow.retention_end)
+            .where(ContactRow.review_at.is_not(None), ContactRow.review_at < today)
+            .order_by(ContactRow.review_at, ContactRow.id)
+        ).all()
+    return [ReviewDue(record_id, review, end) for record_id, review, end in rows if review is not None]
