@@ -1050,7 +1050,7 @@ class Vault:
     @classmethod
     def clone_from(
         cls,
-        url: str,
+        url: str | None,
         path: Path,
         passphrase: str,
         *,
@@ -1064,20 +1064,26 @@ class Vault:
         progress: SyncProgress | None = None,
     ) -> tuple[Vault, SyncReport]:
         """Create a local vault at ``path`` from the remote blob and the passphrase,
-        and remember the target for later pushes and pulls."""
+        and remember the target for later pushes and pulls.  ``url`` may be None
+        when an open ``remote`` backend is passed (then nothing is remembered)."""
         from vault.sync import engine
+        from vault.sync.remote import Remote
+        from vault.sync.settings import SyncSettings, normalise_url
 
-        settings = engine.SyncSettings(url=engine.normalise_url(url, user), user=user,
-                                       known_hosts=known_hosts, identity=identity)
         own = remote is None
-        target = remote or engine.open_remote(settings, password)
+        if remote is None:
+            if url is None:
+                raise ValueError("clone_from needs a url or a remote")
+            settings = SyncSettings(url=normalise_url(url, user), user=user, known_hosts=known_hosts, identity=identity)
+            remote = engine.open_remote(settings, password)
+        target: Remote = remote  # type: ignore[assignment]
         try:
-            vault, report = engine.clone(target, path, passphrase, config=config, clock=clock,  # type: ignore[arg-type]
-                                         progress=progress)
+            vault, report = engine.clone(target, path, passphrase, config=config, clock=clock, progress=progress)
         finally:
             if own:
-                target.close()  # type: ignore[attr-defined]
-        engine.configure(vault, url, user=user, password=password, known_hosts=known_hosts, identity=identity)
+                target.close()
+        if url is not None:
+            engine.configure(vault, url, user=user, password=password, known_hosts=known_hosts, identity=identity)
         return vault, report
 
 

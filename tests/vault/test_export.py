@@ -1,0 +1,408 @@
+"""Finding one person and exporting the complete Art. 15 / Art. 20 answer."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import errno
+import json
+import os
+import stat
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import vobject
+
+from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
+from vault import export
+from vault.config import Config, Processor
+from vault.errors import InvalidInput
+from vault.export import FIELD_PATHS, csv_cell, load_schema
+from vault.model import Contact, LegalBasis
+from vault.service import Vault
+
+CONFIG = Config(
+    controller_name="Freelance Studio Beispiel",
+    controller_address="Musterweg 7\n10115 Berlin",
+    controller_email="privacy@studio.example",
+    supervisory_authority="Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+    processors=(
+        Processor("netcup GmbH", "webspace for the encrypted backup", "DE"),
+        Processor("Mail Provider Inc.", "e-mail hosting", "US"),
+    ),
+)
+
+
+@pytest.fixture
+def dsar_vault(vault_path: Path, clock: FixedClock) -> Iterator[Vault]:
+    v = Vault.create(vault_path, PASSPHRASE, kdf=WEAK_KDF, allow_weak_kdf=True, clock=clock, config=CONFIG)
+    yield v
+    v.close()
+
+
+@pytest.fixture
+def person(dsar_vault: Vault) -> tuple[Contact, Contact]:
+    """One person in two records: an invoice contact and an older, restricted inquiry."""
+    first = dsar_vault.add(draft(source="business card at the trade fair, 2025", purpose="invoicing"))
+    second = dsar_vault.add(
+        draft(
+            name="J. Mueller",
+            emails=("J.Mueller@Example.ORG", "juergen.mueller@EXAMPLE.org"),
+            phones=("030 1234567",),
+            org="",
+            notes="Asked for a quote; said no.\nCall back in spring \\ maybe.",
+            basis=LegalBasis.CONSENT,
+            rule="consent",
+            trigger=date(2026, 1, 20),
+        )
+    )
+    second = dsar_vault.restrict(second.id)
+    dsar_vault.add(draft(name="Anna Schmidt", emails=("anna@example.com",), phones=("+49 89 12345678",), org=""))
+    return first, second
+
+
+def _export(vault: Vault, people: tuple[Contact, ...], out: Path, lang: str = "en") -> Path:
+    return vault.export_person([c.id for c in people], out, lang).out_dir
+
+
+# --- find_person ---------------------------------------------------------------------------
+
+
+def test_find_person_matches_email_case_insensitively_including_restricted(
+    dsar_vault: Vault, person: tuple[Contact, Contact]
+) -> None:
+    found = dsar_vault.find_person(email="JUERGEN.MUELLER@example.org")
+    assert {c.id for c in found} == {c.id for c in person}
+    assert any(c.is_restricted for c in found)
+
+
+def test_find_person_compares_phones_in_e164(dsar_vault: Vault, person: tuple[Contact, Contact]) -> None:
+    for spelling in ("+49 (30) 123 45 67", "030/1234567", "0049 30 1234567"):
+        assert {c.id for c in dsar_vault.find_person(phone=spelling)} == {c.id for c in person}
+
+
+def test_find_person_by_name_folds_accents_and_german_spellings(
+    dsar_vault: Vault, person: tuple[Contact, Contact]
+) -> None:
+    assert [c.id for c in dsar_vault.find_person(name="mueller juergen")] == [person[0].id]
+    assert {c.id for c in dsar_vault.find_person(name="Müller")} == {c.id for c in person}
+    assert dsar_vault.find_person(name="Schmid") == []  # whole words, not substrings
+
+
+def test_find_person_with_unparsable_phone_or_email_matches_nothing(
+    dsar_vault: Vault, person: tuple[Contact, Contact]
+) -> None:
+    assert dsar_vault.find_person(phone="12", email="not-an-address") == []
+
+
+# --- the export folder ---------------------------------------------------------------------
+
+
+def test_export_writes_owner_only_files_in_an_owner_only_folder(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path
+) -> None:
+    out = _export(dsar_vault, person, tmp_path / "answer")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert sorted(p.name for p in out.iterdir()) == sorted(export.EXPORT_FILES)
+    for path in out.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sealbook-export-")]
+
+
+def test_export_is_audited_per_record_id_without_personal_data(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path
+) -> None:
+    _export(dsar_vault, person, tmp_path / "answer")
+    rows = dsar_vault.audit_log(action="exported")
+    assert sorted(r.record_id for r in rows if r.record_id) == sorted(c.id for c in person)
+    assert all(r.detail == "" for r in rows)
+
+
+def test_export_into_a_non_empty_folder_is_refused_and_changes_nothing(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path
+) -> None:
+    out = tmp_path / "answer"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(InvalidInput, match="not empty"):
+        _export(dsar_vault, person, out)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert dsar_vault.audit_log(action="exported") == []
+
+
+def test_export_into_an_existing_empty_folder_works(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path
+) -> None:
+    out = tmp_path / "answer"
+    out.mkdir(mode=0o755)
+    _export(dsar_vault, person, out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert (out / "data.json").is_file()
+
+
+def test_a_failed_write_leaves_no_folder_and_no_audit_row(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full or failing disk cannot be caused portably from a test: fake the fsync error.
+    def failing_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(export.ExportFailed) as caught:
+        _export(dsar_vault, person, tmp_path / "answer")
+    assert "Müller" not in str(caught.value) and "answer" not in str(caught.value)
+    assert not (tmp_path / "answer").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sealbook-export-")]
+    assert dsar_vault.audit_log(action="exported") == []
+
+
+def test_export_of_nothing_is_refused(dsar_vault: Vault, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput):
+        dsar_vault.export_person([], tmp_path / "answer")
+    assert not (tmp_path / "answer").exists()
+
+
+# --- data.json --------------------------------------------------------------------------------
+
+
+def _validator() -> jsonschema.protocols.Validator:
+    schema = load_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _lookup(document: dict[str, Any], path: str) -> Any:
+    value: Any = document
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, (str, int)):
+        return value.value
+    return value
+
+
+def test_every_stored_field_has_a_place_in_data_json() -> None:
+    assert set(FIELD_PATHS) == {f.name for f in dataclasses.fields(Contact)}
+
+
+def test_data_json_validates_and_holds_every_stored_field(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path
+) -> None:
+    out = _export(dsar_vault, person, tmp_path / "answer")
+    document = json.loads((out / "data.json").read_text(encoding="utf-8"))
+    _validator().validate(document)
+    assert document["schema_version"] == 1
+    assert [r["name"] for r in document["recipients"]] == ["netcup GmbH", "Mail Provider Inc."]
+    by_id = {r["id"]: r for r in document["records"]}
+    assert set(by_id) == {c.id for c in person}
+    for contact in person:
+        record = by_id[contact.id]
+        for attribute, path in FIELD_PATHS.items():
+            assert _lookup(record, path) == _as_json(getattr(contact, attribute)), attribute
+    invoice = by_id[person[0].id]["retention"]
+    assert (invoice["retention_end"], invoice["purge_from"]) == ("2033-12-31", "2034-01-01")
+
+
+def test_the_schema_refuses_a_record_with_a_missing_or_unknown_field(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path
+) -> None:
+    out = _export(dsar_vault, person, tmp_path / "answer")
+    document = json.loads((out / "data.json").read_text(encoding="utf-8"))
+    del document["records"][0]["emails"]
+    with pytest.raises(jsonschema.ValidationError):
+        _validator().validate(document)
+    document = json.loads((out / "data.json").read_text(encoding="utf-8"))
+    document["records"][0]["shoe_size"] = 44
+    with pytest.raises(jsonschema.ValidationError):
+        _validator().validate(document)
+
+
+# --- contacts.vcf ------------------------------------------------------------------------------
+
+
+def test_contacts_vcf_parses_back_to_the_same_data(dsar_vault: Vault, tmp_path: Path) -> None:
+    tricky = dsar_vault.add(
+        draft(
+            name="Müller, Jürgen; Dr.",
+            org="Müller; Söhne, Partner \\ Co",
+            notes="Line one,\nline two; with \\ backslash and a very long sentence that needs folding at "
+            "seventy-five octets, with ümläuts crossing the boundary ääääääääääääää.",
+            emails=("a@example.org", "b@example.org"),
+            phones=("+49 30 1234567", "+43 1 5123456"),
+        )
+    )
+    plain = dsar_vault.add(draft(name="Anna Schmidt", emails=(), phones=(), org="", notes=""))
+    out = _export(dsar_vault, (tricky, plain), tmp_path / "answer")
+    raw = (out / "contacts.vcf").read_bytes()
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+    cards = list(vobject.readComponents(raw.decode("utf-8")))
+    assert sorted(card.x_sealbook_id.value for card in cards) == sorted((tricky.id, plain.id))
+    for card in cards:
+        contact = dsar_vault.get(card.x_sealbook_id.value)
+        assert card.version.value == "4.0"
+        assert card.fn.value == contact.name
+        assert card.uid.value == f"urn:uuid:{contact.id}"
+        assert card.x_sealbook_id.value == contact.id
+        assert card.x_sealbook_basis.value == contact.basis.value
+        assert tuple(e.value for e in card.contents.get("email", [])) == contact.emails
+        assert tuple(t.value.removeprefix("tel:") for t in card.contents.get("tel", [])) == contact.phones
+        org = card.contents.get("org")
+        assert (org[0].value[0] if org else "") == contact.org
+        note = card.contents.get("note")
+        assert (note[0].value if note else "") == contact.notes
+
+
+def test_reimporting_an_export_creates_no_duplicates(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path
+) -> None:
+    out = _export(dsar_vault, person, tmp_path / "answer")
+    before = len(dsar_vault)
+    report = dsar_vault.import_file(out / "contacts.vcf", LegalBasis.CONTRACT, "invoices-8y", date(2025, 1, 1))
+    assert (report.added, report.merged, report.skipped) == (0, 0, 2)
+    assert len(dsar_vault) == before
+
+
+# --- contacts.csv ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r", "\0"])
+def test_csv_cells_starting_like_a_formula_are_escaped(prefix: str) -> None:
+    assert csv_cell(prefix + "1+1") == "'" + prefix + "1+1"
+
+
+def test_harmless_csv_cells_are_left_alone() -> None:
+    assert csv_cell("Jürgen Müller") == "Jürgen Müller"
+    assert csv_cell("") == ""
+
+
+def test_exported_csv_escapes_formulas_in_stored_names(dsar_vault: Vault, tmp_path: Path) -> None:
+    evil = dsar_vault.add(draft(name='=HYPERLINK("http://evil.example","x")', notes="@SUM(A1)"))
+    out = _export(dsar_vault, (evil,), tmp_path / "answer")
+    rows = list(csv.DictReader((out / "contacts.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0]["name"] == "'" + evil.name
+    assert rows[0]["notes"] == "'@SUM(A1)"
+    assert rows[0]["phones"] == "'+49301234567"
+
+
+# --- the answer letter ---------------------------------------------------------------------------
+
+ITEM_HEADINGS = {
+    "en": [f"Art. 15(1)({x}) GDPR" for x in "abcdefgh"],
+    "de": [f"Art. 15 Abs. 1 lit. {x} DSGVO" for x in "abcdefgh"],
+}
+ITEM_CONTENT = {
+    "en": [
+        "invoicing",  # (a) the record's purpose
+        "Contract or pre-contractual steps (Art. 6(1)(b) GDPR)",  # (a) legal basis
+        "Consent (Art. 6(1)(a) GDPR)",
+        "contact data: e-mail addresses",  # (b)
+        "contact data: phone numbers",
+        "netcup GmbH: webspace for the encrypted backup (DE)",  # (c)
+        "Mail Provider Inc. is located outside the EU/EEA (US)",  # (c) + Art. 15(2)
+        "The retention period ends on 2033-12-31",  # (d) concrete end
+        "deleted automatically from 2034-01-01",
+        "for as long as the purpose lasts, reviewed on 2028-01-20 at the latest",  # (d) consent criterion
+        "rectification",  # (e)
+        "erasure",
+        "restriction of processing",
+        "object to the processing",
+        "supervisory authority",  # (f)
+        "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+        "source: business card at the trade fair, 2025",  # (g)
+        "collected from you directly",
+        "No automated decision-making, including profiling",  # (h)
+        "restricted (Art. 18 GDPR)",
+    ],
+    "de": [
+        "invoicing",
+        "Vertrag oder vorvertragliche Maßnahmen (Art. 6 Abs. 1 lit. b DSGVO)",
+        "Einwilligung (Art. 6 Abs. 1 lit. a DSGVO)",
+        "Kontaktdaten: E-Mail-Adressen",
+        "Kontaktdaten: Telefonnummern",
+        "netcup GmbH: webspace for the encrypted backup (DE)",
+        "Mail Provider Inc. hat seinen Sitz außerhalb der EU/des EWR (US)",
+        "Die Aufbewahrungsfrist endet am 31.12.2033",
+        "Rechnungen und Buchungsbelege: 8 Jahre ab Ende des Kalenderjahres",
+        "ab dem 01.01.2034 automatisch gelöscht",
+        "solange der Zweck besteht, spätestens am 20.01.2028 überprüft",
+        "Berichtigung",
+        "Löschung",
+        "Einschränkung der Verarbeitung",
+        "Widerspruch gegen die Verarbeitung",
+        "Aufsichtsbehörde",
+        "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+        "Herkunft: business card at the trade fair, 2025",
+        "bei Ihnen selbst erhoben",
+        "Eine automatisierte Entscheidungsfindung einschließlich Profiling",
+        "eingeschränkt (Art. 18 DSGVO)",
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_the_letter_holds_every_art15_item_and_both_records(
+    dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path, lang: str
+) -> None:
+    out = _export(dsar_vault, person, tmp_path / "answer", lang)
+    text = (out / "answer.txt").read_text(encoding="utf-8")
+    page = (out / "answer.html").read_text(encoding="utf-8")
+    import html as html_module
+
+    unescaped = html_module.unescape(page)
+    for document in (text, unescaped):
+        positions = [document.index(heading) for heading in ITEM_HEADINGS[lang]]
+        assert positions == sorted(positions)  # (a) to (h), in order
+        for snippet in ITEM_CONTENT[lang]:
+            assert snippet in document, snippet
+        for needle in ("Freelance Studio Beispiel", "Musterweg 7", "10115 Berlin", "privacy@studio.example"):
+            assert needle in document
+        for contact in person:
+            assert contact.name in document and contact.id in document
+        assert "+49 30 1234567" in document
+    assert f'<html lang="{lang}">' in page
+    for key in "abcdefgh":
+        assert f'id="art15-{key}"' in page
+
+
+def test_the_letter_says_when_no_recipient_exists(vault: Vault, tmp_path: Path) -> None:
+    contact = vault.add(draft())
+    out = vault.export_person([contact.id], tmp_path / "answer", "en").out_dir
+    text = (out / "answer.txt").read_text(encoding="utf-8")
+    assert "We do not disclose your data to any recipient." in text
+    assert "(not configured)" in text  # the controller is missing from the config, and the letter says so
+
+
+def test_the_html_letter_escapes_markup_from_stored_fields(dsar_vault: Vault, tmp_path: Path) -> None:
+    contact = dsar_vault.add(draft(name="<script>alert(1)</script>", notes='<img src=x onerror="x()">'))
+    out = _export(dsar_vault, (contact,), tmp_path / "answer")
+    page = (out / "answer.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "default-src 'none'" in page
+
+
+def test_unknown_language_is_refused(dsar_vault: Vault, person: tuple[Contact, Contact], tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput):
+        _export(dsar_vault, person, tmp_path / "answer", "fr")
+    assert not (tmp_path / "answer").exists()
+
+
+def test_export_module_needs_no_vault_for_the_files(person: tuple[Contact, Contact], dsar_vault: Vault) -> None:
+    files = export.build_export(
+        list(person), CONFIG, dsar_vault.rules, exported_at=dsar_vault.now(), today=date(2026, 6, 15), lang="de"
+    )
+    assert set(files) == set(export.EXPORT_FILES)
+    assert b"Datum: 15.06.2026" in files["answer.txt"]
+    assert os.sep not in "".join(files)

@@ -1,0 +1,227 @@
+"""Data-subject requests: what came in, when, and the Art. 12(3) deadline.
+
+A request is stored like a contact: the dates (received, deadline, closed) are
+plaintext so the owner can be warned about deadlines, everything else (the
+type, the record ids it concerns, notes) is sealed with its own key and
+additional data that binds it to the table "requests", its id and its dates.
+Nothing here reads a clock: "today" is always a parameter.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vault import crypto
+from vault.errors import InvalidInput, VaultDamaged, VaultError
+from vault.model import MAX_NOTES, clean_text
+from vault.records import FORMAT_VERSION
+from vault.retention import add_months
+from vault.store.models import RequestRow
+
+REQUEST_PAYLOAD_VERSION = 1
+DEADLINE_MONTHS = 1  # Art. 12(3) GDPR: "within one month of receipt"
+EXTENSION_MONTHS = 2  # Art. 12(3): "may be extended by two further months where necessary"
+DUE_SOON_DAYS = 7  # warn a week before the deadline
+MAX_REQUEST_RECORDS = 1000
+KEY_LABEL = b"requests"  # 8 bytes: the purpose label of the request key
+
+
+class RequestType(enum.Enum):
+    """What the person asked for."""
+
+    ACCESS = "access"  # Art. 15
+    ERASURE = "erasure"  # Art. 17
+    RECTIFICATION = "rectification"  # Art. 16
+    OBJECTION = "objection"  # Art. 21
+    PORTABILITY = "portability"  # Art. 20
+
+    @property
+    def article(self) -> str:
+        return _ARTICLES[self]
+
+
+_ARTICLES = {
+    RequestType.ACCESS: "Art. 15 GDPR",
+    RequestType.ERASURE: "Art. 17 GDPR",
+    RequestType.RECTIFICATION: "Art. 16 GDPR",
+    RequestType.OBJECTION: "Art. 21 GDPR",
+    RequestType.PORTABILITY: "Art. 20 GDPR",
+}
+
+
+class RequestStatus(enum.Enum):
+    OPEN = "open"
+    DUE_SOON = "due-soon"
+    OVERDUE = "overdue"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """One data-subject request, decrypted."""
+
+    id: str
+    type: RequestType
+    received: date
+    deadline: date
+    record_ids: tuple[str, ...] = ()
+    notes: str = ""
+    closed: date | None = None
+    version: int = 1
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed is not None
+
+    @property
+    def is_extended(self) -> bool:
+        """True once the deadline was extended by two months (Art. 12(3) sentence 2)."""
+        return self.deadline > deadline_for(self.received)
+
+    def days_left(self, today: date) -> int:
+        """Days until the deadline (negative once overdue)."""
+        return (self.deadline - today).days
+
+    def status(self, today: date) -> RequestStatus:
+        if self.closed is not None:
+            return RequestStatus.CLOSED
+        left = self.days_left(today)
+        if left < 0:
+            return RequestStatus.OVERDUE
+        if left <= DUE_SOON_DAYS:
+            return RequestStatus.DUE_SOON
+        return RequestStatus.OPEN
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status(today) is RequestStatus.OVERDUE
+
+
+def deadline_for(received: date) -> date:
+    """Art. 12(3): one month after receipt (31 Jan -> 28/29 Feb)."""
+    return add_months(received, DEADLINE_MONTHS)
+
+
+def extended_deadline(received: date) -> date:
+    """Art. 12(3): the one-month deadline extended by two further months."""
+    return add_months(received, DEADLINE_MONTHS + EXTENSION_MONTHS)
+
+
+def parse_type(value: str | RequestType) -> RequestType:
+    if isinstance(value, RequestType):
+        return value
+    try:
+        return RequestType(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(t.value for t in RequestType)
+        raise InvalidInput("request type", f"must be one of {choices}") from None
+
+
+def clean_notes(notes: str) -> str:
+    return clean_text(notes, "notes", MAX_NOTES, multiline=True)
+
+
+def check_record_ids(record_ids: tuple[str, ...]) -> tuple[str, ...]:
+    if len(record_ids) > MAX_REQUEST_RECORDS:
+        raise InvalidInput("records", f"at most {MAX_REQUEST_RECORDS} records per request")
+    return tuple(dict.fromkeys(record_ids))
+
+
+# --- sealing ------------------------------------------------------------------
+
+
+def request_key(root: bytes | bytearray) -> bytes:
+    """The key that seals requests (one key per purpose)."""
+    return crypto.derive_subkey(root, KEY_LABEL)
+
+
+def _d(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def request_ad(vault_id: bytes, row_id: str, opened: date, deadline: date, closed: date | None, version: int) -> bytes:
+    """Additional data: binds the sealed part to its row and plaintext dates."""
+    return crypto.pae(
+        b"sealbook-request-v1",
+        FORMAT_VERSION,
+        vault_id,
+        "requests",
+        row_id,
+        _d(opened),
+        _d(deadline),
+        _d(closed),
+        version,
+    )
+
+
+def encode(request: DataRequest) -> bytes:
+    data: dict[str, Any] = {
+        "v": REQUEST_PAYLOAD_VERSION,
+        "type": request.type.value,
+        "record_ids": list(request.record_ids),
+        "notes": request.notes,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def seal_row(request: DataRequest, key: bytes | bytearray, vault_id: bytes) -> RequestRow:
+    ad = request_ad(vault_id, request.id, request.received, request.deadline, request.closed, request.version)
+    return RequestRow(
+        id=request.id,
+        opened=request.received,
+        deadline=request.deadline,
+        closed=request.closed,
+        version=request.version,
+        sealed=crypto.seal(key, encode(request), ad),
+    )
+
+
+def open_row(row: RequestRow, key: bytes | bytearray, vault_id: bytes) -> DataRequest:
+    """Decrypt a stored request; any failure is VaultDamaged naming the request id."""
+    ad = request_ad(vault_id, row.id, row.opened, row.deadline, row.closed, row.version)
+    try:
+        data = json.loads(crypto.open_sealed(key, row.sealed, ad))
+        if data.get("v") != REQUEST_PAYLOAD_VERSION:
+            raise ValueError("unsupported request payload")
+        return DataRequest(
+            id=row.id,
+            type=RequestType(data["type"]),
+            received=row.opened,
+            deadline=row.deadline,
+            record_ids=tuple(str(i) for i in data["record_ids"]),
+            notes=str(data["notes"]),
+            closed=row.closed,
+            version=row.version,
+        )
+    except (crypto.SealBroken, ValueError, KeyError, TypeError):
+        raise VaultDamaged(f"request {row.id}") from None
+
+
+# --- storage (inside a transaction the facade opens) ----------------------------
+
+
+def stored_rows(session: Session) -> list[RequestRow]:
+    return list(session.scalars(select(RequestRow).order_by(RequestRow.deadline, RequestRow.id)))
+
+
+def stored_row(session: Session, request_id: str) -> RequestRow | None:
+    return session.get(RequestRow, request_id)
+
+
+def matching_ids(session: Session, prefix: str) -> list[str]:
+    """Request ids equal to, or starting with, ``prefix`` (at least 4 characters)."""
+    if len(prefix) < 4:
+        row = session.get(RequestRow, prefix)
+        return [row.id] if row else []
+    ids = list(session.scalars(select(RequestRow.id).where(RequestRow.id.startswith(prefix, autoescape=True))))
+    return [prefix] if prefix in ids else ids
+
+
+class RequestNotFound(VaultError):
+    """No data-subject request with this id exists; `sealbook request list --all` shows them."""
