@@ -228,3 +228,72 @@ def open_sealed_box(secret_key: bytes | bytearray, sealed: bytes) -> bytes:
 def wipe(buffer: bytearray) -> None:
     """Overwrite a secret in place (best effort: copies made by libraries remain)."""
     buffer[:] = bytes(len(buffer))
+
+
+# === sync blob stream (issue 6): helpers below this line ===================
+#
+# The sync blob (vault/sync/blob.py) is a libsodium secretstream under a fresh
+# file key; the file key travels sealed to the vault's sync public key.  The
+# ``_..._with_...`` twins take the randomness as arguments so known-answer
+# vectors in tests/data/sync can pin the format; production code never calls them.
+
+STREAM_HEADER_BYTES = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES  # 24
+STREAM_ABYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES  # 17
+STREAM_TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+STREAM_TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+SEALED_BOX_OVERHEAD = sodium.crypto_box_SEALBYTES  # 48
+
+
+class StreamSealer:
+    """Encrypting side of a secretstream; ``push`` one chunk at a time."""
+
+    def __init__(self, key: bytes | bytearray, header: bytes | None = None) -> None:
+        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        if header is None:
+            self.header = bytes(sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, bytes(key)))
+        else:
+            # Fixed-randomness twin: init_pull derives the very state init_push
+            # would have derived from this header (same key schedule).
+            sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, bytes(key))
+            self.header = bytes(header)
+
+    def push(self, chunk: bytes, ad: bytes, *, final: bool = False) -> bytes:
+        tag = STREAM_TAG_FINAL if final else STREAM_TAG_MESSAGE
+        return bytes(sodium.crypto_secretstream_xchacha20poly1305_push(self._state, chunk, ad, tag))
+
+
+class StreamOpener:
+    """Decrypting side; ``pull`` returns (plaintext, is_final) or raises SealBroken."""
+
+    def __init__(self, key: bytes | bytearray, header: bytes) -> None:
+        if len(header) != STREAM_HEADER_BYTES:
+            raise SealBroken()
+        self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        try:
+            sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, bytes(key))
+        except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, TypeError):
+            raise SealBroken() from None
+
+    def pull(self, ciphertext: bytes, ad: bytes) -> tuple[bytes, bool]:
+        try:
+            plain, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(self._state, ciphertext, ad)
+        except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, TypeError):
+            raise SealBroken() from None
+        if tag not in (STREAM_TAG_MESSAGE, STREAM_TAG_FINAL):
+            raise SealBroken()
+        return bytes(plain), tag == STREAM_TAG_FINAL
+
+
+def new_stream_key() -> bytes:
+    return bytes(sodium.crypto_secretstream_xchacha20poly1305_keygen())
+
+
+def _seal_to_with_ephemeral(public_key: bytes, message: bytes, ephemeral_secret: bytes) -> bytes:
+    """Twin of :func:`seal_to` with a fixed ephemeral key (known-answer tests only).
+
+    Byte-identical to crypto_box_seal: epk || crypto_box(m, blake2b(epk||pk, 24), pk, esk);
+    the result opens with the real ``crypto_box_seal_open``.
+    """
+    ephemeral_public = sodium.crypto_scalarmult_base(ephemeral_secret)
+    nonce = hashlib.blake2b(ephemeral_public + public_key, digest_size=sodium.crypto_box_NONCEBYTES).digest()
+    return bytes(ephemeral_public) + bytes(sodium.crypto_box(message, nonce, public_key, ephemeral_secret))

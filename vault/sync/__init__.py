@@ -1,0 +1,27 @@
+"""Encrypted sync of one blob to a local folder, WebDAV (Nextcloud) or SFTP (issue 6).
+
+Modules:
+
+* ``blob``      the format: plaintext key header + secretstream body of a
+                zlib-compressed ``VACUUM INTO`` snapshot (see its docstring);
+                pinned by tests/data/sync/blob-v1.*.
+* ``snapshot``  VACUUM INTO a private temp dir; a read-only, validated look
+                into a pulled snapshot.
+* ``merge``     the pure merge plan (authenticate, newest meta_version wins,
+                tombstones win when they prove themselves, omission deletes nothing).
+* ``engine``    push / pull / clone / status behind ``Vault.sync_*``; the
+                rollback/fork check against ``state``.
+* ``local``, ``webdav``, ``sftp``: the backends (protocol in ``remote``).
+* ``state``     per-device high-water mark (0600 JSON in the data folder).
+* ``settings``  target settings and the password (OS keyring or 0600 file).
+* ``errors``    what the owner reads.
+
+What the remote still keeps: Nextcloud's versions app keeps old versions of
+changed files (hourly for a day, daily for 30 days, then weekly) and its trash
+bin keeps deleted ones.  sealbook writes a new generation file per push and
+deletes the previous one, so old generations (with records purged since) land
+in the trash bin until it expires or is emptied; ask the administrator to set
+``versions_retention_obligation``/``trashbin_retention_obligation`` or empty
+the trash bin after a purge.  Everything there is ciphertext under the sync
+key, but a purged record is only gone from the server once those copies expire.
+"""

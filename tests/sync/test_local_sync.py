@@ -1,0 +1,314 @@
+"""Two devices through a local folder: convergence, merge rules, rollback and fork."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import draft
+from tests.sync.conftest import Pair, later
+from vault import crypto
+from vault.records import tombstone_message
+from vault.store.models import ContactRow, TombstoneRow
+from vault.sync.errors import (
+    ForkRefused,
+    RemoteChanged,
+    RemoteNewer,
+    RemoteRefused,
+    RollbackRefused,
+)
+from vault.sync.local import LocalFolder
+
+
+def names(vault: object) -> list[str]:
+    return [c.name for c in vault.contacts()]  # type: ignore[attr-defined]
+
+
+def test_two_devices_converge_through_a_local_folder(local_pair: Pair) -> None:
+    p = local_pair
+    anna = p.a.add(draft(name="Anna Alpha"))
+    p.a.sync_push(p.remote_a)
+    p.b.add(draft(name="Bert Beta"))
+    report = p.b.sync_push(p.remote_b)
+    assert report.pulled_first and report.added == 1
+    p.a.sync_pull(p.remote_a)
+    assert names(p.a) == names(p.b) == ["Anna Alpha", "Bert Beta"]
+    later(p.clock)
+    p.b.update(anna.id, draft(name="Anna Alpha-Berg"))
+    p.b.sync_push(p.remote_b)
+    assert p.a.sync_pull(p.remote_a).updated == 1
+    assert p.a.get(anna.id).name == "Anna Alpha-Berg"
+    assert p.a.sync_pull(p.remote_a).action == "up-to-date"
+
+
+def test_blob_file_is_private_and_holds_no_plaintext(local_pair: Pair, tmp_path: Path) -> None:
+    local_pair.a.add(draft(name="Zacharias Plaintextcheck", notes="secret-note-marker"))
+    local_pair.a.sync_push(local_pair.remote_a)
+    blob = tmp_path / "shared-folder" / "sealbook.blob"
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o600
+    data = blob.read_bytes()
+    assert b"Plaintextcheck" not in data and b"secret-note-marker" not in data
+    assert not [p for p in blob.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_blob_never_deletes_a_record_it_merely_omits(local_pair: Pair) -> None:
+    p = local_pair
+    only_b = p.b.add(draft(name="Only On B"))
+    # A pushes a blob that lacks B's unpushed record; B pulls it.
+    p.a.add(draft(name="From A"))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    assert p.b.get(only_b.id).name == "Only On B"
+
+
+def test_higher_meta_version_wins_and_concurrent_edits_are_reported(local_pair: Pair) -> None:
+    p = local_pair
+    c = p.a.add(draft(name="Carla"))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    later(p.clock)
+    p.a.update(c.id, draft(name="Carla A1"))
+    p.a.update(c.id, draft(name="Carla A2"))  # version 3
+    p.a.sync_push(p.remote_a)
+    later(p.clock)
+    p.b.update(c.id, draft(name="Carla B1"))  # version 2, edited on B since its last sync
+    report = p.b.sync_pull(p.remote_b)
+    assert p.b.get(c.id).name == "Carla A2"
+    assert c.id in report.conflicts
+
+
+def test_same_version_edits_are_a_reported_conflict_with_a_deterministic_winner(local_pair: Pair) -> None:
+    p = local_pair
+    c = p.a.add(draft(name="Dora"))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    p.b.update(c.id, draft(name="Dora B"))
+    later(p.clock)
+    p.a.update(c.id, draft(name="Dora A"))  # same version, later update time
+    p.a.sync_push(p.remote_a)
+    report = p.b.sync_push(p.remote_b)  # pulls, merges, pushes
+    assert c.id in report.conflicts
+    p.a.sync_pull(p.remote_a)
+    assert p.a.get(c.id).name == p.b.get(c.id).name == "Dora A"
+
+
+def test_signed_erasure_tombstone_deletes_everywhere(local_pair: Pair) -> None:
+    p = local_pair
+    c = p.a.add(draft(name="Erik", rule="inquiry-6m" if False else "invoices-8y"))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    _erase_now(p.a, c.id)
+    p.a.sync_push(p.remote_a)
+    report = p.b.sync_pull(p.remote_b)
+    assert report.deleted == 1
+    assert c.id not in [x.id for x in p.b.contacts()]
+    # B pushes: the record does not come back to A either.
+    p.b.add(draft(name="Other"))
+    p.b.sync_push(p.remote_b)
+    p.a.sync_pull(p.remote_a)
+    assert c.id not in [x.id for x in p.a.contacts()]
+
+
+def _erase_now(vault: object, record_id: str) -> None:
+    """A signed erasure tombstone, as Vault.erase writes when no retention applies."""
+    v = vault
+    now = datetime(2026, 6, 15, 12, 0)
+    with v._store.session() as s:  # type: ignore[attr-defined]
+        s.delete(s.get(ContactRow, record_id))
+        s.add(
+            TombstoneRow(
+                id=record_id,
+                deleted_at=now,
+                reason="erased",
+                retention_end=None,
+                signature=crypto.sign(
+                    v._keys.signing,  # type: ignore[attr-defined]
+                    tombstone_message(v._meta.vault_id, record_id, "erased", now),
+                ),
+            )
+        )  # type: ignore[attr-defined]
+    v.load_contacts()  # type: ignore[attr-defined]
+
+
+def _purge_like(vault: object, record_id: str, today: date) -> None:
+    """What the unattended purge writes: delete + an unsigned tombstone (no passphrase)."""
+    v = vault
+    with v._store.session() as s:  # type: ignore[attr-defined]
+        row = s.get(ContactRow, record_id)
+        assert row.retention_end < today
+        s.delete(row)
+        s.add(
+            TombstoneRow(
+                id=record_id,
+                deleted_at=datetime(today.year, today.month, today.day),
+                reason="purged",
+                retention_end=row.retention_end,
+                signature=None,
+            )
+        )
+    v.load_contacts()  # type: ignore[attr-defined]
+
+
+def test_stale_device_offline_during_a_purge_does_not_resurrect_the_record(local_pair: Pair) -> None:
+    p = local_pair
+    old = p.a.add(draft(name="Old Invoice Contact", trigger=date(2016, 3, 1)))  # retention ended 2024-12-31
+    keep = p.a.add(draft(name="Current Contact"))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)  # B has the record, then goes offline
+    _purge_like(p.a, old.id, p.a.today())
+    p.a.sync_push(p.remote_a)  # locked-style push of the purge
+    # B comes back: edits something and pushes (which pulls and merges first).
+    later(p.clock)
+    p.b.update(keep.id, draft(name="Current Contact Updated"))
+    report = p.b.sync_push(p.remote_b)
+    assert report.deleted == 1
+    assert old.id not in [c.id for c in p.b.contacts()]
+    p.a.sync_pull(p.remote_a)
+    assert old.id not in [c.id for c in p.a.contacts()]
+    assert p.a.get(keep.id).name == "Current Contact Updated"
+
+
+def test_unsigned_tombstone_for_an_unexpired_record_is_refused(local_pair: Pair) -> None:
+    p = local_pair
+    c = p.a.add(draft(name="Still Needed"))  # retention until 2033
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    # A forged purge tombstone (anyone with the public key can write a blob).
+    with p.a._store.session() as s:
+        s.delete(s.get(ContactRow, c.id))
+        s.add(
+            TombstoneRow(
+                id=c.id,
+                deleted_at=datetime(2026, 6, 15),
+                reason="purged",
+                retention_end=date(2020, 1, 1),
+                signature=None,
+            )
+        )
+    p.a.load_contacts()
+    p.a.sync_push(p.remote_a)
+    report = p.b.sync_pull(p.remote_b)
+    assert c.id in report.rejected
+    assert p.b.get(c.id).name == "Still Needed"
+
+
+def test_records_that_do_not_authenticate_are_rejected(local_pair: Pair) -> None:
+    p = local_pair
+    c = p.a.add(draft(name="Tamper Target"))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    later(p.clock)
+    p.a.update(c.id, draft(name="Tamper Target 2"))
+    with p.a._store.session() as s:
+        row = s.get(ContactRow, c.id)
+        row.sealed = row.sealed[:-1] + bytes([row.sealed[-1] ^ 1])
+    p.a.sync_push(p.remote_a)
+    report = p.b.sync_pull(p.remote_b)
+    assert c.id in report.rejected
+    assert p.b.get(c.id).name == "Tamper Target"
+
+
+def test_replayed_older_blob_is_refused_and_nothing_changes(local_pair: Pair, tmp_path: Path) -> None:
+    p = local_pair
+    blob = tmp_path / "shared-folder" / "sealbook.blob"
+    old = blob.read_bytes()
+    p.a.add(draft(name="Newer"))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    before = names(p.b)
+    blob.write_bytes(old)  # an attacker (or a restored backup) puts the old blob back
+    with pytest.raises(RollbackRefused):
+        p.b.sync_pull(p.remote_b)
+    assert names(p.b) == before
+
+
+def test_fork_same_counter_other_content_is_refused(local_pair: Pair, tmp_path: Path) -> None:
+    p = local_pair
+    blob = tmp_path / "shared-folder" / "sealbook.blob"
+    base = blob.read_bytes()
+    p.a.add(draft(name="Fork A"))
+    p.a.sync_push(p.remote_a)  # counter 2
+    fork_a = blob.read_bytes()
+    blob.write_bytes(base)
+    p.b.add(draft(name="Fork B"))
+    os.utime(blob)
+    p.b.sync_push(p.remote_b)  # B never saw A's push: also counter 2
+    blob.write_bytes(fork_a)
+    state_before = names(p.b)
+    with pytest.raises(ForkRefused):
+        p.b.sync_pull(p.remote_b)
+    assert names(p.b) == state_before
+
+
+def test_locked_push_works_and_refuses_when_the_remote_is_newer(local_pair: Pair) -> None:
+    p = local_pair
+    p.a.add(draft(name="Locked Push"))
+    p.a.lock()
+    assert p.a.sync_push(p.remote_a).action == "pushed"
+    p.b.add(draft(name="B Pushes"))
+    p.b.sync_push(p.remote_b)
+    with pytest.raises(RemoteNewer):
+        p.a.sync_push(p.remote_a)
+
+
+def test_stale_writer_never_overwrites_another_devices_push(local_pair: Pair, tmp_path: Path) -> None:
+    p = local_pair
+    folder = LocalFolder(tmp_path / "shared-folder")
+    expected = folder.version()
+    p.b.add(draft(name="B First"))
+    p.b.sync_push(p.remote_b)
+    with pytest.raises(RemoteChanged):
+        folder.put(b"stale blob", expected)
+    assert folder.version() != expected
+    p.a.sync_pull(p.remote_a)
+    assert "B First" in names(p.a)
+
+
+def test_missing_folder_is_refused_not_created(tmp_path: Path) -> None:
+    folder = LocalFolder(tmp_path / "not-mounted")
+    with pytest.raises(RemoteRefused):
+        folder.put(b"x", None)
+    assert not (tmp_path / "not-mounted").exists()
+
+
+def test_failed_fsync_keeps_the_old_blob(local_pair: Pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = local_pair
+    blob = tmp_path / "shared-folder" / "sealbook.blob"
+    old = blob.read_bytes()
+    p.a.add(draft(name="Never Lands"))
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(RemoteRefused):
+        p.a.sync_push(p.remote_a)
+    monkeypatch.undo()
+    assert blob.read_bytes() == old
+    assert not [x for x in blob.parent.iterdir() if x.name.endswith(".tmp")]
+
+
+def test_unattended_purge_pushes_while_locked_and_a_stale_device_follows(local_pair: Pair, tmp_path: Path) -> None:
+    p = local_pair
+    old = p.a.add(draft(name="Expired Long Ago", trigger=date(2016, 3, 1)))  # retention ended 2024-12-31
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    p.a.sync_setup(str(tmp_path / "shared-folder"))
+    p.a.lock()  # the purge runs without the passphrase
+    report = p.a.purge()
+    assert [r.record_id for r in report.purged] == [old.id]
+    assert not report.push_pending and not report.push_error
+    p.b.sync_pull(p.remote_b)
+    assert old.id not in [c.id for c in p.b.contacts()]
+
+
+def test_pull_needs_the_unlocked_vault(local_pair: Pair) -> None:
+    from vault.errors import VaultLocked
+
+    local_pair.b.lock()
+    with pytest.raises(VaultLocked):
+        local_pair.b.sync_pull(local_pair.remote_b)

@@ -1,0 +1,166 @@
+"""Snapshots: ``VACUUM INTO`` a private temp file (never the live database),
+and a read-only look into a pulled snapshot.
+
+A pulled snapshot comes from whoever could write the remote (anyone holding
+the sync public key can build a blob), so it is opened immutable with
+``trusted_schema=OFF``, only plain tables are read, by explicit columns, and
+every value is type-checked before the merge sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import Engine
+
+from vault.sync.errors import BlobDamaged
+
+
+@contextlib.contextmanager
+def private_tempdir(near: Path) -> Iterator[Path]:
+    """A 0700 directory beside ``near`` (same filesystem: renames stay atomic)."""
+    path = Path(tempfile.mkdtemp(prefix=".sealbook-sync-", dir=near.parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def vacuum_into(engine: Engine, dest: Path) -> None:
+    """Write a consistent, compacted copy of the vault to ``dest`` (must not exist)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("VACUUM INTO ?", (str(dest),))
+        cursor.close()
+    finally:
+        raw.close()
+    dest.chmod(0o600)
+
+
+@dataclass(frozen=True)
+class RemoteRow:
+    id: str
+    retention_end: date | None
+    review_at: date | None
+    hold: bool
+    meta_version: int
+    meta_sig: bytes
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class RemoteTombstone:
+    id: str
+    deleted_at: datetime
+    reason: str
+    retention_end: date | None
+    signature: bytes | None
+
+
+@dataclass(frozen=True)
+class RemoteMeta:
+    format_version: int
+    vault_id: bytes
+    kdf_t: int
+    kdf_m_kib: int
+    kdf_p: int
+    kdf_salt: bytes
+    wrapped_root_key: bytes
+    sync_public_key: bytes
+    wrapped_sync_secret_key: bytes
+    verify_key: bytes
+
+
+@dataclass(frozen=True)
+class RemoteData:
+    meta: RemoteMeta
+    rows: list[RemoteRow]
+    tombstones: list[RemoteTombstone]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{quote(str(path))}?immutable=1", uri=True)
+    conn.execute("PRAGMA trusted_schema=OFF")
+    return conn
+
+
+def _date(value: object) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError
+    return date.fromisoformat(value)
+
+
+def _id(value: object) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 36:
+        raise ValueError
+    return value
+
+
+def _blob(value: object, limit: int) -> bytes:
+    if not isinstance(value, bytes) or len(value) > limit:
+        raise ValueError
+    return value
+
+
+def read_snapshot(path: Path) -> RemoteData:
+    """Rows of a pulled snapshot, validated; anything odd is :class:`BlobDamaged`."""
+    try:
+        conn = _connect(path)
+        try:
+            kinds = dict(
+                conn.execute(
+                    "SELECT name, type FROM sqlite_master WHERE name IN ('vault_meta','contacts','tombstones')"
+                ).fetchall()
+            )
+            if kinds != {"vault_meta": "table", "contacts": "table", "tombstones": "table"}:
+                raise ValueError
+            m = conn.execute(
+                "SELECT format_version, vault_id, kdf_t, kdf_m_kib, kdf_p, kdf_salt, wrapped_root_key, "
+                "sync_public_key, wrapped_sync_secret_key, verify_key FROM vault_meta WHERE id = 1"
+            ).fetchone()
+            if m is None:
+                raise ValueError
+            meta = RemoteMeta(*m)
+            rows = [
+                RemoteRow(
+                    id=_id(r[0]),
+                    retention_end=_date(r[1]),
+                    review_at=_date(r[2]),
+                    hold=bool(r[3]),
+                    meta_version=int(r[4]),
+                    meta_sig=_blob(r[5], 64),
+                    sealed=_blob(r[6], 1024 * 1024),
+                )
+                for r in conn.execute(
+                    "SELECT id, retention_end, review_at, hold, meta_version, meta_sig, sealed FROM contacts"
+                )
+            ]
+            tombstones = []
+            for t in conn.execute("SELECT id, deleted_at, reason, retention_end, signature FROM tombstones"):
+                if not isinstance(t[1], str) or not isinstance(t[2], str) or len(t[2]) > 16:
+                    raise ValueError
+                tombstones.append(
+                    RemoteTombstone(
+                        id=_id(t[0]),
+                        deleted_at=datetime.fromisoformat(t[1]),
+                        reason=t[2],
+                        retention_end=_date(t[3]),
+                        signature=None if t[4] is None else _blob(t[4], 64),
+                    )
+                )
+        finally:
+            conn.close()
+    except (sqlite3.Error, ValueError, TypeError, OverflowError):
+        raise BlobDamaged("remote copy") from None
+    return RemoteData(meta, rows, tombstones)

@@ -1,0 +1,70 @@
+"""Per-device sync state: the rollback high-water mark and what was last seen.
+
+Kept outside the synced data (a blob never carries it) in the platform data
+folder, one JSON file per (vault, device), 0600, written atomically and
+fsynced.  ``vault_meta.sync_counter/sync_hash`` mirror the mark inside the
+vault; the higher of the two counts, so restoring either one from an old
+backup does not reopen the door to a rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from vault.config import data_dir
+from vault.sync.errors import SyncStateDamaged
+from vault.sync.fsutil import atomic_write, private_dir
+
+_SAFE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class SyncState:
+    counter: int = 0  # highest blob counter seen (pushed or pulled)
+    blob_hash: str = ""  # hex BLAKE2b-256 of that blob
+    tag: str | None = None  # the remote's version tag when we last saw it
+    last_push: str | None = None  # ISO times, UTC
+    last_pull: str | None = None
+    last_sync: str | None = None  # either of the two: edits after it are "pending"
+    blob_bytes: int = 0
+
+    def advanced(self, **changes: object) -> SyncState:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def state_dir() -> Path:
+    return data_dir() / "sync"
+
+
+class StateFile:
+    """The state of one local vault (vault id + device id)."""
+
+    def __init__(self, vault_id: str, device_id: str, directory: Path | None = None) -> None:
+        if not (_SAFE.match(vault_id) and _SAFE.match(device_id)):
+            raise SyncStateDamaged("ids")
+        self.path = (directory or state_dir()) / f"{vault_id}-{device_id}.json"
+
+    def load(self) -> SyncState:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return SyncState()
+        except OSError:
+            raise SyncStateDamaged(str(self.path)) from None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                data = json.loads(handle.read(64 * 1024).decode("utf-8"))
+            state = SyncState(**data)
+            if type(state.counter) is not int or state.counter < 0 or not isinstance(state.blob_hash, str):
+                raise ValueError
+        except (ValueError, TypeError, UnicodeDecodeError):
+            raise SyncStateDamaged(str(self.path)) from None
+        return state
+
+    def save(self, state: SyncState) -> None:
+        private_dir(self.path.parent)
+        atomic_write(self.path, json.dumps(asdict(state), indent=1, sort_keys=True).encode("utf-8"))
