@@ -954,7 +954,7 @@ class Vault:
         with a reason the person must be told."""
         from vault import requests
 
-        keys = self._require_keys()
+        self._require_keys()
         current = self.get_request(request_id)
         reason = requests.clean_notes(reason)
         if not reason:
@@ -970,20 +970,13 @@ class Vault:
             notes=notes,
             version=current.version + 1,
         )
-        with self._store.session() as s:
-            row = requests.stored_row(s, current.id)
-            if row is None or row.version != current.version:
-                raise VaultError("the request was changed elsewhere; reload and try again")
-            fresh = requests.seal_row(new, requests.request_key(keys.root), self._meta.vault_id)
-            row.deadline, row.version, row.sealed = fresh.deadline, fresh.version, fresh.sealed
-            self._audit(s, "request-extended", None, current.id)
-        return new
+        return self._save_request(current, new, "request-extended")
 
     def close_request(self, request_id: str, *, closed: date | None = None, notes: str = "") -> _DataRequest:
         """Mark a request answered (``notes`` are appended to its notes)."""
         from vault import requests
 
-        keys = self._require_keys()
+        self._require_keys()
         current = self.get_request(request_id)
         if current.is_closed:
             raise InvalidInput("request", "is already closed")
@@ -993,13 +986,21 @@ class Vault:
         extra = requests.clean_notes(notes)
         merged = f"{current.notes}\n{extra}" if current.notes and extra else current.notes or extra
         new = replace(current, closed=closed, notes=requests.clean_notes(merged), version=current.version + 1)
+        return self._save_request(current, new, "request-closed")
+
+    def _save_request(self, current: _DataRequest, new: _DataRequest, action: str) -> _DataRequest:
+        """Re-seal a changed request, refusing if another process changed it meanwhile."""
+        from vault import requests
+
+        keys = self._require_keys()
         with self._store.session() as s:
             row = requests.stored_row(s, current.id)
             if row is None or row.version != current.version:
                 raise VaultError("the request was changed elsewhere; reload and try again")
             fresh = requests.seal_row(new, requests.request_key(keys.root), self._meta.vault_id)
-            row.closed, row.version, row.sealed = fresh.closed, fresh.version, fresh.sealed
-            self._audit(s, "request-closed", None, current.id)
+            row.deadline, row.closed = fresh.deadline, fresh.closed
+            row.version, row.sealed = fresh.version, fresh.sealed
+            self._audit(s, action, None, current.id)
         return new
 
     # === sync (issue 6): methods below this line ===
