@@ -1,33 +1,201 @@
-"""The Textual app.  (Placeholder until the TUI issue lands.)"""
+"""The Textual app: create/unlock, the contact list, lock and idle auto-lock.
+
+``make_app`` is the factory the CLI and the tests share; tests pass a fixed
+clock and cheap KDF parameters through it (never a global switch).
+"""
 
 from __future__ import annotations
 
+import gc
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
+from tui.screens.contacts import ContactsScreen
+from tui.screens.dialogs import HelpScreen
+from tui.screens.unlock import CreateScreen, UnlockScreen
+from tui.widgets import contact_table
+from vault import search
 from vault.config import Config
+from vault.errors import VaultError
+from vault.service import KdfParams, Vault, utc_now
+
+Clock = Callable[[], datetime]
+
+REFRESH_SECONDS = 2.0
+IDLE_CHECK_SECONDS = 5.0
 
 
 class SealbookApp(App[None]):
+    """sealbook's terminal front end; it reaches the core only through :class:`Vault`."""
+
     TITLE = "sealbook"
-    BINDINGS = [("q", "quit", "Quit")]
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Shown in each screen's footer; here so they work everywhere, modals included.
+        Binding("ctrl+l", "lock", "Lock", priority=True),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit", show=False),  # in the palette; the list's footer is full
+    ]
 
-    def __init__(self, vault_path: Path, config: Config) -> None:
+    def __init__(
+        self,
+        vault_path: Path,
+        config: Config,
+        *,
+        clock: Clock = utc_now,
+        kdf: KdfParams | None = None,
+        allow_weak_kdf: bool = False,
+    ) -> None:
         super().__init__()
-        self.vault_path = vault_path
+        self.vault_path = Path(vault_path)
         self.config = config
+        self.clock = clock
+        self.kdf = kdf
+        self.allow_weak_kdf = allow_weak_kdf
+        self.vault: Vault | None = None
+        self.last_activity = time.monotonic()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("sealbook: the terminal app is not yet available; use the `sealbook` commands.",
-                     markup=False)
-        yield Footer()
+    # --- life cycle ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.sub_title = "locked"
+        self.push_screen(UnlockScreen() if self.vault_path.exists() else CreateScreen())
+        self.set_interval(REFRESH_SECONDS, self.refresh_from_disk, name="refresh")
+        self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock, name="idle-lock")
+
+    def on_unmount(self) -> None:
+        if self.vault is not None:
+            self.vault.close()
+            self.vault = None
+
+    def open_vault(self) -> Vault:
+        """The vault object (opened locked on first use; called from the KDF worker)."""
+        if self.vault is None:
+            self.vault = Vault(self.vault_path, config=self.config, clock=self.clock)
+        return self.vault
+
+    def create_vault(self, passphrase: str) -> Vault:
+        """Create the vault file (called from the KDF worker); returns it unlocked."""
+        return Vault.create(
+            self.vault_path,
+            passphrase,
+            kdf=self.kdf,
+            allow_weak_kdf=self.allow_weak_kdf,
+            config=self.config,
+            clock=self.clock,
+        )
+
+    def vault_opened(self, vault: Vault) -> None:
+        self.vault = vault
+        # 100k decrypted contacts are millions of long-lived objects; a full
+        # garbage collection over them stalls a keystroke by ~200 ms.  Freezing
+        # moves them out of the collector's way until the vault is locked.
+        gc.collect()
+        gc.freeze()
+        self.sub_title = "unlocked"
+        self.last_activity = time.monotonic()
+        if vault.kdf_below_floor:
+            self.notify(
+                "This vault's key derivation is below today's safe settings; `sealbook passwd` can upgrade it.",
+                severity="warning",
+                timeout=8,
+            )
+        self.switch_screen(ContactsScreen())
+
+    @property
+    def is_unlocked(self) -> bool:
+        return self.vault is not None and not self.vault.is_locked
+
+    # --- lock -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While locked there is nothing to lock: hide the binding from the footer.
+        return action != "lock" or self.is_unlocked
+
+    def action_lock(self) -> None:
+        self.lock("Locked.")
+
+    def lock(self, reason: str) -> None:
+        """Drop decrypted data and keys, close every screen, ask for the passphrase."""
+        if not self.is_unlocked:
+            return
+        assert self.vault is not None
+        self.vault.lock()
+        search.clear_caches()
+        contact_table.clear_caches()
+        gc.unfreeze()  # let the dropped contacts be collected
+        gc.collect()
+        self.sub_title = "locked"
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(UnlockScreen())
+        self.notify(reason)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(
+            event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp, events.Paste)
+        ):
+            self.last_activity = time.monotonic()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> None:
+        """Lock once the owner has been idle for ``idle_lock_minutes`` (0 = never)."""
+        minutes = self.config.idle_lock_minutes
+        if minutes and self.is_unlocked and time.monotonic() - self.last_activity >= minutes * 60:
+            self.lock(f"Locked after {minutes} idle minute{'s' if minutes != 1 else ''}.")
+
+    def refresh_from_disk(self) -> None:
+        """Show changes other processes committed (the purge job, the CLI, a sync)."""
+        if not self.is_unlocked or any(worker.is_running for worker in self.workers):
+            return
+        assert self.vault is not None
+        try:
+            changed = self.vault.refresh()
+        except VaultError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        if changed:
+            for screen in self.screen_stack:
+                if isinstance(screen, ContactsScreen):
+                    screen.reload()
+
+    # --- help and palette -----------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Lock", "Lock the vault now (ctrl+l)", self.action_lock)
+        yield SystemCommand("Help", "Keys and what they do (?)", self.action_help)
+        if isinstance(screen, ContactsScreen):
+            for binding in ContactsScreen.BINDINGS:
+                assert isinstance(binding, Binding)
+                if binding.action.startswith("app."):
+                    continue
+                action = getattr(screen, f"action_{binding.action}")
+                yield SystemCommand(binding.description, f"Key: {binding.key.split(',')[0]}", action)
 
 
-def make_app(vault_path: Path, config: Config) -> SealbookApp:
-    return SealbookApp(vault_path, config)
+def make_app(
+    vault_path: Path,
+    config: Config,
+    *,
+    clock: Clock = utc_now,
+    kdf: KdfParams | None = None,
+    allow_weak_kdf: bool = False,
+) -> SealbookApp:
+    """The app for ``vault_path``; tests pass ``clock`` and cheap ``kdf`` settings."""
+    return SealbookApp(vault_path, config, clock=clock, kdf=kdf, allow_weak_kdf=allow_weak_kdf)
 
 
 def run_app(vault_path: Path, config: Config) -> int:

@@ -368,7 +368,37 @@ class Vault:
         self._require_keys()
         self._data_version = self._store.data_version()
         self._contacts, self._keys_index, self._damaged = {}, {}, set()
-        self._absorb(self._store.contact_rows())
+        # Plain column tuples instead of ORM objects: at 100k records this is
+        # several times faster and lighter.  They carry the same attribute names,
+        # so _open_row reads them like ContactRows.  Fetched in one short
+        # transaction, decrypted after it, so the write lock is not held while
+        # decrypting.
+        from sqlalchemy import select
+
+        columns = select(
+            ContactRow.id, ContactRow.retention_end, ContactRow.review_at, ContactRow.hold,
+            ContactRow.meta_version, ContactRow.meta_sig, ContactRow.sealed,
+        )
+        with self._store.session() as s:
+            rows: list[Any] = list(s.execute(columns))
+        rows.reverse()
+
+        def drain() -> Iterable[Any]:  # frees each row's ciphertext once it is opened
+            while rows:
+                yield rows.pop()
+
+        # The loop allocates hundreds of thousands of long-lived objects and no
+        # cycles; the cyclic collector would rescan the growing heap again and
+        # again (about an eighth of the time at 100k records).
+        import gc
+
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._absorb(drain())
+        finally:
+            if collecting:
+                gc.enable()
 
     def _absorb(self, rows: Iterable[ContactRow]) -> None:
         for row in rows:

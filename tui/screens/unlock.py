@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
 
 from vault.errors import VaultError
 from vault.service import Vault
@@ -80,16 +81,25 @@ class _PassphraseScreen(Screen[None]):
     def on_vault_opened(self, message: VaultOpened) -> None:
         self.app.vault_opened(message.vault)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # VaultErrors are turned into VaultRefused inside the worker; anything
+        # else is a bug, and must crash loudly (and fail the tests).
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            raise event.worker.error
+
 
 class UnlockScreen(_PassphraseScreen):
     """Ask for the passphrase of an existing vault."""
 
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("question_mark", "app.help", "Help"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Center(), Vertical(id="dialog", classes="passphrase-box"):
-            yield Static("🔒 The vault is locked.", id="lock-state")
+            yield Static("LOCKED · enter the passphrase to open the vault", id="lock-state")
             yield Label(f"Vault: {self.app.vault_path}", id="vault-path", markup=False)
             yield Input(placeholder="Passphrase", password=True, id="passphrase")
             yield Label("", id="error", classes="error", markup=False)
@@ -113,7 +123,7 @@ class UnlockScreen(_PassphraseScreen):
             return
         field.value = ""
         self.query_one("#error").display = False
-        self.set_busy(True, "Deriving the key from the passphrase…")
+        self.set_busy(True, "Deriving the key and decrypting the contacts…")
         self.unlock(passphrase)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kdf")
@@ -135,7 +145,7 @@ class UnlockScreen(_PassphraseScreen):
 class CreateScreen(_PassphraseScreen):
     """First run: choose the passphrase of a new vault."""
 
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -28,12 +29,12 @@ from tui.widgets.safe import printable
 from vault.model import Contact, LegalBasis, format_phone
 
 _BASIS_SHORT = {
-    LegalBasis.CONSENT: "consent (a)",
-    LegalBasis.CONTRACT: "contract (b)",
-    LegalBasis.LEGAL_OBLIGATION: "legal obl. (c)",
-    LegalBasis.VITAL_INTERESTS: "vital int. (d)",
-    LegalBasis.PUBLIC_TASK: "public task (e)",
-    LegalBasis.LEGITIMATE_INTERESTS: "legit. int. (f)",
+    LegalBasis.CONSENT: "(a) consent",
+    LegalBasis.CONTRACT: "(b) contract",
+    LegalBasis.LEGAL_OBLIGATION: "(c) legal ob",
+    LegalBasis.VITAL_INTERESTS: "(d) vital",
+    LegalBasis.PUBLIC_TASK: "(e) public",
+    LegalBasis.LEGITIMATE_INTERESTS: "(f) legit.",
 }
 
 
@@ -42,28 +43,33 @@ def _phone(e164: str) -> str:
     return format_phone(e164)
 
 
+def clear_caches() -> None:
+    """Forget cached phone numbers: called when the vault locks."""
+    _phone.cache_clear()
+
+
 def state_word(contact: Contact) -> str:
-    words = ["RESTRICTED" if contact.is_restricted else "active"]
-    if contact.hold:
-        words.append("HOLD")
-    return " ".join(words)
+    if contact.is_restricted:
+        return "restr.+hold" if contact.hold else "RESTRICTED"
+    return "active+hold" if contact.hold else "active"
 
 
 @dataclass(frozen=True)
 class Column:
     title: str
-    width: int
+    width: int  # the narrowest it gets
     grow: int = 0  # share of spare width
+    drop: int = 0  # on a narrow terminal, columns with a higher number go first
 
 
 COLUMNS = (
-    Column("Name", 22, 3),
-    Column("Organisation", 16, 2),
-    Column("E-mail", 22, 3),
-    Column("Phone", 16),
-    Column("Legal basis", 15),
-    Column("Retention end", 13),
-    Column("State", 15),
+    Column("Name", 14, 3),
+    Column("Organisation", 10, 2, drop=2),
+    Column("E-mail", 16, 3),
+    Column("Phone", 15, drop=1),
+    Column("Basis", 12, drop=3),
+    Column("Retention", 10),
+    Column("State", 11),
 )
 
 
@@ -74,7 +80,7 @@ def cells(contact: Contact) -> tuple[str, ...]:
         contact.emails[0] if contact.emails else "",
         _phone(contact.phones[0]) if contact.phones else "",
         _BASIS_SHORT[contact.basis],
-        contact.retention_end.isoformat() if contact.retention_end else "open-ended",
+        contact.retention_end.isoformat() if contact.retention_end else "open",
         state_word(contact),
     )
 
@@ -82,7 +88,7 @@ def cells(contact: Contact) -> tuple[str, ...]:
 class ContactTable(ScrollView, can_focus=True):
     """A keyboard-driven list of contacts with a cursor."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
@@ -90,7 +96,7 @@ class ContactTable(ScrollView, can_focus=True):
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
     ]
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "contact-table--header",
         "contact-table--cursor",
         "contact-table--restricted",
@@ -114,6 +120,10 @@ class ContactTable(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._rows: Sequence[Contact] = ()
+        self._columns: tuple[Column, ...] = COLUMNS
+        self._line_cache: dict[tuple[object, ...], Strip] = {}
+        self._style_key: tuple[object, ...] | None = None
+        self._style_set: tuple[Style, Style, Style, Style] = (Style(), Style(), Style(), Style())
         self._widths = [c.width for c in COLUMNS]
 
     # --- data --------------------------------------------------------------------
@@ -150,10 +160,18 @@ class ContactTable(ScrollView, can_focus=True):
         return sum(self._widths) + len(self._widths)
 
     def on_resize(self, event: events.Resize) -> None:
-        base = sum(c.width for c in COLUMNS) + len(COLUMNS)
-        spare = max(0, self.size.width - base - 1)
-        shares = sum(c.grow for c in COLUMNS)
-        self._widths = [c.width + spare * c.grow // shares for c in COLUMNS]
+        """Fit the columns: spare width goes to the growing ones; on a narrow
+        terminal the least important columns are hidden (the detail pane has them)."""
+        available = self.scrollable_content_region.width
+        shown = list(COLUMNS)
+        for victim in sorted((c for c in COLUMNS if c.drop), key=lambda c: -c.drop):
+            if sum(c.width + 1 for c in shown) <= available:
+                break
+            shown.remove(victim)
+        self._columns = tuple(shown)
+        spare = max(0, available - sum(c.width + 1 for c in shown))
+        shares = sum(c.grow for c in shown)
+        self._widths = [c.width + spare * c.grow // shares for c in shown]
         self.virtual_size = Size(self._table_width(), len(self._rows) + 1)
         self.refresh()
 
@@ -194,6 +212,8 @@ class ContactTable(ScrollView, can_focus=True):
 
     def _line(self, values: Sequence[str], style: Style) -> list[Segment]:
         segments: list[Segment] = []
+        if len(values) != len(self._columns):
+            values = [v for v, c in zip(values, COLUMNS, strict=True) if c in self._columns]
         for value, width in zip(values, self._widths, strict=True):
             text = Text(printable(value), style=style, no_wrap=True, end="")
             text.truncate(width, overflow="ellipsis", pad=True)
@@ -201,26 +221,52 @@ class ContactTable(ScrollView, can_focus=True):
             segments.append(Segment(" ", style))
         return segments
 
+    def _styles(self) -> tuple[Style, Style, Style, Style]:
+        """(base, header, restricted, cursor) styles; computing them is costly, so
+        they are kept until focus or the theme changes."""
+        key = (self.has_focus, self.app.theme)
+        if self._style_key != key:
+            base = self.rich_style
+            self._style_set = (
+                base,
+                base + self.get_component_rich_style("contact-table--header"),
+                self.get_component_rich_style("contact-table--restricted"),
+                self.get_component_rich_style("contact-table--cursor"),
+            )
+            self._style_key = key
+            self._line_cache.clear()
+        return self._style_set
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_key = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base, header, restricted, cursor = self._styles()
         if y == 0:
-            style = base + self.get_component_rich_style("contact-table--header")
-            segments = self._line([c.title for c in COLUMNS], style)
-        else:
-            index = scroll_y + y - 1
-            if index >= len(self._rows):
-                return Strip.blank(width, base)
-            contact = self._rows[index]
+            title = Strip(self._line([c.title for c in self._columns], header), self._table_width())
+            return title.crop_extend(scroll_x, scroll_x + width, base)
+        index = scroll_y + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, base)
+        contact = self._rows[index]
+        is_cursor = index == self.cursor
+        # Rows repeat from keystroke to keystroke; render each one once.
+        key = (contact.id, contact.meta_version, contact.is_restricted, contact.hold, is_cursor, tuple(self._widths))
+        cached = self._line_cache.get(key)
+        if cached is None:
             style = base
             if contact.is_restricted:
-                style = style + self.get_component_rich_style("contact-table--restricted")
-            if index == self.cursor:
-                style = style + self.get_component_rich_style("contact-table--cursor")
-            segments = self._line(cells(contact), style)
-        strip = Strip(segments, self._table_width())
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+                style = style + restricted
+            if is_cursor:
+                style = style + cursor
+            cached = Strip(self._line(cells(contact), style), self._table_width())
+            if len(self._line_cache) > 2000:
+                self._line_cache.clear()
+            self._line_cache[key] = cached
+        return cached.crop_extend(scroll_x, scroll_x + width, base)
 
 
 def days_left_text(end: date | None, today: date) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -14,15 +16,39 @@ from vault.retention import purge_from
 
 
 def describe(contact: Contact, rule: RetentionRule | None, today: date) -> Text:
-    """A ``Text`` listing the contact; personal fields are appended as plain data."""
+    """The contact as plain ``Text`` (label, value lines); fields are data, never markup."""
     text = Text(end="")
-
-    def row(label: str, value: str, *, multiline: bool = False) -> None:
-        text.append(f"{label:<18}", style="bold")
-        text.append(printable(value, multiline=multiline) or "—")
-        text.append("\n")
-
     text.append(printable(contact.name) + "\n", style="bold underline")
+    for label, value in fields(contact, rule, today):
+        text.append(f"{label}: ", style="bold")
+        text.append((value or "—") + "\n")
+    text.append("Notes\n", style="bold")
+    text.append(printable(contact.notes, multiline=True) or "—")
+    return text
+
+
+def render_contact(contact: Contact, rule: RetentionRule | None, today: date) -> Group:
+    """The detail pane's renderable: a two-column grid, values wrapping in their column."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    for label, value in fields(contact, rule, today):
+        grid.add_row(Text(label), Text(value or "—"))
+    return Group(
+        Text(printable(contact.name), style="bold underline", overflow="fold"),
+        grid,
+        Text("Notes", style="bold"),
+        Text(printable(contact.notes, multiline=True) or "—", overflow="fold"),
+    )
+
+
+def fields(contact: Contact, rule: RetentionRule | None, today: date) -> list[tuple[str, str]]:
+    """(label, printable value) pairs for every field of ``contact``."""
+    out: list[tuple[str, str]] = []
+
+    def row(label: str, value: str) -> None:
+        out.append((label, printable(value)))
+
     row("Organisation", contact.org)
     for index, email in enumerate(contact.emails or ("",)):
         row("E-mail" if index == 0 else "", email)
@@ -32,8 +58,10 @@ def describe(contact: Contact, rule: RetentionRule | None, today: date) -> Text:
     row("Retention rule", rule.label if rule else contact.rule)
     if rule and rule.reference:
         row("", rule.reference)
-    row((rule.trigger_label if rule else "Trigger date").capitalize(),
-        contact.trigger.isoformat() if contact.trigger else "")
+    row(
+        (rule.trigger_label if rule else "trigger date").capitalize(),
+        contact.trigger.isoformat() if contact.trigger else "",
+    )
     end = contact.retention_end
     row("Retention end", f"{end.isoformat()} ({days_left_text(end, today)})" if end else "open-ended")
     first_purge = purge_from(end)
@@ -50,9 +78,7 @@ def describe(contact: Contact, rule: RetentionRule | None, today: date) -> Text:
     row("Purpose", contact.purpose)
     row("Created", contact.created.strftime("%Y-%m-%d %H:%M UTC"))
     row("Updated", contact.updated.strftime("%Y-%m-%d %H:%M UTC"))
-    text.append("Notes\n", style="bold")
-    text.append(printable(contact.notes, multiline=True) or "—")
-    return text
+    return out
 
 
 class DetailPane(Static):
@@ -66,4 +92,4 @@ class DetailPane(Static):
         if contact is None:
             self.update(Text("No contact selected.", style="dim"))
         else:
-            self.update(describe(contact, rule, today))
+            self.update(render_contact(contact, rule, today))

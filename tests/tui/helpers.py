@@ -1,0 +1,100 @@
+"""Shared helpers for the TUI tests: cheap vaults, unlocking, reading the screen."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
+from tui.app import SealbookApp, make_app
+from vault.config import Config
+from vault.model import ContactDraft, LegalBasis
+from vault.service import Vault
+
+SIZE = (140, 40)
+
+
+def app_for(path: Path, clock: FixedClock, config: Config | None = None) -> SealbookApp:
+    return make_app(path, config or Config(), clock=clock, kdf=WEAK_KDF, allow_weak_kdf=True)
+
+
+def people() -> list[ContactDraft]:
+    """Fixed sample data: a retention duty, an inquiry, consent, a restricted one."""
+    return [
+        draft(),  # Jürgen Müller, invoices 8y from 2025-03-10 -> 2033-12-31
+        draft(
+            name="Anna Schmidt",
+            emails=("anna@schmidt.example",),
+            phones=("0171 2345678",),
+            org="Schmidt Design",
+            rule="inquiry-6m",
+            basis=LegalBasis.LEGITIMATE_INTERESTS,
+            trigger=date(2026, 5, 1),
+            notes="Asked for a quote.",
+        ),
+        draft(
+            name="Chloé Weiß",
+            emails=("chloe@weiss.example", "c.weiss@studio.example"),
+            phones=(),
+            org="",
+            rule="consent",
+            basis=LegalBasis.CONSENT,
+            trigger=None,
+            consent_given=date(2026, 1, 20),
+            notes="Newsletter.",
+        ),
+        draft(
+            name="Bernd Becker",
+            emails=("bernd@becker.example",),
+            phones=("+49 89 7654321",),
+            org="Becker KG",
+            rule="letters-6y",
+            trigger=date(2024, 11, 2),
+        ),
+    ]
+
+
+def seed(path: Path, clock: FixedClock, drafts: Iterable[ContactDraft] = ()) -> list[str]:
+    """Create a vault at ``path`` holding ``drafts``; returns their ids."""
+    with Vault.create(path, PASSPHRASE, kdf=WEAK_KDF, allow_weak_kdf=True, clock=clock) as vault:
+        return [vault.add(d).id for d in drafts]
+
+
+async def type_text(pilot: Pilot[object], text: str) -> None:
+    await pilot.press(*text)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait for the KDF worker and the messages it posts."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def unlock(pilot: Pilot[object], passphrase: str = PASSPHRASE) -> None:
+    """Enter the passphrase (set at once: typing 28 keys per test is slow) and press enter."""
+    field = pilot.app.screen.query_one("#passphrase", Input)
+    field.focus()
+    field.value = passphrase
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def screen_text(app: App[object]) -> str:
+    """The screen as plain text (from the SVG screenshot; one line per row)."""
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = defaultdict(list)
+    pattern = r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>'
+    for match in re.finditer(pattern, svg):
+        rows[float(match.group(2))].append((float(match.group(1)), html.unescape(match.group(3))))
+    return "\n".join(
+        "".join(text for _, text in sorted(parts)).replace("\xa0", " ") for _, parts in sorted(rows.items())
+    )

@@ -1,0 +1,23 @@
+"""The installed `sealbook` in a real terminal: tests/tui/tmux_drive.sh under tmux."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).with_name("tmux_drive.sh")
+SEALBOOK = Path(sys.executable).with_name("sealbook")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.skipif(not SEALBOOK.exists(), reason="the sealbook entry point is not installed")
+def test_the_installed_app_works_in_a_real_terminal() -> None:
+    result = subprocess.run(
+        ["bash", str(SCRIPT), str(SEALBOOK)], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("PASS")
