@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 class _Activity(ModalScreen[None]):
     """A modal with a title, a status line and Escape to close."""
 
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
     TITLE_TEXT = ""
 
     @property
@@ -82,8 +82,12 @@ class ExportScreen(_Activity):
             yield DataTable(id="export-matches", cursor_type="row")
             yield Input(value=str(Path.home() / f"sealbook-export-{stamp}"), id="export-out")
             yield Select([("English", "en"), ("Deutsch", "de")], value="en", allow_blank=False, id="export-lang")
-            yield Static(Text("The folder will hold the person's data in plain text: hand it over, then delete it.",
-                              style="italic"))
+            yield Static(
+                Text(
+                    "The folder will hold the person's data in plain text: hand it over, then delete it.",
+                    style="italic",
+                )
+            )
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
                 yield Button("Find", id="find")
@@ -122,14 +126,19 @@ class ExportScreen(_Activity):
             return
         for contact in matches:
             table.add_row(
-                literal(contact.name), literal(contact.emails[0] if contact.emails else ""),
+                literal(contact.name),
+                literal(contact.emails[0] if contact.emails else ""),
                 literal(contact.phones[0] if contact.phones else ""),
-                Text("restricted" if contact.is_restricted else "active"), key=contact.id,
+                Text("restricted" if contact.is_restricted else "active"),
+                key=contact.id,
             )
             self._ids.append(contact.id)
         self.query_one("#export", Button).disabled = not self._ids
-        self.status(f"{len(self._ids)} record(s) match. Check they are all this person's, then export."
-                    if self._ids else "No record matches.")
+        self.status(
+            f"{len(self._ids)} record(s) match. Check they are all this person's, then export."
+            if self._ids
+            else "No record matches."
+        )
 
     def export(self) -> None:
         out = Path(self.query_one("#export-out", Input).value.strip()).expanduser()
@@ -146,7 +155,8 @@ class ExportScreen(_Activity):
             self.app.call_from_thread(self.failed, error)
             return
         self.app.call_from_thread(
-            self.status, f"Exported {len(result.record_ids)} record(s) to {result.out_dir} "
+            self.status,
+            f"Exported {len(result.record_ids)} record(s) to {result.out_dir} "
             f"({', '.join(result.files)}). The folder holds plaintext personal data.",
         )
 
@@ -224,8 +234,11 @@ class ImportScreen(_Activity):
         if errors:
             lines = "; ".join(f"entry {e.index} (line {e.line}): {e.message}" for e in errors[:5])
             more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
-            self.status(f"{len(errors)} entr{'y' if len(errors) == 1 else 'ies'} cannot be imported, so nothing "
-                        f"will be: {lines}{more}.", error=True)
+            self.status(
+                f"{len(errors)} entr{'y' if len(errors) == 1 else 'ies'} cannot be imported, so nothing "
+                f"will be: {lines}{more}.",
+                error=True,
+            )
             return
         if dry_run:
             self.status(f"Preview: {counts}. Press Import to write them in one transaction.")
@@ -244,7 +257,7 @@ class PurgeScreen(_Activity):
     """Records the purge reaches in the next 30 days, overdue reviews, and the deletion log."""
 
     TITLE_TEXT = "Purge preview: records whose retention ends within 30 days"
-    BINDINGS = [*_Activity.BINDINGS, Binding("h", "toggle_hold", "Hold / release")]
+    BINDINGS: ClassVar[list[BindingType]] = [*_Activity.BINDINGS, Binding("h", "toggle_hold", "Hold / release")]
     LOGGED = ("purged", "erased", "withdrawn", "restricted", "exported", "imported")
 
     def compose(self) -> ComposeResult:
@@ -278,20 +291,31 @@ class PurgeScreen(_Activity):
         table = self.query_one("#purge-due", DataTable)
         table.clear()
         for item in due:
-            table.add_row(self._name_of(item.record_id), item.retention_end.isoformat(),
-                          item.purge_from.isoformat(), "held" if item.hold else "", key=item.record_id)
+            table.add_row(
+                self._name_of(item.record_id),
+                item.retention_end.isoformat(),
+                item.purge_from.isoformat(),
+                "held" if item.hold else "",
+                key=item.record_id,
+            )
         reviews_table = self.query_one("#purge-reviews", DataTable)
         reviews_table.clear()
         for review in reviews:
-            reviews_table.add_row(self._name_of(review.record_id), review.review_at.isoformat(),
-                                  review.retention_end.isoformat() if review.retention_end else "open-ended")
+            reviews_table.add_row(
+                self._name_of(review.record_id),
+                review.review_at.isoformat(),
+                review.retention_end.isoformat() if review.retention_end else "open-ended",
+            )
         log_table = self.query_one("#purge-log", DataTable)
         log_table.clear()
         for entry in reversed(log):
-            log_table.add_row(entry.at.strftime("%Y-%m-%d %H:%M"), entry.action, entry.record_id or "-",
-                              literal(entry.detail))
-        self.status(f"{len(due)} record(s) due within 30 days; {len(reviews)} review(s) overdue. "
-                    "Hold a record to keep it past its end; edit it to change the rule or trigger date.")
+            log_table.add_row(
+                entry.at.strftime("%Y-%m-%d %H:%M"), entry.action, entry.record_id or "-", literal(entry.detail)
+            )
+        self.status(
+            f"{len(due)} record(s) due within 30 days; {len(reviews)} review(s) overdue. "
+            "Hold a record to keep it past its end; edit it to change the rule or trigger date."
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "hold":
@@ -320,7 +344,7 @@ class RequestsScreen(_Activity):
     """Open requests with their Art. 12(3) deadlines; close the selected one."""
 
     TITLE_TEXT = "Data-subject requests (Art. 12(3): answer within one month)"
-    BINDINGS = [*_Activity.BINDINGS, Binding("c", "close_request", "Mark answered")]
+    BINDINGS: ClassVar[list[BindingType]] = [*_Activity.BINDINGS, Binding("c", "close_request", "Mark answered")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog activity"):
@@ -350,14 +374,18 @@ class RequestsScreen(_Activity):
             left = request.days_left(today)
             overdue += left < 0
             table.add_row(
-                f"{request.type.value} ({request.type.article})", request.received.isoformat(),
+                f"{request.type.value} ({request.type.article})",
+                request.received.isoformat(),
                 request.deadline.isoformat(),
                 Text(f"{left}" if left >= 0 else f"OVERDUE by {-left}", style="" if left >= 0 else "bold red"),
-                str(len(request.record_ids)), key=request.id,
+                str(len(request.record_ids)),
+                key=request.id,
             )
-        self.status(f"{len(requests)} open request(s), {overdue} overdue. "
-                    "Open new ones with `sealbook request open`." if requests else
-                    "No open requests. Record one with `sealbook request open TYPE [IDS]`.")
+        self.status(
+            f"{len(requests)} open request(s), {overdue} overdue. Open new ones with `sealbook request open`."
+            if requests
+            else "No open requests. Record one with `sealbook request open TYPE [IDS]`."
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "answered":
@@ -385,7 +413,11 @@ class SyncScreen(_Activity):
     """Sync state, and push/pull with a progress bar."""
 
     TITLE_TEXT = "Encrypted copy on webspace"
-    BINDINGS = [*_Activity.BINDINGS, Binding("u", "push", "Push"), Binding("l", "pull", "Pull")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *_Activity.BINDINGS,
+        Binding("u", "push", "Push"),
+        Binding("l", "pull", "Pull"),
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog activity"):
@@ -410,9 +442,11 @@ class SyncScreen(_Activity):
         if not state.configured:
             text = "Sync is not set up. Run `sealbook sync setup URL` (a folder, Nextcloud/WebDAV or SFTP)."
         else:
-            text = (f"Target: {state.target}\nLast push: {state.last_push or 'never'}   "
-                    f"Last pull: {state.last_pull or 'never'}\nCounter: {state.counter}   "
-                    f"Changes not pushed yet: {state.pending}   Last blob: {state.blob_bytes:,} bytes")
+            text = (
+                f"Target: {state.target}\nLast push: {state.last_push or 'never'}   "
+                f"Last pull: {state.last_pull or 'never'}\nCounter: {state.counter}   "
+                f"Changes not pushed yet: {state.pending}   Last blob: {state.blob_bytes:,} bytes"
+            )
         self.query_one("#sync-state", Static).update(Text(text))
         for button in ("#push", "#pull"):
             self.query_one(button, Button).disabled = not state.configured
@@ -449,8 +483,10 @@ class SyncScreen(_Activity):
         except VaultError as error:
             self.app.call_from_thread(self.failed, error)
             return
-        summary = (f"{result.action}: counter {result.counter}, {result.added} added, {result.updated} updated, "
-                   f"{result.deleted} deleted")
+        summary = (
+            f"{result.action}: counter {result.counter}, {result.added} added, {result.updated} updated, "
+            f"{result.deleted} deleted"
+        )
         if result.conflicts:
             summary += f"; {len(result.conflicts)} record(s) changed on both devices: {', '.join(result.conflicts)}"
         if result.rejected:

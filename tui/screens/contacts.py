@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, overload
 
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -20,7 +20,7 @@ from tui.screens.form import ContactForm
 from tui.widgets.contact_table import ContactTable
 from tui.widgets.detail import DetailPane
 from vault.errors import VaultError
-from vault.model import Contact, ContactDraft, EraseOutcome
+from vault.model import Contact, ContactDraft, EraseOutcome, EraseResult
 from vault.search import IncrementalSearch
 
 if TYPE_CHECKING:
@@ -290,14 +290,24 @@ class ContactsScreen(Screen[None]):
         self.app.push_screen(Confirm("Erase contact", body, yes="Erase", danger=True), answered)
 
     def _erase(self, record_id: str) -> None:
+        # The erasure scrubs the database (checkpoint, VACUUM): seconds on a large
+        # vault, so it runs in a worker and the list updates when it is done.
+        self.notify("Erasing...")
+        self._erase_in_worker(record_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
+    def _erase_in_worker(self, record_id: str) -> None:
         vault = self.app.vault
         if vault is None:
             return
         try:
             result = vault.erase(record_id)
         except VaultError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
+        self.app.call_from_thread(self._erased, result)
+
+    def _erased(self, result: EraseResult) -> None:
         if result.outcome is EraseOutcome.DELETED:
             self.notify("Contact erased.")
         else:
