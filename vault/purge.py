@@ -41,15 +41,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
-
 from vault import crypto
 from vault.errors import StorageFull, VaultBusy, VaultDamaged, VaultError
 from vault.lockfile import DEFAULT_WAIT_SECONDS, exclusive, lock_path_for
 from vault.model import Contact, LegalBasis, RetentionRule
 from vault.records import meta_message
 from vault.retention import purge_from
-from vault.store.models import AuditRow, ContactRow, TombstoneRow
+from vault.store.purging import delete_expired, ending_by, reviews_before
 
 if TYPE_CHECKING:
     from vault.service import Vault
@@ -225,77 +223,21 @@ def _purge_transaction(
     store = vault._store
     meta = store.read_meta()
     _check_key(meta.verify_key, expect_key)
-    now = _naive_utc(vault.now())
-    device = vault.device_id
-    purged: list[PurgedRecord] = []
-    refused: list[str] = []
-    # Select and verify inside the same BEGIN IMMEDIATE transaction as the
-    # delete: a row edited (say, put on hold) by the TUI between a separate
-    # selection and the delete could otherwise be deleted on stale facts.
-    with store.session() as s:
-        rows = s.execute(
-            select(
-                ContactRow.id, ContactRow.retention_end, ContactRow.hold, ContactRow.meta_version, ContactRow.meta_sig
-            )
-            .where(ContactRow.retention_end < today, ContactRow.hold.is_(False))
-            .order_by(ContactRow.retention_end, ContactRow.id)
-        ).all()
-        for record_id, end, hold, meta_version, signature in rows:
-            if end is None:
-                continue
-            if _signature_ok(meta.verify_key, meta.vault_id, record_id, end, bool(hold), meta_version, signature):
-                purged.append(PurgedRecord(record_id, end))
-            else:
-                refused.append(record_id)
-        if purged:
-            store.delete_contacts(s, [p.record_id for p in purged])
-            s.execute(
-                insert(TombstoneRow).prefix_with("OR REPLACE"),
-                [
-                    {
-                        "id": p.record_id,
-                        "deleted_at": now,
-                        "reason": REASON_PURGED,
-                        "retention_end": p.retention_end,
-                        "signature": None,
-                    }
-                    for p in purged
-                ],
-            )
-        audit = [
-            {
-                "at": now,
-                "action": REASON_PURGED,
-                "record_id": p.record_id,
-                "device": device,
-                "detail": f"retention_end={p.retention_end.isoformat()}",
-            }
-            for p in purged
-        ]
-        audit += [
-            {
-                "at": now,
-                "action": ACTION_REFUSED,
-                "record_id": record_id,
-                "device": device,
-                "detail": "metadata signature invalid; not deleted",
-            }
-            for record_id in refused
-        ]
-        if purged:
-            # The remote copy still holds the purged records until the next push.
-            audit.append(
-                {
-                    "at": now,
-                    "action": ACTION_PUSH_PENDING,
-                    "record_id": None,
-                    "device": device,
-                    "detail": f"{len(purged)} purged",
-                }
-            )
-        if audit:
-            s.execute(insert(AuditRow), audit)
-    return tuple(purged), tuple(refused)
+
+    def verify(record_id: str, end: date, hold: bool, meta_version: int, signature: bytes) -> bool:
+        return _signature_ok(meta.verify_key, meta.vault_id, record_id, end, hold, meta_version, signature)
+
+    purged, refused = delete_expired(
+        store,
+        today,
+        verify,
+        now=_naive_utc(vault.now()),
+        device=vault.device_id,
+        purged_action=REASON_PURGED,
+        refused_action=ACTION_REFUSED,
+        pending_action=ACTION_PUSH_PENDING,
+    )
+    return tuple(PurgedRecord(record_id, end) for record_id, end in purged), tuple(refused)
 
 
 def _scrub(vault: Vault) -> bool:
@@ -358,14 +300,8 @@ def preview(vault: Vault, today: date, days: int = 30) -> list[PreviewRecord]:
 
     Held records are listed with ``hold=True``: they stay until released.
     """
-    store = vault._store
     last = date.fromordinal(today.toordinal() + max(days, 0) - 1)
-    with store.session() as s:
-        rows = s.execute(
-            select(ContactRow.id, ContactRow.retention_end, ContactRow.hold)
-            .where(ContactRow.retention_end.is_not(None), ContactRow.retention_end <= last)
-            .order_by(ContactRow.retention_end, ContactRow.id)
-        ).all()
+    rows = ending_by(vault._store, last)
     out = []
     for record_id, end, hold in rows:
         start = purge_from(end)
@@ -376,10 +312,5 @@ def preview(vault: Vault, today: date, days: int = 30) -> list[PreviewRecord]:
 
 def overdue_reviews(vault: Vault, today: date) -> list[ReviewDue]:
     """Records whose review date lies before ``today``, oldest first.  Nothing is deleted."""
-    with vault._store.session() as s:
-        rows = s.execute(
-            select(ContactRow.id, ContactRow.review_at, ContactRow.retention_end)
-            .where(ContactRow.review_at.is_not(None), ContactRow.review_at < today)
-            .order_by(ContactRow.review_at, ContactRow.id)
-        ).all()
+    rows = reviews_before(vault._store, today)
     return [ReviewDue(record_id, review, end) for record_id, review, end in rows if review is not None]
