@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -122,7 +122,7 @@ def contact_keys(contact: Contact) -> tuple[str, str]:
     return FIELD_SEP.join(parts), FIELD_SEP.join(digit_parts)
 
 
-def matches(query: Query, keys: tuple[str, str]) -> bool:
+def matches(query: Query, keys: Sequence[str]) -> bool:
     if query.is_empty:
         return True
     if query.text and query.text in keys[0]:
@@ -152,7 +152,7 @@ class IncrementalSearch:
     """Search over a fixed, already-ordered list of records.
 
     ``ids`` is the order the caller shows (sorted by name, say); ``keys`` maps
-    each id to its :func:`contact_keys`.  :meth:`filter` returns positions into
+    each id to its :func:`contact_keys` (or any sequence starting with them).  :meth:`filter` returns positions into
     ``ids`` in that order, so no sorting happens per keystroke.  It keeps the
     trail of results for the query as it grew: a longer query scans only the
     previous result, and deleting characters (backspace) returns a result
@@ -162,7 +162,7 @@ class IncrementalSearch:
     MAX_TRAIL = 24
     MAX_FIRST_KEYS = 16  # results of one-character queries, the costliest scans, kept compactly
 
-    def __init__(self, ids: list[str], keys: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, ids: list[str], keys: Mapping[str, Sequence[str]]) -> None:
         self.ids = ids
         self._text = [keys[i][0] for i in ids]
         self._digits = [keys[i][1] for i in ids]

@@ -7,16 +7,18 @@ contacts live in memory only while unlocked.
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from vault import crypto
+from vault import index as cache
 from vault.config import Config
 from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
 from vault.crypto import is_below_floor as kdf_is_below_floor
@@ -52,8 +54,8 @@ from vault.records import (
     tombstone_message,
 )
 from vault.retention import purge_from, retention_end, review_date
-from vault.search import contact_keys, matches, parse_query
-from vault.store.models import AuditRow, ContactRow, TombstoneRow, VaultMetaRow
+from vault.search import clear_caches, contact_keys, matches, parse_query
+from vault.store.models import AuditRow, ContactRow, TombstoneRow, VaultMetaRow, index_bucket
 from vault.store.repository import Store
 
 Clock = Callable[[], datetime]
@@ -124,10 +126,16 @@ class _Keys:
     records: bytearray
     signing: bytearray
     sync_secret: bytearray
+    index: bytearray  # seals the index cache's buckets
+    row_tag: bytearray  # tags rows in the index cache
 
     def wipe(self) -> None:
-        for buffer in (self.root, self.records, self.signing, self.sync_secret):
+        for buffer in (self.root, self.records, self.signing, self.sync_secret, self.index, self.row_tag):
             crypto.wipe(buffer)
+
+
+# A record's pending state for the index cache: (contact, row tag, search keys), or None when deleted.
+_Change = tuple[Contact, str, tuple[str, str]] | None
 
 
 class Vault:
@@ -154,8 +162,9 @@ class Vault:
             self._store.close()
             raise
         self._keys: _Keys | None = None
-        self._contacts: dict[str, Contact] = {}
-        self._keys_index: dict[str, tuple[str, str]] = {}
+        # id -> Contact, decoded lazily from the index cache; its .keys are the search keys.
+        self._contacts = cache.ContactIndex()
+        self._keys_index: Mapping[str, Sequence[str]] = self._contacts.keys
         self._damaged: set[str] = set()
         self._data_version = 0
 
@@ -272,7 +281,8 @@ class Vault:
         self.close()
 
     def unlock(self, passphrase: str) -> None:
-        """Derive the KEK, unwrap the keys and decrypt every record.  Writes nothing.
+        """Derive the KEK, unwrap the keys and load every record (see :meth:`load_contacts`).
+        Writes nothing but, when it is stale, the sealed index cache.
 
         Raises WrongPassphrase, VaultDamaged (key header) or KdfParametersRefused
         (hostile parameters are refused before deriving).
@@ -308,6 +318,8 @@ class Vault:
             records=bytearray(crypto.derive_subkey(root, _LABEL_RECORDS)),
             signing=signing,
             sync_secret=sync_secret,
+            index=bytearray(crypto.derive_subkey(root, cache.LABEL, cache.SEAL_SUBKEY)),
+            row_tag=bytearray(crypto.derive_subkey(root, cache.LABEL, cache.TAG_SUBKEY)),
         )
 
     @staticmethod
@@ -315,13 +327,14 @@ class Vault:
         return crypto.KdfParams(meta.kdf_t, meta.kdf_m_kib, meta.kdf_p)
 
     def lock(self) -> None:
-        """Overwrite the keys and drop every decrypted contact."""
+        """Overwrite the keys and drop every decrypted contact (and cached name fragments)."""
         if self._keys is not None:
             self._keys.wipe()
         self._keys = None
-        self._contacts = {}
-        self._keys_index = {}
+        self._contacts = cache.ContactIndex()
+        self._keys_index = self._contacts.keys
         self._damaged = set()
+        clear_caches()
 
     def _require_keys(self) -> _Keys:
         if self._keys is None:
@@ -364,62 +377,135 @@ class Vault:
     # --- loading and search ---------------------------------------------------
 
     def load_contacts(self) -> None:
-        """(Re)decrypt every record; records that fail go to :attr:`damaged_ids`."""
-        self._require_keys()
+        """(Re)load every record; records that fail go to :attr:`damaged_ids`.
+
+        Every row is read and tagged, but only rows the sealed index cache does
+        not vouch for (changed, new, or damaged since the cache was written) are
+        decrypted one by one; the others come from the cache's buckets, a few
+        hundred AEAD openings in all (see vault.index).  Buckets found stale are
+        re-sealed afterwards, if the vault is not busy.
+        """
+        keys = self._require_keys()
         self._data_version = self._store.data_version()
-        self._contacts, self._keys_index, self._damaged = {}, {}, set()
-        # Plain column tuples instead of ORM objects: at 100k records this is
-        # several times faster and lighter.  They carry the same attribute names,
-        # so _open_row reads them like ContactRows.  Fetched in one short
-        # transaction, decrypted after it, so the write lock is not held while
-        # decrypting.
-        from sqlalchemy import select
-
-        columns = select(
-            ContactRow.id, ContactRow.retention_end, ContactRow.review_at, ContactRow.hold,
-            ContactRow.meta_version, ContactRow.meta_sig, ContactRow.sealed,
-        )
-        with self._store.session() as s:
-            rows: list[Any] = list(s.execute(columns))
-        rows.reverse()
-
-        def drain() -> Iterable[Any]:  # frees each row's ciphertext once it is opened
-            while rows:
-                yield rows.pop()
-
+        index = cache.ContactIndex()
+        self._contacts, self._keys_index, self._damaged = index, index.keys, set()
+        vault_id = self._meta.vault_id
         # The loop allocates hundreds of thousands of long-lived objects and no
         # cycles; the cyclic collector would rescan the growing heap again and
         # again (about an eighth of the time at 100k records).
-        import gc
-
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._absorb(drain())
+            for bucket, sealed in self._store.index_buckets():
+                if not index.open_unchecked(keys.index, vault_id, bucket, sealed):
+                    index.dirty.add(bucket)  # never trusted: rebuilt from the rows below
+            # Every entry is checked against its row before this method returns;
+            # those that fail are dropped (a failure on the way drops them all).
+            tagger = crypto.row_tagger(keys.row_tag)
+            entry_of = index.keys.get
+            matched = 0
+            stale: list[str] = []
+            # cache.row_tag(cache.stored_metadata(...)) inlined: this loop runs once per record.
+            for record_id, version, end, review, hold, meta_sig, sealed in self._store.contact_checks():
+                entry = entry_of(record_id)
+                if (
+                    entry is not None
+                    and type(meta_sig) is bytes
+                    and len(meta_sig) == 64
+                    and type(sealed) is bytes
+                    and entry[cache.TAG] == tagger(b"%r|%r|%r|%r" % (version, end, review, hold), meta_sig, sealed)
+                ):
+                    matched += 1
+                else:
+                    stale.append(record_id)
+            for record_id in stale:
+                index.discard(record_id)
+                index.dirty.add(index_bucket(record_id))
+            if matched != len(index):  # entries of rows gone since (purged elsewhere)
+                present = self._store.contact_versions()
+                for record_id in [rid for rid in index if rid not in present]:
+                    index.discard(record_id)
+            if stale:
+                everything = len(stale) * 2 > len(stale) + len(index)
+                rows = self._store.contact_columns(None if everything else stale)
+                if everything:
+                    wanted = set(stale)
+                    rows = [row for row in rows if row.id in wanted]
+                rows.reverse()
+
+                def drain() -> Iterable[Any]:  # frees each row's ciphertext once it is opened
+                    while rows:
+                        yield rows.pop()
+
+                self._absorb(drain(), flush=False)
+        except BaseException:
+            self._contacts = cache.ContactIndex()
+            self._keys_index = self._contacts.keys
+            raise
         finally:
             if collecting:
                 gc.enable()
+        self._flush_index()
 
-    def _absorb(self, rows: Iterable[ContactRow]) -> None:
+    def _absorb(self, rows: Iterable[ContactRow], *, flush: bool = True) -> None:
+        """Open rows one by one (new or changed ones: refresh, sync, a stale cache).
+
+        With ``flush`` the index buckets they belong to are re-sealed afterwards.
+        """
+        keys = self._require_keys()
+        tagger = crypto.row_tagger(keys.row_tag)
         for row in rows:
             try:
                 contact = self._open_row(row)
             except VaultDamaged:
                 self._damaged.add(row.id)
-                self._contacts.pop(row.id, None)
-                self._keys_index.pop(row.id, None)
+                self._contacts.discard(row.id)
+                self._contacts.dirty.add(index_bucket(row.id))
                 continue
             self._damaged.discard(row.id)
-            self._remember(contact)
-
-    def _remember(self, contact: Contact) -> None:
-        self._contacts[contact.id] = contact
-        self._keys_index[contact.id] = contact_keys(contact)
+            tag = cache.contact_tag(tagger, contact, row.meta_sig, row.sealed)
+            self._contacts.put(contact, tag, contact_keys(contact))
+        if flush:
+            self._flush_index()
 
     def _forget(self, record_id: str) -> None:
-        self._contacts.pop(record_id, None)
-        self._keys_index.pop(record_id, None)
+        self._contacts.discard(record_id)
         self._damaged.discard(record_id)
+
+    def _changes(self, sealed: Iterable[tuple[Contact, ContactRow]]) -> dict[str, _Change]:
+        """Index cache state of freshly sealed rows: tag and search keys (phone formatting) per record."""
+        tagger = crypto.row_tagger(self._require_keys().row_tag)
+        return {c.id: (c, cache.contact_tag(tagger, c, row.meta_sig, row.sealed), contact_keys(c)) for c, row in sealed}
+
+    def _write_index(self, session: object, changes: dict[str, _Change]) -> set[int]:
+        """Re-seal the buckets of ``changes`` (and any stale ones) inside the caller's transaction."""
+        from sqlalchemy.orm import Session
+
+        assert isinstance(session, Session)
+        keys = self._require_keys()
+        overrides = {rid: None if change is None else cache.make_entry(*change) for rid, change in changes.items()}
+        buckets = cache.sealed_buckets(self._contacts, keys.index, self._meta.vault_id, self._contacts.dirty, overrides)
+        self._store.write_index(session, buckets)
+        return set(buckets)
+
+    def _settle(self, changes: dict[str, _Change], written: set[int]) -> None:
+        """After the commit: memory follows what the transaction wrote."""
+        for record_id, change in changes.items():
+            if change is None:
+                self._forget(record_id)
+            else:
+                self._contacts.put(*change)
+                self._damaged.discard(record_id)
+        self._contacts.dirty -= written
+
+    def _flush_index(self) -> None:
+        """Re-seal stale buckets in a transaction of their own; a busy vault just leaves them stale."""
+        index = self._contacts
+        if not index.dirty or self._keys is None:
+            return
+        buckets = cache.sealed_buckets(index, self._keys.index, self._meta.vault_id, index.dirty)
+        if self._store.write_index_now(buckets):
+            index.dirty -= set(buckets)
 
     def refresh(self) -> bool:
         """Pick up commits made by other processes (purge, CLI); True if anything changed."""
@@ -429,12 +515,14 @@ class Vault:
             return False
         self._data_version = version
         stored = self._store.contact_versions()
-        known = {cid: c.meta_version for cid, c in self._contacts.items()}
+        known = self._contacts.versions()
         gone = (set(known) | self._damaged) - set(stored)
         for record_id in gone:
             self._forget(record_id)
         changed = [cid for cid, v in stored.items() if known.get(cid) != v]
-        self._absorb(self._store.contact_rows_by_id(changed))
+        # No index write here: refresh runs on the TUI's thread and must not wait
+        # for a busy vault; stale buckets are re-sealed by the next write.
+        self._absorb(self._store.contact_columns(changed) if changed else [], flush=False)
         return bool(gone or changed)
 
     def _open_row(self, row: ContactRow) -> Contact:
@@ -459,7 +547,7 @@ class Vault:
     def contacts(self, *, include_restricted: bool = True) -> list[Contact]:
         """Every readable contact, sorted by name."""
         self._require_keys()
-        found = [c for c in self._contacts.values() if include_restricted or not c.is_restricted]
+        found = [c for c in self._contacts.all() if include_restricted or not c.is_restricted]
         return sorted(found, key=lambda c: (c.name.casefold(), c.id))
 
     def __len__(self) -> int:
@@ -469,15 +557,17 @@ class Vault:
         """Case-, accent- and spelling-insensitive substring search (see vault.search)."""
         self._require_keys()
         parsed = parse_query(query)
+        index = self._contacts
         found = [
-            self._contacts[cid]
+            index[cid]
             for cid, keys in self._keys_index.items()
-            if matches(parsed, keys) and (include_restricted or not self._contacts[cid].is_restricted)
+            if matches(parsed, keys) and (include_restricted or not index[cid].is_restricted)
         ]
         return sorted(found, key=lambda c: (c.name.casefold(), c.id))
 
-    def search_keys(self) -> dict[str, tuple[str, str]]:
-        """The precomputed search keys by record id (front ends may filter incrementally)."""
+    def search_keys(self) -> Mapping[str, Sequence[str]]:
+        """The precomputed search keys by record id: items 0 and 1 of each value are
+        the text and digits haystacks (front ends may filter incrementally)."""
         self._require_keys()
         return self._keys_index
 
@@ -530,10 +620,13 @@ class Vault:
             meta_version=1,
             **_draft_fields(clean),
         )
+        row = self._seal_row(contact)
+        changes = self._changes([(contact, row)])
         with self._store.session() as s:
-            s.add(self._seal_row(contact))
+            s.add(row)
             self._audit(s, "created", contact.id)
-        self._remember(contact)
+            written = self._write_index(s, changes)
+        self._settle(changes, written)
         return contact
 
     def add_many(self, drafts: Iterable[ContactDraft], *, action: str = "imported") -> list[Contact]:
@@ -548,12 +641,14 @@ class Vault:
                 Contact(id=str(uuid.uuid4()), retention_end=end, review_at=review, created=now,
                         updated=now, meta_version=1, **_draft_fields(clean))
             )
+        sealed = [(contact, self._seal_row(contact)) for contact in contacts]
+        changes = self._changes(sealed)
         with self._store.session() as s:
-            for contact in contacts:
-                s.add(self._seal_row(contact))
+            for contact, row in sealed:
+                s.add(row)
                 self._audit(s, action, contact.id)
-        for contact in contacts:
-            self._remember(contact)
+            written = self._write_index(s, changes)
+        self._settle(changes, written)
         return contacts
 
     def update(self, record_id: str, draft: ContactDraft) -> Contact:
@@ -619,6 +714,7 @@ class Vault:
     def _delete(self, ids: list[str], *, reason: str) -> None:
         keys = self._require_keys()
         now = _naive_utc(self._clock())
+        changes: dict[str, _Change] = dict.fromkeys(ids)
         with self._store.session() as s:
             for record_id in ids:
                 row = s.get(ContactRow, record_id)
@@ -637,8 +733,8 @@ class Vault:
                     )
                 )
                 self._audit(s, reason, record_id)
-        for record_id in ids:
-            self._forget(record_id)
+            written = self._write_index(s, changes)  # the index keeps no copy of them
+        self._settle(changes, written)
         self._store.scrub()
 
     def _validated(self, draft: ContactDraft) -> ContactDraft:
@@ -664,7 +760,9 @@ class Vault:
             row.retention_end, row.review_at, row.hold = fresh.retention_end, fresh.review_at, fresh.hold
             row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
             self._audit(s, action, current.id)
-        self._remember(new)
+            changes = self._changes([(new, fresh)])
+            written = self._write_index(s, changes)
+        self._settle(changes, written)
         return new
 
     def _seal_row(self, contact: Contact) -> ContactRow:
@@ -798,7 +896,7 @@ class Vault:
         from vault.export import find_person
 
         self._require_keys()
-        return find_person(self._contacts.values(), name=name, email=email, phone=phone, region=self.config.region)
+        return find_person(self._contacts.all(), name=name, email=email, phone=phone, region=self.config.region)
 
     def export_person(self, ids: Iterable[str], out_dir: Path, lang: str = "en") -> _ExportResult:
         """Write the Art. 15/20 answer for these records into ``out_dir`` (new or
@@ -855,7 +953,7 @@ class Vault:
             path.name,
             kind,
             parsed,
-            list(self._contacts.values()),
+            self._contacts.all(),
             basis=basis,
             rule=rule,
             trigger=trigger,
@@ -891,9 +989,12 @@ class Vault:
             (current, replace(current, **_draft_fields(clean), meta_version=current.meta_version + 1, updated=now))
             for current, clean in merges
         ]
+        sealed: list[tuple[Contact, ContactRow]] = []
         with self._store.session() as s:
             for contact in new:
-                s.add(self._seal_row(contact))
+                added = self._seal_row(contact)
+                s.add(added)
+                sealed.append((contact, added))
                 self._audit(s, "imported", contact.id)
             for current, contact in updated:
                 row = s.get(ContactRow, current.id)
@@ -902,11 +1003,11 @@ class Vault:
                 fresh = self._seal_row(contact)
                 row.retention_end, row.review_at, row.hold = fresh.retention_end, fresh.review_at, fresh.hold
                 row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
+                sealed.append((contact, fresh))
                 self._audit(s, "updated", current.id, "import")
-        for contact in new:
-            self._remember(contact)
-        for _, contact in updated:
-            self._remember(contact)
+            changes = self._changes(sealed)
+            written = self._write_index(s, changes)
+        self._settle(changes, written)
         return [c.id for c in new]
 
     def open_request(

@@ -8,6 +8,7 @@ suite fails when models and migrations disagree.
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, MetaData, String
@@ -93,4 +94,23 @@ class RequestRow(Base):
     deadline: Mapped[date] = mapped_column(Date, index=True)
     closed: Mapped[date | None] = mapped_column(Date, nullable=True)
     version: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+INDEX_BUCKETS = 256
+
+
+def index_bucket(record_id: str) -> int:
+    """The index_cache bucket holding ``record_id`` (stable: part of the index format)."""
+    return zlib.crc32(record_id.encode("utf-8")) % INDEX_BUCKETS
+
+
+class IndexBucketRow(Base):
+    """The sealed list/search cache (vault.index): one AEAD seal per bucket of
+    records (bucket = crc32(record id) mod 256).  A cache only: the contacts
+    rows stay the source of truth, and a bucket that does not open is rebuilt."""
+
+    __tablename__ = "index_cache"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -44,6 +44,13 @@ def vacuum_into(engine: Engine, dest: Path) -> None:
     finally:
         raw.close()
     dest.chmod(0o600)
+    with contextlib.closing(sqlite3.connect(dest)) as snapshot:
+        # The sealed index (vault/index.py) is a per-device cache rebuilt at
+        # unlock from the rows: it stays out of the blob, which it would double.
+        if snapshot.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_cache'").fetchone():
+            snapshot.execute("DELETE FROM index_cache")
+            snapshot.commit()
+            snapshot.execute("VACUUM")
 
 
 @dataclass(frozen=True)
