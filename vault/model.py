@@ -91,7 +91,7 @@ class RetentionRule:
     trigger_label: str = "trigger date"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContactDraft:
     """What the owner (or an import) proposes to store.  Validated by the Vault."""
 
@@ -110,7 +110,7 @@ class ContactDraft:
     uid: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     """A stored contact, decrypted.  Dates are local calendar dates."""
 
