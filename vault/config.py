@@ -91,9 +91,7 @@ def parse_config(data: dict[str, Any]) -> Config:
         for item in data.get("processors", []):
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ConfigError("each [[processors]] entry needs a name")
-            processors.append(
-                Processor(str(item["name"]), str(item.get("purpose", "")), str(item.get("country", "")))
-            )
+            processors.append(Processor(str(item["name"]), str(item.get("purpose", "")), str(item.get("country", ""))))
         rules_table = data.get("rules", {})
         if not isinstance(rules_table, dict):
             raise ConfigError("[rules] must be a table of tables")

@@ -871,35 +871,56 @@ def _name_matches(query: list[list[str]], name: str) -> bool:
     return any(tokens and all(t in candidate for t in tokens) for tokens in query for candidate in candidates)
 
 
+@dataclass(frozen=True)
+class PersonQuery:
+    """What identifies one person: name words, a normalised e-mail, an E.164 phone."""
+
+    name: list[list[str]]
+    email: str
+    phone: str
+
+    @classmethod
+    def parse(cls, *, name: str = "", email: str = "", phone: str = "", region: str = "DE") -> PersonQuery:
+        """A phone or e-mail that cannot be parsed matches nothing rather than failing."""
+        from vault.model import normalise_email, normalise_phone
+
+        wanted_email = email.strip().casefold()
+        if wanted_email:
+            try:
+                wanted_email = normalise_email(email).casefold()
+            except InvalidInput:
+                pass
+        wanted_phone = ""
+        if phone.strip():
+            try:
+                wanted_phone = normalise_phone(phone, region)
+            except InvalidInput:
+                wanted_phone = ""
+        return cls(_name_variants(name) if name.strip() else [], wanted_email, wanted_phone)
+
+    def may_match(self, text_key: str) -> bool:
+        """A cheap test on a record's search text (vault.search.contact_keys) that every
+        record :meth:`matches` passes, so only those need decoding."""
+        if any(tokens and all(t in text_key for t in tokens) for tokens in self.name):
+            return True
+        return bool(self.email and self.email in text_key) or bool(self.phone and self.phone in text_key)
+
+    def matches(self, c: Contact) -> bool:
+        return bool(
+            (self.name and _name_matches(self.name, c.name))
+            or (self.email and any(e.casefold() == self.email for e in c.emails))
+            or (self.phone and self.phone in c.phones)
+        )
+
+
 def find_person(
     contacts: Iterable[Contact], *, name: str = "", email: str = "", phone: str = "", region: str = "DE"
 ) -> list[Contact]:
     """Every record matching the name (all its words, any order, accents and German
     spellings folded), the e-mail (case-insensitive) or the phone (in E.164).
 
-    Restricted records are included: the person has a right to them.  A phone
-    or e-mail that cannot be parsed matches nothing rather than failing.
+    Restricted records are included: the person has a right to them.
     """
-    from vault.model import normalise_email, normalise_phone
-
-    query_name = _name_variants(name) if name.strip() else []
-    wanted_email = email.strip().casefold()
-    if wanted_email:
-        try:
-            wanted_email = normalise_email(email).casefold()
-        except InvalidInput:
-            pass
-    wanted_phone = ""
-    if phone.strip():
-        try:
-            wanted_phone = normalise_phone(phone, region)
-        except InvalidInput:
-            wanted_phone = ""
-    found = [
-        c
-        for c in contacts
-        if (query_name and _name_matches(query_name, c.name))
-        or (wanted_email and any(e.casefold() == wanted_email for e in c.emails))
-        or (wanted_phone and wanted_phone in c.phones)
-    ]
+    query = PersonQuery.parse(name=name, email=email, phone=phone, region=region)
+    found = [c for c in contacts if query.matches(c)]
     return sorted(found, key=lambda c: (c.name.casefold(), c.id))

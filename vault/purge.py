@@ -143,7 +143,7 @@ def consent_withdrawal_erases(contact: Contact, rule: RetentionRule | None, toda
     return not (rule.obliges and contact.retention_end is not None and contact.retention_end >= today)
 
 
-def _signature_ok(
+def signature_ok(
     verify_key: bytes,
     vault_id: bytes,
     record_id: str,
@@ -152,6 +152,7 @@ def _signature_ok(
     meta_version: int,
     signature: bytes,
 ) -> bool:
+    """True when ``signature`` is the vault's Ed25519 signature over this record's retention metadata."""
     return crypto.verify(verify_key, meta_message(vault_id, record_id, end, hold, meta_version), signature)
 
 
@@ -225,7 +226,7 @@ def _purge_transaction(
     _check_key(meta.verify_key, expect_key)
 
     def verify(record_id: str, end: date, hold: bool, meta_version: int, signature: bytes) -> bool:
-        return _signature_ok(meta.verify_key, meta.vault_id, record_id, end, hold, meta_version, signature)
+        return signature_ok(meta.verify_key, meta.vault_id, record_id, end, hold, meta_version, signature)
 
     purged, refused = delete_expired(
         store,

@@ -121,8 +121,17 @@ def days_left(end: date | None, today: date) -> int | None:
 
 def rule_from_mapping(key: str, data: Mapping[str, object]) -> RetentionRule:
     """Build an owner-defined rule from a config table; refuse nonsense."""
-    allowed = {"label", "years", "months", "from_year_end", "until_withdrawn",
-               "review_months", "obliges", "reference", "trigger_label"}
+    allowed = {
+        "label",
+        "years",
+        "months",
+        "from_year_end",
+        "until_withdrawn",
+        "review_months",
+        "obliges",
+        "reference",
+        "trigger_label",
+    }
     unknown = set(data) - allowed
     if unknown:
         raise InvalidInput(f"rule {key}", f"unknown setting(s) {sorted(unknown)}")

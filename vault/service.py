@@ -44,7 +44,7 @@ from vault.model import (
     State,
     normalise_draft,
 )
-from vault.purge import PreviewRecord, PurgeReport, ReviewDue
+from vault.purge import PreviewRecord, PurgeReport, ReviewDue, signature_ok
 from vault.records import (
     FORMAT_VERSION,
     decode_payload,
@@ -225,8 +225,15 @@ class Vault:
                 meta.header_checksum = _header_checksum(meta)
                 with store.session() as s:
                     s.add(meta)
-                    s.add(AuditRow(at=_naive_utc(clock()), action="created-vault", record_id=None,
-                                   device=meta.device_id, detail=""))
+                    s.add(
+                        AuditRow(
+                            at=_naive_utc(clock()),
+                            action="created-vault",
+                            record_id=None,
+                            device=meta.device_id,
+                            detail="",
+                        )
+                    )
             finally:
                 store.close()
         except BaseException:
@@ -306,9 +313,7 @@ class Vault:
         wrap_key = crypto.derive_subkey(root, _LABEL_KEYWRAP)
         try:
             signing = bytearray(crypto.open_sealed(wrap_key, meta.wrapped_signing_key, _key_ad(meta, "signing")))
-            sync_secret = bytearray(
-                crypto.open_sealed(wrap_key, meta.wrapped_sync_secret_key, _key_ad(meta, "sync"))
-            )
+            sync_secret = bytearray(crypto.open_sealed(wrap_key, meta.wrapped_sync_secret_key, _key_ad(meta, "sync")))
         except crypto.SealBroken:
             crypto.wipe(root)
             raise VaultDamaged("key header") from None
@@ -528,8 +533,14 @@ class Vault:
     def _open_row(self, row: ContactRow) -> Contact:
         keys = self._require_keys()
         ad = record_ad(
-            self._meta.vault_id, "contacts", row.id, row.meta_version,
-            row.retention_end, row.review_at, row.hold, row.meta_sig,
+            self._meta.vault_id,
+            "contacts",
+            row.id,
+            row.meta_version,
+            row.retention_end,
+            row.review_at,
+            row.hold,
+            row.meta_sig,
         )
         try:
             raw = crypto.open_sealed(keys.records, row.sealed, ad)
@@ -638,8 +649,15 @@ class Vault:
             clean = self._validated(draft)
             end, review = self.compute_dates(clean.rule, clean.trigger)
             contacts.append(
-                Contact(id=str(uuid.uuid4()), retention_end=end, review_at=review, created=now,
-                        updated=now, meta_version=1, **_draft_fields(clean))
+                Contact(
+                    id=str(uuid.uuid4()),
+                    retention_end=end,
+                    review_at=review,
+                    created=now,
+                    updated=now,
+                    meta_version=1,
+                    **_draft_fields(clean),
+                )
             )
         sealed = [(contact, self._seal_row(contact)) for contact in contacts]
         changes = self._changes(sealed)
@@ -686,13 +704,15 @@ class Vault:
         rule = self.rules.get(contact.rule) if contact.rule in self.rules else None
         if contact.hold:
             return EraseResult(
-                EraseOutcome.RESTRICTED, contact.id,
+                EraseOutcome.RESTRICTED,
+                contact.id,
                 "a legal hold applies; the record is restricted until the hold is released",
                 purge_from(contact.retention_end),
             )
         if rule is not None and rule.obliges and contact.retention_end and contact.retention_end >= today:
             return EraseResult(
-                EraseOutcome.RESTRICTED, contact.id,
+                EraseOutcome.RESTRICTED,
+                contact.id,
                 f"a retention duty applies until {contact.retention_end.isoformat()} "
                 f"({rule.reference}; Art. 17(3)(b) GDPR); the record is restricted and purged afterwards",
                 purge_from(contact.retention_end),
@@ -773,8 +793,14 @@ class Vault:
             meta_message(vault_id, contact.id, contact.retention_end, contact.hold, contact.meta_version),
         )
         ad = record_ad(
-            vault_id, "contacts", contact.id, contact.meta_version,
-            contact.retention_end, contact.review_at, contact.hold, sig,
+            vault_id,
+            "contacts",
+            contact.id,
+            contact.meta_version,
+            contact.retention_end,
+            contact.review_at,
+            contact.hold,
+            sig,
         )
         return ContactRow(
             id=contact.id,
@@ -791,8 +817,13 @@ class Vault:
 
         assert isinstance(session, Session)
         session.add(
-            AuditRow(at=_naive_utc(self._clock()), action=action, record_id=record_id,
-                     device=self._meta.device_id, detail=detail)
+            AuditRow(
+                at=_naive_utc(self._clock()),
+                action=action,
+                record_id=record_id,
+                device=self._meta.device_id,
+                detail=detail,
+            )
         )
 
     # --- plaintext-metadata work (possible while locked) ------------------------
@@ -807,15 +838,27 @@ class Vault:
         ]
 
     def _signature_ok(self, row: ContactRow) -> bool:
-        message = meta_message(self._meta.vault_id, row.id, row.retention_end, bool(row.hold), row.meta_version)
-        return crypto.verify(self._meta.verify_key, message, row.meta_sig)
+        return signature_ok(
+            self._meta.verify_key,
+            self._meta.vault_id,
+            row.id,
+            row.retention_end,
+            bool(row.hold),
+            row.meta_version,
+            row.meta_sig,
+        )
 
     def audit_log(self, *, action: str | None = None, since: date | None = None) -> list[AuditEntry]:
         """The accountability log (Art. 5(2)): record ids and dates, never personal data."""
         start = datetime(since.year, since.month, since.day) if since else None
         return [
-            AuditEntry(at=row.at.replace(tzinfo=UTC), action=row.action, record_id=row.record_id,
-                       device=row.device, detail=row.detail)
+            AuditEntry(
+                at=row.at.replace(tzinfo=UTC),
+                action=row.action,
+                record_id=row.record_id,
+                device=row.device,
+                detail=row.detail,
+            )
             for row in self._store.audit_rows(action, start)
         ]
 
@@ -893,10 +936,13 @@ class Vault:
         """Every record (restricted ones too) matching the name, the e-mail
         (case-insensitive) or the phone (compared in E.164).  The owner confirms
         the set before exporting it."""
-        from vault.export import find_person
+        from vault.export import PersonQuery, find_person
 
         self._require_keys()
-        return find_person(self._contacts.all(), name=name, email=email, phone=phone, region=self.config.region)
+        query = PersonQuery.parse(name=name, email=email, phone=phone, region=self.config.region)
+        # Decode only the records whose search keys may match (a superset), not all of them.
+        candidates = (self._contacts[cid] for cid, keys in self._keys_index.items() if query.may_match(keys[0]))
+        return find_person(candidates, name=name, email=email, phone=phone, region=self.config.region)
 
     def export_person(self, ids: Iterable[str], out_dir: Path, lang: str = "en") -> _ExportResult:
         """Write the Art. 15/20 answer for these records into ``out_dir`` (new or

@@ -217,8 +217,10 @@ def measure(path: Path) -> dict[str, float]:
 
 
 @pytest.mark.bench
-def test_tui_on_100k_contacts(request: pytest.FixtureRequest) -> None:
-    cache = Path(request.config.cache.mkdir("sealbook-bench"))
+def test_tui_on_100k_contacts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Reuse the 100k vault across runs when pytest's cache is on (building it takes ~40 s).
+    cache_plugin = getattr(request.config, "cache", None)
+    cache = Path(cache_plugin.mkdir("sealbook-bench")) if cache_plugin else tmp_path_factory.mktemp("bench")
     path = cache / f"vault-{N}.sqlite"
     if not path.exists():
         started = time.perf_counter()

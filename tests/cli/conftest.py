@@ -31,9 +31,12 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def run(cli_env: dict[str, str]) -> Run:
-    def _run(*args: str, stdin: str | None = PASSPHRASE + "\n", check: bool = False) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([SEALBOOK, *args], input=stdin, env=cli_env, capture_output=True, text=True,
-                                timeout=120)
+    def _run(
+        *args: str, stdin: str | None = PASSPHRASE + "\n", check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [SEALBOOK, *args], input=stdin, env=cli_env, capture_output=True, text=True, timeout=120
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"sealbook {' '.join(args)} -> {result.returncode}\n{result.stderr}")
         return result

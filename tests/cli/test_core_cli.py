@@ -9,8 +9,22 @@ import pytest
 
 from tests.cli.conftest import WEAK, Run
 
-ADD = ["--name", "Jürgen Müller", "--email", "juergen@example.org", "--phone", "030 1234567",
-       "--org", "Müller GmbH", "--basis", "contract", "--rule", "invoices-8y", "--trigger", "2025-03-10"]
+ADD = [
+    "--name",
+    "Jürgen Müller",
+    "--email",
+    "juergen@example.org",
+    "--phone",
+    "030 1234567",
+    "--org",
+    "Müller GmbH",
+    "--basis",
+    "contract",
+    "--rule",
+    "invoices-8y",
+    "--trigger",
+    "2025-03-10",
+]
 
 
 def add(run: Run, vault: Path, *extra: str) -> str:
@@ -55,8 +69,22 @@ def test_exit_codes_are_distinct(run: Run, cli_vault: Path, tmp_path: Path) -> N
     garbage.write_bytes(b"\0" * 4096)
     assert run("find", "--vault", str(garbage), "--passphrase-file", "-", "x").returncode == 4
     assert run("add", "--vault", str(cli_vault)).returncode == 2  # missing --name: usage error
-    bad = run("add", "--vault", str(cli_vault), "--passphrase-file", "-", *ADD[:2], "--email", "nope",
-              "--basis", "contract", "--rule", "invoices-8y", "--trigger", "2025-01-01")
+    bad = run(
+        "add",
+        "--vault",
+        str(cli_vault),
+        "--passphrase-file",
+        "-",
+        *ADD[:2],
+        "--email",
+        "nope",
+        "--basis",
+        "contract",
+        "--rule",
+        "invoices-8y",
+        "--trigger",
+        "2025-01-01",
+    )
     assert bad.returncode == 1 and "e-mail" in bad.stderr and "nope" not in bad.stderr.replace("e-mail", "")
 
 
@@ -101,19 +129,30 @@ def test_edit_erase_hold_release_restrict_and_log(run: Run, cli_vault: Path) -> 
     log = json.loads(run("log", "--vault", str(cli_vault), "--json", stdin=None, check=True).stdout)
     actions = [(e["action"], e["record_id"]) for e in log]
     assert ("erased", consent) in actions and ("restricted", record_id) in actions
-    only = json.loads(run("log", "--vault", str(cli_vault), "--json", "--action", "held", stdin=None,
-                          check=True).stdout)
+    only = json.loads(
+        run("log", "--vault", str(cli_vault), "--json", "--action", "held", stdin=None, check=True).stdout
+    )
     assert [e["action"] for e in only] == ["held"]
     assert "Müller" not in json.dumps(log) and "Neu AG" not in json.dumps(log)
 
 
 def test_passwd_rewraps(run: Run, cli_vault: Path) -> None:
     record_id = add(run, cli_vault)
-    run("passwd", "--vault", str(cli_vault), "--passphrase-file", "-", "--new-passphrase-file", "-",
-        stdin="correct horse battery staple\nan entirely new passphrase\n", check=True)
+    run(
+        "passwd",
+        "--vault",
+        str(cli_vault),
+        "--passphrase-file",
+        "-",
+        "--new-passphrase-file",
+        "-",
+        stdin="correct horse battery staple\nan entirely new passphrase\n",
+        check=True,
+    )
     assert run("show", "--vault", str(cli_vault), "--passphrase-file", "-", record_id).returncode == 3
-    ok = run("show", "--vault", str(cli_vault), "--passphrase-file", "-", record_id,
-             stdin="an entirely new passphrase\n")
+    ok = run(
+        "show", "--vault", str(cli_vault), "--passphrase-file", "-", record_id, stdin="an entirely new passphrase\n"
+    )
     assert ok.returncode == 0
 
 

@@ -43,8 +43,9 @@ def test_migrations_run_from_any_working_directory(tmp_path: Path) -> None:
         "current_revision; e = make_engine(Path(sys.argv[1])); migrate(e); print(current_revision(e))"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    out = subprocess.run([sys.executable, "-c", code, str(target)], cwd="/", env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(target)], cwd="/", env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() != "None"
 
 
@@ -61,7 +62,8 @@ def test_an_installed_wheel_carries_its_migrations(tmp_path: Path) -> None:
     root = Path(__file__).parents[2]
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"), str(root)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("sealbook-*.whl")
@@ -74,8 +76,9 @@ def test_an_installed_wheel_carries_its_migrations(tmp_path: Path) -> None:
         "print(vault.__file__); print(migrations_dir()); print(current_revision(e))"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w.sqlite")], cwd="/", env=env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "w.sqlite")], cwd="/", env=env, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     module_file, script_dir, revision = out.stdout.split()
     assert module_file.startswith(str(site)) and script_dir.startswith(str(site))

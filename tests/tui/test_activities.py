@@ -99,10 +99,16 @@ async def test_import_with_a_broken_entry_imports_nothing(vault_path: Path, cloc
 
 async def test_purge_preview_lists_records_due_soon_and_can_hold_them(vault_path: Path, clock: FixedClock) -> None:
     # clock: 2026-06-15; an inquiry of 2025-12-20 ends 2026-06-20, within 30 days
-    due_id, later_id = seed(vault_path, clock, [
-        draft(name="Soon Gone", basis=LegalBasis.LEGITIMATE_INTERESTS, rule="inquiry-6m", trigger=date(2025, 12, 20)),
-        draft(name="Kept Long"),
-    ])
+    due_id, later_id = seed(
+        vault_path,
+        clock,
+        [
+            draft(
+                name="Soon Gone", basis=LegalBasis.LEGITIMATE_INTERESTS, rule="inquiry-6m", trigger=date(2025, 12, 20)
+            ),
+            draft(name="Kept Long"),
+        ],
+    )
     app = app_for(vault_path, clock)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)

@@ -21,8 +21,18 @@ ORG = "Quellbrünner Zahnmedizin"
 
 
 def needles() -> list[bytes]:
-    texts = [NAME, EMAIL, ORG, "Quellbr", "quellbruenner", PHONE_E164, "3098765432",
-             "legitimate-interests", "Legitimate interests", "letters-6y"]
+    texts = [
+        NAME,
+        EMAIL,
+        ORG,
+        "Quellbr",
+        "quellbruenner",
+        PHONE_E164,
+        "3098765432",
+        "legitimate-interests",
+        "Legitimate interests",
+        "letters-6y",
+    ]
     out: set[bytes] = set()
     for text in texts:
         for variant in (text, text.casefold(), text.upper()):
@@ -40,8 +50,17 @@ def vault_files(path: Path) -> list[Path]:
 
 
 def test_no_personal_data_in_the_database_wal_or_shm(vault: Vault, vault_path: Path) -> None:
-    vault.add(draft(name=NAME, emails=(EMAIL,), phones=(PHONE,), org=ORG, basis=LegalBasis.LEGITIMATE_INTERESTS,
-                    rule="letters-6y", trigger=date(2026, 3, 1)))
+    vault.add(
+        draft(
+            name=NAME,
+            emails=(EMAIL,),
+            phones=(PHONE,),
+            org=ORG,
+            basis=LegalBasis.LEGITIMATE_INTERESTS,
+            rule="letters-6y",
+            trigger=date(2026, 3, 1),
+        )
+    )
     # While the vault is still open the WAL holds the fresh pages: check it too.
     files = vault_files(vault_path)
     assert any(p.name.endswith("-wal") for p in files)

@@ -42,8 +42,14 @@ def test_purpose_subkey_matches_the_pinned_vector() -> None:
 def test_sealed_record_matches_the_pinned_vector_and_opens() -> None:
     v = KAT["record"]
     ad = record_ad(
-        bytes.fromhex(v["vault_id"]), v["table"], v["id"], v["meta_version"],
-        date.fromisoformat(v["retention_end"]), None, v["hold"], bytes.fromhex(v["meta_sig"]),
+        bytes.fromhex(v["vault_id"]),
+        v["table"],
+        v["id"],
+        v["meta_version"],
+        date.fromisoformat(v["retention_end"]),
+        None,
+        v["hold"],
+        bytes.fromhex(v["meta_sig"]),
     )
     assert ad.hex() == v["ad"]
     key = bytes.fromhex(v["key"])

@@ -406,3 +406,21 @@ def test_export_module_needs_no_vault_for_the_files(person: tuple[Contact, Conta
     assert set(files) == set(export.EXPORT_FILES)
     assert b"Datum: 15.06.2026" in files["answer.txt"]
     assert os.sep not in "".join(files)
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"name": "müller jürgen"}, {"name": "Mueller"}, {"email": "JUERGEN.MUELLER@example.org"},
+        {"phone": "030 1234567"}, {"phone": "+49 (30) 123-4567"}, {"name": "nobody"}, {"email": "x@y.z"},
+        {"phone": "not a phone"},
+    ],
+)
+def test_find_person_prefilter_never_drops_a_match(vault: Vault, criteria: dict[str, str]) -> None:
+    from vault.export import find_person
+
+    vault.add(draft())
+    vault.add(draft(name="Müller, Jürgen", emails=("J.Mueller@Example.org",), phones=("+49 30 1234567",)))
+    vault.add(draft(name="Erika Weiß", emails=("erika@example.org",), phones=("0171 2345678",)))
+    everything = vault.contacts(include_restricted=True)
+    assert vault.find_person(**criteria) == find_person(everything, **criteria)

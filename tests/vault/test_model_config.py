@@ -16,8 +16,13 @@ from vault.service import Vault
 
 @pytest.mark.parametrize(
     ("raw", "e164"),
-    [("030 1234567", "+49301234567"), ("+49 (0)30 123-4567", "+49301234567"), ("0049 30 1234567", "+49301234567"),
-     ("+43 1 58858", "+43158858"), ("0171 2345678", "+491712345678")],
+    [
+        ("030 1234567", "+49301234567"),
+        ("+49 (0)30 123-4567", "+49301234567"),
+        ("0049 30 1234567", "+49301234567"),
+        ("+43 1 58858", "+43158858"),
+        ("0171 2345678", "+491712345678"),
+    ],
 )
 def test_phones_are_parsed_to_e164_with_the_default_region(raw: str, e164: str) -> None:
     assert normalise_phone(raw, "DE") == e164
@@ -70,8 +75,14 @@ def test_config_file_is_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['region = "Germany"', "idle_lock_minutes = -1", "[rules.x]\nyears = 'many'", "not toml at all [", "\xff\xfe",
-     "[rules.invoices-8y]\nyears = 1"],
+    [
+        'region = "Germany"',
+        "idle_lock_minutes = -1",
+        "[rules.x]\nyears = 'many'",
+        "not toml at all [",
+        "\xff\xfe",
+        "[rules.invoices-8y]\nyears = 1",
+    ],
 )
 def test_bad_config_gets_a_clear_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "config.toml"

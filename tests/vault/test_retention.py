@@ -68,8 +68,9 @@ def test_months_from_year_end_land_on_a_month_end() -> None:
 
 
 def test_owner_rule_from_config() -> None:
-    rule = rule_from_mapping("tax-advisor-7y", {"label": "Tax file", "years": 7, "from_year_end": True,
-                                                "obliges": True})
+    rule = rule_from_mapping(
+        "tax-advisor-7y", {"label": "Tax file", "years": 7, "from_year_end": True, "obliges": True}
+    )
     book = RuleBook([rule])
     assert retention_end(book.get("tax-advisor-7y"), date(2026, 5, 5)) == date(2033, 12, 31)
     assert "tax-advisor-7y" in book and "invoices-8y" in book
@@ -77,8 +78,13 @@ def test_owner_rule_from_config() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [{"years": -1}, {"years": "ten"}, {"label": "no period"}, {"years": 1, "colour": "red"},
-     {"years": 1, "obliges": "yes"}],
+    [
+        {"years": -1},
+        {"years": "ten"},
+        {"label": "no period"},
+        {"years": 1, "colour": "red"},
+        {"years": 1, "obliges": "yes"},
+    ],
 )
 def test_nonsense_owner_rules_are_refused(data: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):

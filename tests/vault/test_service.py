@@ -184,9 +184,7 @@ def test_add_normalises_and_computes_retention(vault: Vault) -> None:
         ({"trigger": None}, "trigger"),
     ],
 )
-def test_invalid_drafts_are_refused_and_nothing_is_saved(
-    vault: Vault, override: dict[str, object], field: str
-) -> None:
+def test_invalid_drafts_are_refused_and_nothing_is_saved(vault: Vault, override: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInput) as info:
         vault.add(draft(**override))
     assert info.value.field == field
@@ -215,11 +213,22 @@ def test_update_bumps_meta_version_and_resigns(vault: Vault, vault_path: Path) -
 @pytest.mark.parametrize(
     ("query", "hit"),
     [
-        ("mueller", True), ("Muller", True), ("MÜLLER", True), ("jürgen", True), ("jurgen", True),
-        ("SÖHNE", True), ("sohne", True), ("soehne", True),
+        ("mueller", True),
+        ("Muller", True),
+        ("MÜLLER", True),
+        ("jürgen", True),
+        ("jurgen", True),
+        ("SÖHNE", True),
+        ("sohne", True),
+        ("soehne", True),
         ("JUERGEN.MUELLER@EXAMPLE", True),
-        ("030 123", True), ("030/1234567", True), ("+49 30 12", True), ("0049301", True), ("4930123", True),
-        ("schmidt", False), ("999", False),
+        ("030 123", True),
+        ("030/1234567", True),
+        ("+49 30 12", True),
+        ("0049301", True),
+        ("4930123", True),
+        ("schmidt", False),
+        ("999", False),
     ],
 )
 def test_search_is_case_accent_and_spelling_insensitive(vault: Vault, query: str, hit: bool) -> None:
@@ -242,9 +251,7 @@ def test_restricted_records_are_hidden_from_search_unless_asked(vault: Vault) ->
     assert vault.search("müller")[0].state is State.ACTIVE
 
 
-def test_erase_without_retention_duty_deletes_and_leaves_a_signed_tombstone(
-    vault: Vault, vault_path: Path
-) -> None:
+def test_erase_without_retention_duty_deletes_and_leaves_a_signed_tombstone(vault: Vault, vault_path: Path) -> None:
     c = vault.add(draft(basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1)))
     result = vault.erase(c.id)
     assert result.outcome is EraseOutcome.DELETED
