@@ -619,18 +619,7 @@ class Vault:
     def add(self, draft: ContactDraft) -> Contact:
         """Validate and store a new contact; returns it with its new id."""
         self._require_keys()
-        clean = self._validated(draft)
-        end, review = self.compute_dates(clean.rule, clean.trigger)
-        now = _naive_utc(self._clock())
-        contact = Contact(
-            id=str(uuid.uuid4()),
-            retention_end=end,
-            review_at=review,
-            created=now,
-            updated=now,
-            meta_version=1,
-            **_draft_fields(clean),
-        )
+        contact = self._new_contact(self._validated(draft), _naive_utc(self._clock()))
         row = self._seal_row(contact)
         changes = self._changes([(contact, row)])
         with self._store.session() as s:
@@ -646,19 +635,7 @@ class Vault:
         now = _naive_utc(self._clock())
         contacts = []
         for draft in drafts:
-            clean = self._validated(draft)
-            end, review = self.compute_dates(clean.rule, clean.trigger)
-            contacts.append(
-                Contact(
-                    id=str(uuid.uuid4()),
-                    retention_end=end,
-                    review_at=review,
-                    created=now,
-                    updated=now,
-                    meta_version=1,
-                    **_draft_fields(clean),
-                )
-            )
+            contacts.append(self._new_contact(self._validated(draft), now))
         sealed = [(contact, self._seal_row(contact)) for contact in contacts]
         changes = self._changes(sealed)
         with self._store.session() as s:
@@ -668,6 +645,19 @@ class Vault:
             written = self._write_index(s, changes)
         self._settle(changes, written)
         return contacts
+
+    def _new_contact(self, clean: ContactDraft, now: datetime) -> Contact:
+        """A new contact (fresh random id, version 1) from a validated draft."""
+        end, review = self.compute_dates(clean.rule, clean.trigger)
+        return Contact(
+            id=str(uuid.uuid4()),
+            retention_end=end,
+            review_at=review,
+            created=now,
+            updated=now,
+            meta_version=1,
+            **_draft_fields(clean),
+        )
 
     def update(self, record_id: str, draft: ContactDraft) -> Contact:
         """Replace a contact's fields; bumps meta_version and re-signs."""
@@ -1019,18 +1009,7 @@ class Vault:
         now = _naive_utc(self._clock())
         new: list[Contact] = []
         for clean in drafts:
-            end, review = self.compute_dates(clean.rule, clean.trigger)
-            new.append(
-                Contact(
-                    id=str(uuid.uuid4()),
-                    retention_end=end,
-                    review_at=review,
-                    created=now,
-                    updated=now,
-                    meta_version=1,
-                    **_draft_fields(clean),
-                )
-            )
+            new.append(self._new_contact(clean, now))
         updated = [
             (current, replace(current, **_draft_fields(clean), meta_version=current.meta_version + 1, updated=now))
             for current, clean in merges

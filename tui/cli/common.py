@@ -111,7 +111,10 @@ def command(
 ) -> argparse.ArgumentParser:
     """A subcommand with --vault/--config and its handler attached."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        name, help=help_text, description=help_text, epilog=EXIT_CODES_HELP,
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_vault_option(parser)

@@ -67,7 +67,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--consent-withdrawn", type=_date, metavar="DATE", help="date consent was withdrawn")
 
     p = common.command(
-        subparsers, "erase", cmd_erase,
+        subparsers,
+        "erase",
+        cmd_erase,
         "erase a contact (Art. 17): deleted now, or restricted while a retention duty or hold applies",
     )
     common.add_passphrase_option(p)
@@ -91,7 +93,8 @@ def register(subparsers: Any) -> None:
     p = common.command(subparsers, "passwd", cmd_passwd, "change the passphrase (rewraps the key only)")
     common.add_passphrase_option(p)
     p.add_argument(
-        "--new-passphrase-file", metavar="FILE",
+        "--new-passphrase-file",
+        metavar="FILE",
         help="read the new passphrase from FILE ('-' = the next line of standard input)",
     )
     _add_kdf_options(p)
@@ -110,7 +113,8 @@ def _add_kdf_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kdf-iterations", type=_positive, metavar="N", help="Argon2id passes (floor 3)")
     p.add_argument("--kdf-parallelism", type=_positive, metavar="N", help="Argon2id lanes (floor 4)")
     p.add_argument(
-        "--allow-weak-kdf", action="store_true",
+        "--allow-weak-kdf",
+        action="store_true",
         help="accept settings below the floor (for tests and benchmarks only)",
     )
 
@@ -181,8 +185,15 @@ def _draft_from_args(args: argparse.Namespace, base: ContactDraft | None) -> Con
         values["emails"] = tuple(args.email)
     if args.phone is not None:
         values["phones"] = tuple(args.phone)
-    for arg, field in (("org", "org"), ("note", "notes"), ("source", "source"), ("purpose", "purpose"),
-                       ("rule", "rule"), ("trigger", "trigger"), ("consent_given", "consent_given")):
+    for arg, field in (
+        ("org", "org"),
+        ("note", "notes"),
+        ("source", "source"),
+        ("purpose", "purpose"),
+        ("rule", "rule"),
+        ("trigger", "trigger"),
+        ("consent_given", "consent_given"),
+    ):
         if getattr(args, arg) is not None:
             values[field] = getattr(args, arg)
     if getattr(args, "consent_withdrawn", None) is not None:
@@ -247,7 +258,8 @@ def describe(vault: Vault, c: Contact) -> str:
     left = days_left(c.retention_end, today)
     end = (
         f"{c.retention_end.isoformat()} ({left} days left; purge from {purge_from(c.retention_end)})"
-        if c.retention_end else "open-ended (until withdrawn or purpose ends)"
+        if c.retention_end
+        else "open-ended (until withdrawn or purpose ends)"
     )
     lines = [
         ("Id", c.id),
