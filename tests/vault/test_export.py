@@ -411,8 +411,13 @@ def test_export_module_needs_no_vault_for_the_files(person: tuple[Contact, Conta
 @pytest.mark.parametrize(
     "criteria",
     [
-        {"name": "müller jürgen"}, {"name": "Mueller"}, {"email": "JUERGEN.MUELLER@example.org"},
-        {"phone": "030 1234567"}, {"phone": "+49 (30) 123-4567"}, {"name": "nobody"}, {"email": "x@y.z"},
+        {"name": "müller jürgen"},
+        {"name": "Mueller"},
+        {"email": "JUERGEN.MUELLER@example.org"},
+        {"phone": "030 1234567"},
+        {"phone": "+49 (30) 123-4567"},
+        {"name": "nobody"},
+        {"email": "x@y.z"},
         {"phone": "not a phone"},
     ],
 )
