@@ -11,8 +11,7 @@ Lifecycle rules (issue 5):
 * a record is purged the day after its signed retention end, restricted or not;
 * a legal hold blocks the purge until released;
 * a consent-based record whose consent was withdrawn, with no other duty to
-  keep it, is erased at once (:func:`consent_withdrawal_erases`, used by
-  ``Vault.update``);
+  keep it, is erased at once (``vault.policy.consent_withdrawal_erases``);
 * review dates that have passed are listed for the owner, never acted on.
 
 Steps of a purge run (DESIGN.md, Purge; notes/security-and-sync.md, 2 and 3):
@@ -31,26 +30,28 @@ Steps of a purge run (DESIGN.md, Purge; notes/security-and-sync.md, 2 and 3):
    old page images that edits left in the WAL, and finishes an erasure that an
    earlier run could not complete;
 4. :func:`after_purge`: push a fresh blob when sync is configured (else the push stays pending).
+
+The purge receives a :class:`PurgeTarget` (store, audit log, clock, and two
+callbacks), never the facade.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vault import crypto
+from vault.audit import AuditLog
+from vault.clock import naive_utc
 from vault.errors import StorageFull, VaultBusy, VaultDamaged, VaultError
 from vault.lockfile import DEFAULT_WAIT_SECONDS, exclusive, lock_path_for
-from vault.model import Contact, LegalBasis, RetentionRule
-from vault.records import meta_message
 from vault.retention import purge_from
+from vault.sealing import signature_ok
 from vault.store.purging import delete_expired, ending_by, reviews_before
-
-if TYPE_CHECKING:
-    from vault.service import Vault
+from vault.store.repository import Store
 
 REASON_PURGED = "purged"
 REASON_WITHDRAWN = "withdrawn"
@@ -74,6 +75,29 @@ def _check_key(verify_key: bytes, expect_key: str | None) -> None:
     # from passing forged retention dates to the unattended purge.
     if expect_key is not None and fingerprint(verify_key) != expect_key.lower():
         raise VerifyKeyChanged()
+
+
+@dataclass(frozen=True)
+class PurgeTarget:
+    """What a purge run needs, and nothing more: no key but the public verify key in the file."""
+
+    path: Path
+    store: Store
+    audit: AuditLog
+    now: Callable[[], datetime]
+    forget: Callable[[str], None]
+    """Tells an unlocked instance to stop showing a purged record."""
+    push: Callable[[], object | None]
+    """Pushes the remote copy when sync is configured (None when it is not); raises VaultError on failure."""
+
+
+@dataclass(frozen=True)
+class DueRecord:
+    """A record the purge would delete (or could not verify): plaintext metadata only."""
+
+    record_id: str
+    retention_end: date
+    signature_ok: bool
 
 
 @dataclass(frozen=True)
@@ -126,40 +150,6 @@ class ReviewDue:
     retention_end: date | None
 
 
-# --- pure rules ---------------------------------------------------------------------
-
-
-def consent_withdrawal_erases(contact: Contact, rule: RetentionRule | None, today: date) -> bool:
-    """True when a withdrawn consent leaves nothing that keeps ``contact`` (Art. 17(1)(b)).
-
-    The processing must rest on consent; a hold or a statutory duty still
-    running (``rule.obliges`` and the retention end not yet passed) keeps the
-    record, as does an unknown rule (we cannot tell whether a duty applies).
-    """
-    if contact.consent_withdrawn is None or contact.basis is not LegalBasis.CONSENT:
-        return False
-    if contact.hold or rule is None:
-        return False
-    return not (rule.obliges and contact.retention_end is not None and contact.retention_end >= today)
-
-
-def signature_ok(
-    verify_key: bytes,
-    vault_id: bytes,
-    record_id: str,
-    end: date | None,
-    hold: bool,
-    meta_version: int,
-    signature: bytes,
-) -> bool:
-    """True when ``signature`` is the vault's Ed25519 signature over this record's retention metadata."""
-    return crypto.verify(verify_key, meta_message(vault_id, record_id, end, hold, meta_version), signature)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
 def wal_is_empty(vault_path: Path) -> bool:
     """True when the vault's write-ahead log is absent or truncated to zero bytes."""
     wal = vault_path.with_name(vault_path.name + "-wal")
@@ -172,10 +162,32 @@ def wal_is_empty(vault_path: Path) -> bool:
 # --- the purge ---------------------------------------------------------------------
 
 
-def dry_run(vault: Vault, today: date, *, expect_key: str | None = None) -> PurgeReport:
+def due_records(store: Store, today: date) -> list[DueRecord]:
+    """Records whose signed retention end lies before ``today`` and with no hold, each verified."""
+    meta = store.read_meta()
+    return [
+        DueRecord(
+            row.id,
+            row.retention_end,
+            signature_ok(
+                meta.verify_key,
+                meta.vault_id,
+                row.id,
+                row.retention_end,
+                bool(row.hold),
+                row.meta_version,
+                row.meta_sig,
+            ),
+        )
+        for row in store.due_rows(today)
+        if row.retention_end is not None
+    ]
+
+
+def dry_run(store: Store, today: date, *, expect_key: str | None = None) -> PurgeReport:
     """What a purge on ``today`` would delete and refuse; writes nothing, takes no lock."""
-    _check_key(vault._meta.verify_key, expect_key)  # the key due_for_purge verifies with
-    due = vault.due_for_purge(today)
+    _check_key(store.read_meta().verify_key, expect_key)  # the key due_records verifies with
+    due = due_records(store, today)
     return PurgeReport(
         today=today,
         dry_run=True,
@@ -184,7 +196,9 @@ def dry_run(vault: Vault, today: date, *, expect_key: str | None = None) -> Purg
     )
 
 
-def run(vault: Vault, today: date, *, wait: float = DEFAULT_WAIT_SECONDS, expect_key: str | None = None) -> PurgeReport:
+def run(
+    target: PurgeTarget, today: date, *, wait: float = DEFAULT_WAIT_SECONDS, expect_key: str | None = None
+) -> PurgeReport:
     """Purge every expired, unheld record with a valid signature; see the module docstring.
 
     Raises :class:`~vault.errors.VaultBusy` when the lock file or the database
@@ -194,34 +208,34 @@ def run(vault: Vault, today: date, *, wait: float = DEFAULT_WAIT_SECONDS, expect
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    with exclusive(lock_path_for(vault.path), wait=wait):
+    with exclusive(lock_path_for(target.path), wait=wait):
         timings["lock"] = time.perf_counter() - started
         mark = time.perf_counter()
-        purged, refused = _purge_transaction(vault, today, expect_key)
+        purged, refused = _purge_transaction(target, today, expect_key)
         timings["transaction"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        scrubbed = _scrub(vault)
+        scrubbed = _scrub(target)
         timings["scrub"] = time.perf_counter() - mark
         for record in purged:
-            vault._forget(record.record_id)  # an unlocked instance stops showing them at once
+            target.forget(record.record_id)  # an unlocked instance stops showing them at once
         report = PurgeReport(
             today=today,
             dry_run=False,
             purged=purged,
             refused=refused,
             scrubbed=scrubbed,
-            push_pending=bool(purged) or _push_is_pending_or_unknown(vault),
+            push_pending=bool(purged) or _push_is_pending_or_unknown(target.audit),
             timings=timings,
         )
-        report = after_purge(vault, report)
+        report = after_purge(target, report)
     timings["total"] = time.perf_counter() - started
     return report
 
 
 def _purge_transaction(
-    vault: Vault, today: date, expect_key: str | None
+    target: PurgeTarget, today: date, expect_key: str | None
 ) -> tuple[tuple[PurgedRecord, ...], tuple[str, ...]]:
-    store = vault._store
+    store = target.store
     meta = store.read_meta()
     _check_key(meta.verify_key, expect_key)
 
@@ -232,8 +246,8 @@ def _purge_transaction(
         store,
         today,
         verify,
-        now=_naive_utc(vault.now()),
-        device=vault.device_id,
+        now=naive_utc(target.now()),
+        device=target.audit.device,
         purged_action=REASON_PURGED,
         refused_action=ACTION_REFUSED,
         pending_action=ACTION_PUSH_PENDING,
@@ -241,51 +255,49 @@ def _purge_transaction(
     return tuple(PurgedRecord(record_id, end) for record_id, end in purged), tuple(refused)
 
 
-def _scrub(vault: Vault) -> bool:
+def _scrub(target: PurgeTarget) -> bool:
     """checkpoint(TRUNCATE), VACUUM, checkpoint; True when the WAL ended up empty.
 
     The deletion has committed by now, so a busy database or a disk too full
     for VACUUM is reported (``scrubbed=False``; the next run retries), not raised.
     """
     try:
-        vault._store.scrub()
+        target.store.scrub()
     except (VaultBusy, StorageFull):
         return False
-    return wal_is_empty(vault.path)
+    return wal_is_empty(target.path)
 
 
-def push_is_pending(vault: Vault) -> bool:
+def push_is_pending(audit: AuditLog) -> bool:
     """True when a purge happened after the last successful push of the remote copy."""
-    pending = vault.audit_log(action=ACTION_PUSH_PENDING)
+    pending = audit.entries(action=ACTION_PUSH_PENDING)
     if not pending:
         return False
-    pushes = [a for a in vault.audit_log(action=ACTION_SYNCED) if a.detail.startswith("push")]
+    pushes = [a for a in audit.entries(action=ACTION_SYNCED) if a.detail.startswith("push")]
     return not pushes or pushes[-1].at < pending[-1].at
 
 
-def _push_is_pending_or_unknown(vault: Vault) -> bool:
+def _push_is_pending_or_unknown(audit: AuditLog) -> bool:
     try:
-        return push_is_pending(vault)
+        return push_is_pending(audit)
     except VaultBusy:
         return True
 
 
-def after_purge(vault: Vault, report: PurgeReport) -> PurgeReport:
+def after_purge(target: PurgeTarget, report: PurgeReport) -> PurgeReport:
     """Runs after every real purge, still under the lock: update the remote copy.
 
-    When sync is configured, ``vault.sync.engine.push_if_configured`` pushes a
-    fresh blob (it needs only the sync public key, so no passphrase) and records
-    a ``synced`` audit row ("push N"), which clears the pending push.  Without
-    sync, or when the push fails, the ``push-pending`` row written by the purge
-    transaction stands and the next run tries again.  A failed push never undoes
-    or fails the purge: the report carries the reason in ``push_error``.
+    When sync is configured, ``target.push`` pushes a fresh blob (it needs only
+    the sync public key, so no passphrase) and records a ``synced`` audit row
+    ("push N"), which clears the pending push.  Without sync, or when the push
+    fails, the ``push-pending`` row written by the purge transaction stands and
+    the next run tries again.  A failed push never undoes or fails the purge:
+    the report carries the reason in ``push_error``.
     """
     if not report.push_pending:
         return report
-    from vault.sync import engine as sync  # lazy: the purge must not depend on sync's imports
-
     try:
-        pushed = sync.push_if_configured(vault)
+        pushed = target.push()
     except VaultError as error:
         return replace(report, push_error=str(error))
     if pushed is None:
@@ -296,22 +308,21 @@ def after_purge(vault: Vault, report: PurgeReport) -> PurgeReport:
 # --- previews and reviews -------------------------------------------------------------
 
 
-def preview(vault: Vault, today: date, days: int = 30) -> list[PreviewRecord]:
+def preview(store: Store, today: date, days: int = 30) -> list[PreviewRecord]:
     """Records the purge deletes within ``days`` days from ``today`` (already-due ones included).
 
     Held records are listed with ``hold=True``: they stay until released.
     """
     last = date.fromordinal(today.toordinal() + max(days, 0) - 1)
-    rows = ending_by(vault._store, last)
     out = []
-    for record_id, end, hold in rows:
+    for record_id, end, hold in ending_by(store, last):
         start = purge_from(end)
         if end is not None and start is not None:
             out.append(PreviewRecord(record_id, end, start, bool(hold)))
     return out
 
 
-def overdue_reviews(vault: Vault, today: date) -> list[ReviewDue]:
+def overdue_reviews(store: Store, today: date) -> list[ReviewDue]:
     """Records whose review date lies before ``today``, oldest first.  Nothing is deleted."""
-    rows = reviews_before(vault._store, today)
+    rows = reviews_before(store, today)
     return [ReviewDue(record_id, review, end) for record_id, review, end in rows if review is not None]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -19,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vault import crypto
+from vault.audit import AuditLog
 from vault.errors import InvalidInput, VaultDamaged, VaultError
 from vault.model import MAX_NOTES, clean_text
 from vault.records import FORMAT_VERSION
 from vault.retention import add_months
 from vault.store.models import RequestRow
+from vault.store.repository import Store
 
 REQUEST_PAYLOAD_VERSION = 1
 DEADLINE_MONTHS = 1  # Art. 12(3) GDPR: "within one month of receipt"
@@ -225,3 +229,139 @@ def matching_ids(session: Session, prefix: str) -> list[str]:
 
 class RequestNotFound(VaultError):
     """No data-subject request with this id exists; `sealbook request list --all` shows them."""
+
+
+# --- the desk: open, list, extend and close requests ------------------------------
+
+
+class RequestDesk:
+    """Data-subject requests of one vault (Art. 12(3) deadline tracking).
+
+    Receives what it needs: the store, the request key (read at each call, so a
+    locked vault refuses), the vault id, the audit log, today's date and a check
+    that a record id exists.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        key: Callable[[], bytes | bytearray],
+        vault_id: bytes,
+        audit: AuditLog,
+        today: Callable[[], date],
+        record_exists: Callable[[str], object],
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._vault_id = vault_id
+        self._audit = audit
+        self._today = today
+        self._record_exists = record_exists
+
+    def open(
+        self,
+        type: RequestType | str,
+        record_ids: Iterable[str] = (),
+        *,
+        received: date | None = None,
+        notes: str = "",
+    ) -> DataRequest:
+        """Record a data-subject request; its deadline is one month after receipt (Art. 12(3))."""
+        key = self._key()
+        today = self._today()
+        received = received or today
+        if received > today:
+            raise InvalidInput("received", "lies in the future")
+        ids = check_record_ids(tuple(record_ids))
+        for record_id in ids:
+            self._record_exists(record_id)
+        request = DataRequest(
+            id=str(uuid.uuid4()),
+            type=parse_type(type),
+            received=received,
+            deadline=deadline_for(received),
+            record_ids=ids,
+            notes=clean_notes(notes),
+        )
+        with self._store.session() as s:
+            s.add(seal_row(request, key, self._vault_id))
+            self._audit.add(s, "request-opened", None, request.id)
+        return request
+
+    def all(self, *, include_closed: bool = False) -> list[DataRequest]:
+        """Requests by deadline (open ones only unless ``include_closed``)."""
+        key = self._key()
+        with self._store.session() as s:
+            return [
+                open_row(row, key, self._vault_id) for row in stored_rows(s) if include_closed or row.closed is None
+            ]
+
+    def overdue(self) -> list[DataRequest]:
+        """Open requests whose Art. 12(3) deadline has passed."""
+        today = self._today()
+        return [r for r in self.all() if r.is_overdue(today)]
+
+    def overdue_count(self) -> int:
+        """How many open requests are past their deadline; plaintext dates only, so it works while locked."""
+        today = self._today()
+        with self._store.session() as s:
+            return sum(1 for row in stored_rows(s) if row.closed is None and row.deadline < today)
+
+    def get(self, request_id: str) -> DataRequest:
+        """A request by id or unambiguous id prefix (at least 4 characters)."""
+        key = self._key()
+        with self._store.session() as s:
+            hits = matching_ids(s, request_id)
+            if len(hits) > 1:
+                raise InvalidInput("request", "the id prefix is ambiguous")
+            row = stored_row(s, hits[0]) if hits else None
+            if row is None:
+                raise RequestNotFound(request_id)
+            return open_row(row, key, self._vault_id)
+
+    def extend(self, request_id: str, *, reason: str) -> DataRequest:
+        """Extend the deadline by two months (Art. 12(3)): once, before the first month ends,
+        with a reason the person must be told."""
+        current = self.get(request_id)
+        reason = clean_notes(reason)
+        if not reason:
+            raise InvalidInput("reason", "the person must be told why the answer takes longer")
+        if current.is_closed or current.is_extended:
+            raise InvalidInput("request", "is closed or already extended")
+        if self._today() > current.deadline:
+            raise InvalidInput("request", "can only be extended within one month of receipt")
+        notes = clean_notes(f"{current.notes}\nExtended: {reason}" if current.notes else f"Extended: {reason}")
+        new = replace(
+            current,
+            deadline=extended_deadline(current.received),
+            notes=notes,
+            version=current.version + 1,
+        )
+        return self._save(current, new, "request-extended")
+
+    def close(self, request_id: str, *, closed: date | None = None, notes: str = "") -> DataRequest:
+        """Mark a request answered (``notes`` are appended to its notes)."""
+        current = self.get(request_id)
+        if current.is_closed:
+            raise InvalidInput("request", "is already closed")
+        today = self._today()
+        closed = closed or today
+        if closed < current.received or closed > today:
+            raise InvalidInput("closed", "must lie between the day received and today")
+        extra = clean_notes(notes)
+        merged = f"{current.notes}\n{extra}" if current.notes and extra else current.notes or extra
+        new = replace(current, closed=closed, notes=clean_notes(merged), version=current.version + 1)
+        return self._save(current, new, "request-closed")
+
+    def _save(self, current: DataRequest, new: DataRequest, action: str) -> DataRequest:
+        """Re-seal a changed request, refusing if another process changed it meanwhile."""
+        key = self._key()
+        with self._store.session() as s:
+            row = stored_row(s, current.id)
+            if row is None or row.version != current.version:
+                raise VaultError("the request was changed elsewhere; reload and try again")
+            fresh = seal_row(new, key, self._vault_id)
+            row.deadline, row.closed = fresh.deadline, fresh.closed
+            row.version, row.sealed = fresh.version, fresh.sealed
+            self._audit.add(s, action, None, current.id)
+        return new

@@ -81,7 +81,7 @@ def real_blob(tmp_path: Path, clock: object) -> tuple[bytes, bytes, Vault]:
     folder = tmp_path / "remote"
     folder.mkdir()
     vault.sync_push(LocalFolder(folder))
-    secret = bytes(vault._keys.sync_secret)  # type: ignore[union-attr]
+    secret = bytes(vault._ring.keys.sync_secret)
     yield (folder / "sealbook.blob").read_bytes(), secret, vault
     vault.close()
 

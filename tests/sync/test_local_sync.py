@@ -126,8 +126,8 @@ def _erase_now(vault: object, record_id: str) -> None:
                 reason="erased",
                 retention_end=None,
                 signature=crypto.sign(
-                    v._keys.signing,  # type: ignore[attr-defined]
-                    tombstone_message(v._meta.vault_id, record_id, "erased", now),
+                    v._ring.keys.signing,  # type: ignore[attr-defined]
+                    tombstone_message(v._ring.vault_id, record_id, "erased", now),
                 ),
             )
         )  # type: ignore[attr-defined]

@@ -16,9 +16,9 @@ from vault.sync.state import SyncState
 
 
 def test_state_file_is_0600_outside_the_vault_and_holds_the_high_water_mark(local_pair: Pair) -> None:
-    from vault.sync.engine import state_file
+    from vault.sync.state import StateFile
 
-    path = state_file(local_pair.a).path
+    path = StateFile(local_pair.a.vault_id, local_pair.a.device_id).path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.parent != local_pair.a.path.parent
     assert '"counter": 1' in path.read_text()
@@ -26,14 +26,14 @@ def test_state_file_is_0600_outside_the_vault_and_holds_the_high_water_mark(loca
 
 def test_lost_state_file_still_refuses_a_rollback_via_the_vault_copy(local_pair: Pair, tmp_path: Path) -> None:
     from tests.conftest import draft
-    from vault.sync.engine import state_file
+    from vault.sync.state import StateFile
 
     blob = tmp_path / "shared-folder" / "sealbook.blob"
     old = blob.read_bytes()
     local_pair.a.add(draft(name="Newer"))
     local_pair.a.sync_push(local_pair.remote_a)
     local_pair.b.sync_pull(local_pair.remote_b)
-    state_file(local_pair.b).path.unlink()
+    StateFile(local_pair.b.vault_id, local_pair.b.device_id).path.unlink()
     blob.write_bytes(old)
     with pytest.raises(RollbackRefused):
         local_pair.b.sync_pull(local_pair.remote_b)

@@ -341,7 +341,7 @@ def test_text_outside_a_vcard_is_reported(vault: Vault, tmp_path: Path) -> None:
 
 def test_a_failure_while_writing_leaves_nothing_half_imported(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
     existing = vault.add(draft(name="J. Müller", emails=("juergen.mueller@example.org",), phones=()))
-    original = vault._seal_row
+    original = vault._book.sealer.seal
     calls = {"n": 0}
 
     # A crash in the middle of the transaction cannot be caused from outside: fail the third seal.
@@ -351,7 +351,7 @@ def test_a_failure_while_writing_leaves_nothing_half_imported(vault: Vault, monk
             raise OSError("simulated failure")
         return original(contact)
 
-    monkeypatch.setattr(vault, "_seal_row", flaky)
+    monkeypatch.setattr(vault._book.sealer, "seal", flaky)
     with pytest.raises(OSError, match="simulated"):
         imp(vault, CORPUS / "google.csv")
     monkeypatch.undo()

@@ -12,6 +12,7 @@ from tests.conftest import PASSPHRASE, FixedClock, draft
 from vault import index as cache
 from vault import search
 from vault.model import Contact, EraseOutcome, LegalBasis
+from vault.sealing import RecordSealer
 from vault.search import contact_keys
 from vault.service import Vault
 from vault.store.models import index_bucket
@@ -30,10 +31,10 @@ def buckets(path: Path) -> dict[int, bytes]:
 
 def cached_ids(vault: Vault, path: Path) -> set[str]:
     """Record ids the buckets on disk hold (opened with the vault's own index key)."""
-    assert vault._keys is not None
+    assert not vault.is_locked
     ids: set[str] = set()
     for bucket, sealed in buckets(path).items():
-        entries = cache.open_bucket(vault._keys.index, vault._meta.vault_id, bucket, sealed)
+        entries = cache.open_bucket(vault._ring.keys.index, vault._ring.vault_id, bucket, sealed)
         assert entries is not None
         ids.update(e[cache.ID] for e in entries)
     return ids
@@ -72,10 +73,10 @@ def test_a_valid_index_spares_opening_the_rows(
     added = some_contacts(vault)
     vault.close()
 
-    def refuse(self: Vault, row: object) -> Contact:
+    def refuse(self: RecordSealer, row: object) -> Contact:
         raise AssertionError("a row was opened although the index vouched for it")
 
-    monkeypatch.setattr(Vault, "_open_row", refuse)
+    monkeypatch.setattr(RecordSealer, "open", refuse)
     with reopen(vault_path, clock) as again:
         assert sorted(c.id for c in again.contacts()) == sorted(c.id for c in added)
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import draft
 from vault.errors import ContactNotFound
 from vault.model import Contact, ContactDraft, LegalBasis
-from vault.purge import consent_withdrawal_erases
+from vault.policy import consent_withdrawal_erases
 from vault.retention import RuleBook
 from vault.service import Vault
 

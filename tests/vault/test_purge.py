@@ -199,15 +199,15 @@ def test_another_instance_sees_purged_records_vanish_on_refresh(
 def test_push_stays_pending_until_the_sync_code_records_a_push(
     vault: Vault, mixed: dict[str, str], clock: FixedClock
 ) -> None:
-    assert not push_is_pending(vault)
+    assert not push_is_pending(vault._audit)
     assert vault.purge(TODAY).push_pending
     clock.set_date(date(2026, 6, 16))
     with vault._store.session() as s:
-        vault._audit(s, "synced", None, "pull 3")  # a pull does not update the remote copy
-    assert push_is_pending(vault)
+        vault._audit.add(s, "synced", None, "pull 3")  # a pull does not update the remote copy
+    assert push_is_pending(vault._audit)
     with vault._store.session() as s:
-        vault._audit(s, "synced", None, "push 4")
-    assert not push_is_pending(vault)
+        vault._audit.add(s, "synced", None, "push 4")
+    assert not push_is_pending(vault._audit)
 
 
 # --- previews and reviews -------------------------------------------------------------------
@@ -362,10 +362,10 @@ def test_the_purge_pushes_when_sync_is_configured(
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "home" / ".local" / "state"))
     remote = tmp_path / "remote"
     remote.mkdir()
-    sync.configure(vault, str(remote))
+    vault.sync_setup(str(remote))
     with Vault(vault_path, clock=clock) as cron:  # locked: the push needs only the public key
         report = cron.purge(TODAY)
     assert report.purged and not report.push_pending and report.push_error == ""
     assert any(remote.iterdir())
-    assert not push_is_pending(vault)
+    assert not push_is_pending(vault._audit)
     assert [a.detail for a in vault.audit_log(action="synced")] == ["push 1"]

@@ -134,7 +134,7 @@ def test_damaged_key_header_is_not_reported_as_wrong_passphrase(
 
 def test_lock_drops_keys_and_contacts(vault: Vault) -> None:
     vault.add(draft())
-    keys = vault._keys
+    keys = vault._ring.keys
     assert keys is not None
     root = keys.root
     vault.lock()

@@ -85,6 +85,13 @@ class Store:
             s.expunge(row)
             return row
 
+    def meta_in(self, s: Session) -> VaultMetaRow:
+        """The key header row inside the caller's transaction (to change it)."""
+        row = s.get(VaultMetaRow, 1)
+        if row is None:
+            raise NotAVault(self.path.name)
+        return row
+
     # --- contacts ------------------------------------------------------------
 
     def contact_rows(self) -> list[ContactRow]:

@@ -1,8 +1,8 @@
 """Push, pull, clone and status: the sync half of the Vault facade.
 
-Split out of vault/service.py to keep the facade small; it works on the
-facade's private parts (store, keys, caches) on purpose and is reached only
-through ``Vault.sync_*``.
+The facade hands every function a :class:`SyncParts` (the store, the key
+ring, the record book, the audit log, the clock); this module never imports
+the facade.
 
 Order of checks on pull: header (magic, version, vault id, keys) -> stream
 authentication -> rollback/fork against this device's high-water mark -> per
@@ -15,17 +15,24 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 from vault import crypto
-from vault.errors import VaultDamaged, VaultError, VaultExists, WrongPassphrase
+from vault.audit import AuditLog
+from vault.book import RecordBook
+from vault.clock import Clock, local_today
+from vault.errors import VaultDamaged, VaultExists
+from vault.keyring import KeyRing, unwrap_purpose_key, unwrap_root
 from vault.lockfile import exclusive, lock_path_for
 from vault.model import Contact
 from vault.records import FORMAT_VERSION
 from vault.store.models import ContactRow, TombstoneRow, VaultMetaRow
+from vault.store.repository import Store
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
 from vault.sync.errors import (
     BlobDamaged,
@@ -43,12 +50,20 @@ from vault.sync.settings import Secrets, SettingsFile, SyncSettings, normalise_u
 from vault.sync.snapshot import RemoteRow, RemoteTombstone, private_tempdir, read_snapshot, vacuum_into
 from vault.sync.state import StateFile, SyncState
 
-if TYPE_CHECKING:
-    from vault.config import Config
-    from vault.service import Clock, Vault
-
 MAX_PUSH_ATTEMPTS = 3
-EDIT_ACTIONS = {"created", "updated", "restricted", "unrestricted", "held", "released", "imported"}
+EDIT_ACTIONS = frozenset({"created", "updated", "restricted", "unrestricted", "held", "released", "imported"})
+
+
+@dataclass(frozen=True)
+class SyncParts:
+    """What push, pull and status work on: the parts of one open vault."""
+
+    path: Path
+    store: Store
+    ring: KeyRing
+    book: RecordBook
+    audit: AuditLog
+    clock: Clock
 
 
 def _silent(_stage: str, _done: int, _total: int) -> None:
@@ -62,16 +77,16 @@ def _iso(moment: datetime) -> str:
 # --- configuration ------------------------------------------------------------------
 
 
-def state_file(vault: Vault) -> StateFile:
-    return StateFile(vault.vault_id, vault.device_id)
+def state_file(vault: SyncParts) -> StateFile:
+    return StateFile(vault.ring.vault_id.hex(), vault.ring.device_id)
 
 
-def settings_file(vault: Vault) -> SettingsFile:
-    return SettingsFile(vault.vault_id, vault.device_id)
+def settings_file(vault: SyncParts) -> SettingsFile:
+    return SettingsFile(vault.ring.vault_id.hex(), vault.ring.device_id)
 
 
 def configure(
-    vault: Vault,
+    vault: SyncParts,
     url: str,
     *,
     user: str = "",
@@ -89,7 +104,7 @@ def configure(
     return settings
 
 
-def is_configured(vault: Vault) -> bool:
+def is_configured(vault: SyncParts) -> bool:
     return settings_file(vault).exists()
 
 
@@ -111,29 +126,47 @@ def open_remote(settings: SyncSettings, password: str | None = None) -> Remote:
     return LocalFolder(Path(settings.url))
 
 
-def _configured_remote(vault: Vault) -> Remote:
+@contextmanager
+def remote_for(
+    url: str | None, remote: object, user: str, password: str | None, known_hosts: str, identity: str
+) -> Iterator[Remote]:
+    """``remote`` when given (the caller closes it), else a backend for ``url``, closed afterwards."""
+    if remote is not None:
+        yield remote  # type: ignore[misc]
+        return
+    if url is None:
+        raise ValueError("a url or a remote is needed")
+    settings = SyncSettings(url=normalise_url(url, user), user=user, known_hosts=known_hosts, identity=identity)
+    opened = open_remote(settings, password)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _configured_remote(vault: SyncParts) -> Remote:
     return open_remote(settings_file(vault).load())
 
 
 # --- high-water mark ------------------------------------------------------------------
 
 
-def _effective_state(vault: Vault, file: StateFile) -> SyncState:
+def _effective_state(vault: SyncParts, file: StateFile) -> SyncState:
     """The state file, unless the vault's own copy of the mark is higher."""
     state = file.load()
-    meta = vault._store.read_meta()
+    meta = vault.store.read_meta()
     if meta.sync_counter > state.counter:
         return SyncState(counter=meta.sync_counter, blob_hash=(meta.sync_hash or b"").hex())
     return state
 
 
-def _record_in_vault(vault: Vault, counter: int, digest: str, detail: str) -> None:
-    with vault._store.session() as s:
+def _record_in_vault(vault: SyncParts, counter: int, digest: str, detail: str) -> None:
+    with vault.store.session() as s:
         row = s.get(VaultMetaRow, 1)
         assert row is not None
         row.sync_counter, row.sync_hash = counter, bytes.fromhex(digest)
-        vault._audit(s, "synced", None, detail[:64])
-    vault._meta = vault._store.read_meta()
+        vault.audit.add(s, "synced", None, detail[:64])
+    vault.ring.reload()
 
 
 # --- pull ---------------------------------------------------------------------------------
@@ -150,35 +183,30 @@ def _check_chain(state: SyncState, info: BlobInfo, digest: str) -> bool:
     return True
 
 
-def _locally_changed(vault: Vault, since: str | None) -> frozenset[str]:
+def _locally_changed(vault: SyncParts, since: str | None) -> frozenset[str]:
     if since is None:
         return frozenset()
-    start = datetime.fromisoformat(since).astimezone(UTC).replace(tzinfo=None)
-    return frozenset(
-        row.record_id
-        for row in vault._store.audit_rows(None, start)
-        if row.record_id and row.action in EDIT_ACTIONS and row.device == vault.device_id
-    )
+    return frozenset(vault.audit.touched_since(datetime.fromisoformat(since), only=EDIT_ACTIONS, own=True))
 
 
-def _authenticator(vault: Vault) -> tuple[object, object]:
+def _authenticator(vault: SyncParts) -> tuple[object, object]:
     def authenticate(row: RemoteRow) -> Contact | None:
         try:
-            return vault._open_row(row)  # type: ignore[arg-type]  # same columns as ContactRow
+            return vault.book.sealer.open(row)
         except VaultDamaged:
             return None
 
     def local_contact(record_id: str) -> Contact | None:
-        return vault._contacts.get(record_id)
+        return vault.book.local(record_id)
 
     return authenticate, local_contact
 
 
 def _pull_fetched(
-    vault: Vault, file: StateFile, state: SyncState, fetched: Fetched, describe: str, progress: Progress
+    vault: SyncParts, file: StateFile, state: SyncState, fetched: Fetched, describe: str, progress: Progress
 ) -> SyncReport:
-    keys = vault._require_keys()
-    meta = vault._store.read_meta()
+    keys = vault.ring.keys
+    meta = vault.store.read_meta()
     data = fetched.data
     header, _ = read_header(data)
     if (header.vault_id, header.sync_public_key, header.verify_key) != (
@@ -198,15 +226,15 @@ def _pull_fetched(
         raise BlobDamaged("remote copy")
     progress("merge", 0, len(remote.rows))
     authenticate, local_contact = _authenticator(vault)
-    local_rows = {row.id: row for row in vault._store.contact_rows()}
+    local_rows = {row.id: row for row in vault.store.contact_rows()}
     local_tombs = {
         t.id: RemoteTombstone(t.id, t.deleted_at, t.reason, t.retention_end, t.signature)
-        for t in vault._store.tombstone_rows()
+        for t in vault.store.tombstone_rows()
     }
     ctx = MergeContext(
         vault_id=meta.vault_id,
         verify_key=meta.verify_key,
-        today=vault.today(),
+        today=local_today(vault.clock),
         local_device=meta.device_id,
         remote_device=info.device,
         authenticate=authenticate,  # type: ignore[arg-type]
@@ -216,7 +244,7 @@ def _pull_fetched(
     plan = plan_merge(ctx, remote.rows, remote.tombstones, local_rows, local_tombs)  # type: ignore[arg-type]
     _apply(vault, plan, info, digest)
     progress("merge", len(remote.rows), len(remote.rows))
-    now = _iso(vault.now())
+    now = _iso(vault.clock())
     file.save(
         state.advanced(
             counter=info.counter, blob_hash=digest, tag=fetched.tag, last_pull=now, last_sync=now, blob_bytes=len(data)
@@ -235,8 +263,8 @@ def _pull_fetched(
     )
 
 
-def _apply(vault: Vault, plan: MergePlan, info: BlobInfo, digest: str) -> None:
-    with vault._store.session() as s:
+def _apply(vault: SyncParts, plan: MergePlan, info: BlobInfo, digest: str) -> None:
+    with vault.store.session() as s:
         for row in plan.upserts:
             existing = s.get(ContactRow, row.id)
             if existing is None:
@@ -258,7 +286,7 @@ def _apply(vault: Vault, plan: MergePlan, info: BlobInfo, digest: str) -> None:
             existing = s.get(ContactRow, record_id)
             if existing is not None:
                 s.delete(existing)
-                vault._audit(s, "sync-deleted", record_id)
+                vault.audit.add(s, "sync-deleted", record_id)
         for tomb in plan.new_tombstones:
             s.merge(
                 TombstoneRow(
@@ -276,16 +304,18 @@ def _apply(vault: Vault, plan: MergePlan, info: BlobInfo, digest: str) -> None:
         meta = s.get(VaultMetaRow, 1)
         assert meta is not None
         meta.sync_counter, meta.sync_hash = info.counter, bytes.fromhex(digest)
-        vault._audit(s, "synced", None, f"pull {info.counter} +{plan.added} ~{plan.updated} -{len(plan.deletes)}"[:64])
-    vault._meta = vault._store.read_meta()
+        vault.audit.add(
+            s, "synced", None, f"pull {info.counter} +{plan.added} ~{plan.updated} -{len(plan.deletes)}"[:64]
+        )
+    vault.ring.reload()
     for record_id in plan.deletes:
-        vault._forget(record_id)
-    vault._absorb(plan.upserts)  # type: ignore[arg-type]  # same columns as ContactRow
+        vault.book.forget(record_id)
+    vault.book.absorb(plan.upserts)
     if plan.deletes:
-        vault._store.scrub()  # deleted means gone: no remnants in the file or the WAL
+        vault.store.scrub()  # deleted means gone: no remnants in the file or the WAL
 
 
-def pull(vault: Vault, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
+def pull(vault: SyncParts, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
     """Fetch the remote blob and merge it (needs the unlocked vault).
 
     Holds the vault's lock file (vault.lockfile) so a purge never interleaves.
@@ -294,9 +324,8 @@ def pull(vault: Vault, remote: Remote | None = None, *, progress: Progress | Non
         return _pull(vault, remote, progress=progress)
 
 
-def _pull(vault: Vault, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
-    vault._require_keys()
-    vault.refresh()  # pick up commits of other processes before comparing
+def _pull(vault: SyncParts, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
+    vault.book.refresh()  # pick up commits of other processes before comparing
     progress = progress or _silent
     own = remote is None
     remote = remote or _configured_remote(vault)
@@ -317,20 +346,20 @@ def _pull(vault: Vault, remote: Remote | None = None, *, progress: Progress | No
 # --- push ---------------------------------------------------------------------------------
 
 
-def build_blob(vault: Vault, counter: int, previous: bytes, progress: Progress) -> bytes:
+def build_blob(vault: SyncParts, counter: int, previous: bytes, progress: Progress) -> bytes:
     """Snapshot (VACUUM INTO) and seal: needs only public key material."""
-    meta = vault._store.read_meta()
+    meta = vault.store.read_meta()
     with private_tempdir(vault.path) as tmp:
         snapshot = tmp / "snapshot.db"
         progress("snapshot", 0, 1)
-        vacuum_into(vault._store.engine, snapshot)
+        vacuum_into(vault.store.engine, snapshot)
         progress("snapshot", 1, 1)
-        info = BlobInfo(counter, meta.device_id, previous, _iso(vault.now()), snapshot.stat().st_size)
+        info = BlobInfo(counter, meta.device_id, previous, _iso(vault.clock()), snapshot.stat().st_size)
         return seal_snapshot(meta, snapshot, info, progress=progress)
 
 
 def push(
-    vault: Vault,
+    vault: SyncParts,
     remote: Remote | None = None,
     *,
     progress: Progress | None = None,
@@ -346,7 +375,7 @@ def push(
 
 
 def _push(
-    vault: Vault,
+    vault: SyncParts,
     remote: Remote | None = None,
     *,
     progress: Progress | None = None,
@@ -362,7 +391,7 @@ def _push(
             state = _effective_state(vault, file)
             tag = remote.version()
             if tag is not None and tag != state.tag:
-                if vault.is_locked:
+                if vault.ring.is_locked:
                     raise RemoteNewer(remote.describe())
                 fetched = remote.fetch(progress)
                 if fetched is not None:
@@ -379,7 +408,7 @@ def _push(
             except RemoteChanged:
                 continue  # someone pushed meanwhile: pull, merge and try again (bounded)
             digest = blob_hash(blob).hex()
-            now = _iso(vault.now())
+            now = _iso(vault.clock())
             file.save(
                 state.advanced(
                     counter=counter, blob_hash=digest, tag=new_tag, last_push=now, last_sync=now, blob_bytes=len(blob)
@@ -404,7 +433,7 @@ def _push(
             remote.close()
 
 
-def push_if_configured(vault: Vault, *, progress: Progress | None = None) -> SyncReport | None:
+def push_if_configured(vault: SyncParts, *, progress: Progress | None = None) -> SyncReport | None:
     """For the unattended purge: push when sync is set up, else do nothing.
 
     The caller (vault.purge.after_purge) already holds the vault's lock file;
@@ -418,23 +447,17 @@ def push_if_configured(vault: Vault, *, progress: Progress | None = None) -> Syn
 # --- status ---------------------------------------------------------------------------------
 
 
-def status(vault: Vault, *, check_remote: bool = False) -> SyncStatus:
+def status(vault: SyncParts, *, check_remote: bool = False) -> SyncStatus:
     file = state_file(vault)
     state = _effective_state(vault, file)
     settings = settings_file(vault)
     configured = settings.exists()
     target = settings.load().describe() if configured else None
     if state.last_sync:
-        start = datetime.fromisoformat(state.last_sync).astimezone(UTC).replace(tzinfo=None)
-        pending = len(
-            {
-                row.record_id
-                for row in vault._store.audit_rows(None, start)
-                if row.record_id and row.action not in ("synced", "sync-deleted")
-            }
-        )
+        since = datetime.fromisoformat(state.last_sync)
+        pending = len(vault.audit.touched_since(since, excluding=frozenset({"synced", "sync-deleted"})))
     else:
-        pending = vault.record_count()
+        pending = vault.store.count_contacts()
     remote_changed: bool | None = None
     if check_remote and configured:
         remote = _configured_remote(vault)
@@ -450,18 +473,21 @@ def status(vault: Vault, *, check_remote: bool = False) -> SyncStatus:
 # --- clone ---------------------------------------------------------------------------------
 
 
-def clone(
-    remote: Remote,
-    path: Path,
-    passphrase: str,
-    *,
-    config: Config | None = None,
-    clock: Clock | None = None,
-    progress: Progress | None = None,
-) -> tuple[Vault, SyncReport]:
-    """Create a local vault at ``path`` from the remote blob and the passphrase."""
-    from vault import service
+@dataclass(frozen=True)
+class Cloned:
+    """What :func:`clone` wrote: the blob's counter and hash, the remote's tag, the blob's size."""
 
+    counter: int
+    blob_hash: str
+    tag: str | None
+    blob_bytes: int
+
+
+def clone(remote: Remote, path: Path, passphrase: str, *, progress: Progress | None = None) -> Cloned:
+    """Write a new vault file at ``path`` from the remote blob and the passphrase.
+
+    The caller opens and unlocks it, then calls :func:`after_clone`.
+    """
     progress = progress or _silent
     path = Path(path)
     if path.exists():
@@ -471,7 +497,6 @@ def clone(
         raise NoRemoteCopy(remote.describe())
     data = fetched.data
     header, _ = read_header(data)
-    crypto.check_kdf(header.kdf, allow_weak=True)  # caps before deriving: a hostile header cannot exhaust memory
     fields = SimpleNamespace(
         format_version=FORMAT_VERSION,
         **{
@@ -479,23 +504,9 @@ def clone(
             for name in ("vault_id", "kdf_t", "kdf_m_kib", "kdf_p", "kdf_salt", "sync_public_key", "verify_key")
         },
     )
-    kek = crypto.derive_kek(passphrase, header.kdf_salt, header.kdf)
+    root = unwrap_root(fields, header.wrapped_root_key, passphrase)  # caps the KDF before deriving
     try:
-        # The key header's additional data is defined once, in the facade.
-        root = bytearray(crypto.open_sealed(kek, header.wrapped_root_key, service._rk_ad(fields)))  # type: ignore[arg-type]
-    except crypto.SealBroken:
-        raise WrongPassphrase() from None
-    finally:
-        crypto.wipe(kek)
-    try:
-        wrap_key = crypto.derive_subkey(root, service._LABEL_KEYWRAP)
-        sync_secret = bytearray(
-            crypto.open_sealed(
-                wrap_key,
-                header.wrapped_sync_secret_key,
-                service._key_ad(fields, "sync"),  # type: ignore[arg-type]
-            )
-        )
+        sync_secret = unwrap_purpose_key(root, header.vault_id, "sync", header.wrapped_sync_secret_key)
     except crypto.SealBroken:
         raise BlobDamaged("remote copy header") from None
     finally:
@@ -548,23 +559,29 @@ def clone(
                 raise VaultExists(str(path)) from None
     finally:
         crypto.wipe(sync_secret)
-    from vault.service import Vault, utc_now
+    return Cloned(info.counter, digest, fetched.tag, len(data))
 
-    vault = Vault(path, config=config, clock=clock or utc_now)
-    try:
-        vault.unlock(passphrase)
-    except VaultError:
-        vault.close()
-        path.unlink(missing_ok=True)
-        raise
-    now = _iso(vault.now())
+
+def after_clone(vault: SyncParts, cloned: Cloned, remote: Remote) -> SyncReport:
+    """Record the clone in the new vault's state and audit log."""
+    now = _iso(vault.clock())
     state_file(vault).save(
         SyncState(
-            counter=info.counter, blob_hash=digest, tag=fetched.tag, last_pull=now, last_sync=now, blob_bytes=len(data)
+            counter=cloned.counter,
+            blob_hash=cloned.blob_hash,
+            tag=cloned.tag,
+            last_pull=now,
+            last_sync=now,
+            blob_bytes=cloned.blob_bytes,
         )
     )
-    with vault._store.session() as s:
-        vault._audit(s, "cloned", None, f"from version {info.counter}")
-    return vault, SyncReport(
-        "cloned", remote.describe(), info.counter, len(data), added=len(vault), rejected=vault.damaged_ids
+    with vault.store.session() as s:
+        vault.audit.add(s, "cloned", None, f"from version {cloned.counter}")
+    return SyncReport(
+        "cloned",
+        remote.describe(),
+        cloned.counter,
+        cloned.blob_bytes,
+        added=len(vault.book),
+        rejected=vault.book.damaged_ids,
     )

@@ -1,0 +1,361 @@
+"""The record book: the decrypted contacts of an unlocked vault and every write to them.
+
+It keeps the contacts in memory (decoded lazily from the sealed index cache,
+see vault.index), answers lookups and searches, and writes rows through one
+transaction per change: sealed row, audit row and the re-sealed index buckets
+commit together, and memory follows only after the commit.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vault import crypto
+from vault import index as cache
+from vault.audit import AuditLog
+from vault.clock import Clock, naive_utc
+from vault.errors import ContactNotFound, InvalidInput, VaultDamaged, VaultError
+from vault.keyring import KeyRing
+from vault.model import Contact
+from vault.records import tombstone_message
+from vault.sealing import RecordSealer, SealedRow
+from vault.search import clear_caches, contact_keys, matches, parse_query
+from vault.store.models import ContactRow, TombstoneRow, index_bucket
+from vault.store.repository import Store
+
+# A record's pending state for the index cache: (contact, row tag, search keys), or None when deleted.
+Change = tuple[Contact, str, tuple[str, str]] | None
+
+
+def _by_name(contacts: Iterable[Contact]) -> list[Contact]:
+    return sorted(contacts, key=lambda c: (c.name.casefold(), c.id))
+
+
+class RecordBook:
+    """The contacts of one vault: load, look up, search, add, rewrite, delete."""
+
+    def __init__(self, store: Store, ring: KeyRing, audit: AuditLog, clock: Clock) -> None:
+        self._store = store
+        self._ring = ring
+        self._audit = audit
+        self._clock = clock
+        self.sealer = RecordSealer(ring)
+        # id -> Contact, decoded lazily from the index cache; its .keys are the search keys.
+        self._contacts = cache.ContactIndex()
+        self._damaged: set[str] = set()
+        self._data_version = 0
+
+    # --- memory -------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Drop every decrypted contact (and cached name fragments): the vault was locked."""
+        self._contacts = cache.ContactIndex()
+        self._damaged = set()
+        clear_caches()
+
+    @property
+    def damaged_ids(self) -> tuple[str, ...]:
+        """Records that failed authentication at the last load (ids only)."""
+        return tuple(sorted(self._damaged))
+
+    def __len__(self) -> int:
+        return len(self._contacts)
+
+    def forget(self, record_id: str) -> None:
+        """Stop showing a record that was deleted (by a purge, a pull, another process)."""
+        self._contacts.discard(record_id)
+        self._damaged.discard(record_id)
+
+    def local(self, record_id: str) -> Contact | None:
+        """The decrypted contact, or None when it is not loaded."""
+        return self._contacts.get(record_id)
+
+    # --- loading --------------------------------------------------------------------
+
+    def load(self) -> None:
+        """(Re)load every record; records that fail go to :attr:`damaged_ids`.
+
+        Every row is read and tagged, but only rows the sealed index cache does
+        not vouch for (changed, new, or damaged since the cache was written) are
+        decrypted one by one; the others come from the cache's buckets, a few
+        hundred AEAD openings in all (see vault.index).  Buckets found stale are
+        re-sealed afterwards, if the vault is not busy.
+        """
+        keys = self._ring.keys
+        self._data_version = self._store.data_version()
+        index = cache.ContactIndex()
+        self._contacts, self._damaged = index, set()
+        vault_id = self._ring.vault_id
+        # The loop allocates hundreds of thousands of long-lived objects and no
+        # cycles; the cyclic collector would rescan the growing heap again and
+        # again (about an eighth of the time at 100k records).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for bucket, sealed in self._store.index_buckets():
+                if not index.open_unchecked(keys.index, vault_id, bucket, sealed):
+                    index.dirty.add(bucket)  # never trusted: rebuilt from the rows below
+            # Every entry is checked against its row before this method returns;
+            # those that fail are dropped (a failure on the way drops them all).
+            tagger = crypto.row_tagger(keys.row_tag)
+            entry_of = index.keys.get
+            matched = 0
+            stale: list[str] = []
+            # cache.row_tag(cache.stored_metadata(...)) inlined: this loop runs once per record.
+            for record_id, version, end, review, hold, meta_sig, sealed in self._store.contact_checks():
+                entry = entry_of(record_id)
+                if (
+                    entry is not None
+                    and type(meta_sig) is bytes
+                    and len(meta_sig) == 64
+                    and type(sealed) is bytes
+                    and entry[cache.TAG] == tagger(b"%r|%r|%r|%r" % (version, end, review, hold), meta_sig, sealed)
+                ):
+                    matched += 1
+                else:
+                    stale.append(record_id)
+            for record_id in stale:
+                index.discard(record_id)
+                index.dirty.add(index_bucket(record_id))
+            if matched != len(index):  # entries of rows gone since (purged elsewhere)
+                present = self._store.contact_versions()
+                for record_id in [rid for rid in index if rid not in present]:
+                    index.discard(record_id)
+            if stale:
+                everything = len(stale) * 2 > len(stale) + len(index)
+                rows = self._store.contact_columns(None if everything else stale)
+                if everything:
+                    wanted = set(stale)
+                    rows = [row for row in rows if row.id in wanted]
+                rows.reverse()
+
+                def drain() -> Iterable[Any]:  # frees each row's ciphertext once it is opened
+                    while rows:
+                        yield rows.pop()
+
+                self.absorb(drain(), flush=False)
+        except BaseException:
+            self._contacts = cache.ContactIndex()
+            raise
+        finally:
+            if collecting:
+                gc.enable()
+        self._flush_index()
+
+    def absorb(self, rows: Iterable[SealedRow], *, flush: bool = True) -> None:
+        """Open rows one by one (new or changed ones: refresh, sync, a stale cache).
+
+        With ``flush`` the index buckets they belong to are re-sealed afterwards.
+        """
+        tagger = crypto.row_tagger(self._ring.keys.row_tag)
+        for row in rows:
+            try:
+                contact = self.sealer.open(row)
+            except VaultDamaged:
+                self._damaged.add(row.id)
+                self._contacts.discard(row.id)
+                self._contacts.dirty.add(index_bucket(row.id))
+                continue
+            self._damaged.discard(row.id)
+            tag = cache.contact_tag(tagger, contact, row.meta_sig, row.sealed)
+            self._contacts.put(contact, tag, contact_keys(contact))
+        if flush:
+            self._flush_index()
+
+    def refresh(self) -> bool:
+        """Pick up commits made by other processes (purge, CLI); True if anything changed."""
+        self._ring.keys  # noqa: B018  (VaultLocked while locked)
+        version = self._store.data_version()
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        stored = self._store.contact_versions()
+        known = self._contacts.versions()
+        gone = (set(known) | self._damaged) - set(stored)
+        for record_id in gone:
+            self.forget(record_id)
+        changed = [cid for cid, v in stored.items() if known.get(cid) != v]
+        # No index write here: refresh runs on the TUI's thread and must not wait
+        # for a busy vault; stale buckets are re-sealed by the next write.
+        self.absorb(self._store.contact_columns(changed) if changed else [], flush=False)
+        return bool(gone or changed)
+
+    # --- the index cache --------------------------------------------------------------
+
+    def _changes(self, sealed: Iterable[tuple[Contact, ContactRow]]) -> dict[str, Change]:
+        """Index cache state of freshly sealed rows: tag and search keys (phone formatting) per record."""
+        tagger = crypto.row_tagger(self._ring.keys.row_tag)
+        return {c.id: (c, cache.contact_tag(tagger, c, row.meta_sig, row.sealed), contact_keys(c)) for c, row in sealed}
+
+    def _write_index(self, session: Session, changes: dict[str, Change]) -> set[int]:
+        """Re-seal the buckets of ``changes`` (and any stale ones) inside the caller's transaction."""
+        overrides = {rid: None if change is None else cache.make_entry(*change) for rid, change in changes.items()}
+        buckets = cache.sealed_buckets(
+            self._contacts, self._ring.keys.index, self._ring.vault_id, self._contacts.dirty, overrides
+        )
+        self._store.write_index(session, buckets)
+        return set(buckets)
+
+    def _settle(self, changes: dict[str, Change], written: set[int]) -> None:
+        """After the commit: memory follows what the transaction wrote."""
+        for record_id, change in changes.items():
+            if change is None:
+                self.forget(record_id)
+            else:
+                self._contacts.put(*change)
+                self._damaged.discard(record_id)
+        self._contacts.dirty -= written
+
+    def _flush_index(self) -> None:
+        """Re-seal stale buckets in a transaction of their own; a busy vault just leaves them stale."""
+        index = self._contacts
+        if not index.dirty or self._ring.is_locked:
+            return
+        buckets = cache.sealed_buckets(index, self._ring.keys.index, self._ring.vault_id, index.dirty)
+        if self._store.write_index_now(buckets):
+            index.dirty -= set(buckets)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def all(self, *, include_restricted: bool = True) -> list[Contact]:
+        """Every readable contact, sorted by name."""
+        self._ring.keys  # noqa: B018  (VaultLocked while locked)
+        return _by_name(c for c in self._contacts.all() if include_restricted or not c.is_restricted)
+
+    def unsorted(self) -> list[Contact]:
+        self._ring.keys  # noqa: B018
+        return self._contacts.all()
+
+    def search(self, query: str, *, include_restricted: bool = False) -> list[Contact]:
+        """Case-, accent- and spelling-insensitive substring search (see vault.search)."""
+        self._ring.keys  # noqa: B018
+        parsed = parse_query(query)
+        index = self._contacts
+        return _by_name(
+            index[cid]
+            for cid, keys in index.keys.items()
+            if matches(parsed, keys) and (include_restricted or not index[cid].is_restricted)
+        )
+
+    def search_keys(self) -> Mapping[str, Sequence[str]]:
+        """The precomputed search keys by record id: items 0 and 1 of each value are
+        the text and digits haystacks (front ends may filter incrementally)."""
+        self._ring.keys  # noqa: B018
+        return self._contacts.keys
+
+    def get(self, record_id: str) -> Contact:
+        self._ring.keys  # noqa: B018
+        if record_id in self._damaged:
+            raise VaultDamaged(f"record {record_id}")
+        try:
+            return self._contacts[record_id]
+        except KeyError:
+            raise ContactNotFound(record_id) from None
+
+    def resolve(self, prefix: str) -> Contact:
+        """A contact by its id or an unambiguous id prefix (at least 4 characters)."""
+        self._ring.keys  # noqa: B018
+        if prefix in self._contacts or prefix in self._damaged:
+            return self.get(prefix)
+        if len(prefix) >= 4:
+            hits = [cid for cid in (*self._contacts, *self._damaged) if cid.startswith(prefix)]
+            if len(hits) == 1:
+                return self.get(hits[0])
+            if len(hits) > 1:
+                raise InvalidInput("id", f"prefix {prefix} is ambiguous")
+        raise ContactNotFound(prefix)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def insert(self, contacts: Sequence[Contact], action: str) -> None:
+        """Store new contacts in one transaction: all or nothing."""
+        sealed = [(contact, self.sealer.seal(contact)) for contact in contacts]
+        changes = self._changes(sealed)
+        with self._store.session() as s:
+            for contact, row in sealed:
+                s.add(row)
+                self._audit.add(s, action, contact.id)
+            written = self._write_index(s, changes)
+        self._settle(changes, written)
+
+    def rewrite(self, current: Contact, new: Contact, action: str, detail: str = "") -> Contact:
+        """Replace ``current`` with ``new`` (version + 1, re-signed, re-sealed)."""
+        return self.rewrite_many(
+            [(current, new)], action, detail, conflict="the contact was changed elsewhere; reload and try again"
+        )[0]
+
+    def rewrite_many(
+        self,
+        pairs: Sequence[tuple[Contact, Contact]],
+        action: str,
+        detail: str = "",
+        *,
+        conflict: str,
+        added: Sequence[Contact] = (),
+        added_action: str = "",
+    ) -> list[Contact]:
+        """Rewrite several contacts (and add ``added``) in one transaction.
+
+        Each rewrite refuses (VaultError ``conflict``) when another process changed
+        the row since it was read; nothing is written then.
+        """
+        now = naive_utc(self._clock())
+        new = [replace_version(old, fresh, now) for old, fresh in pairs]
+        sealed: list[tuple[Contact, ContactRow]] = []
+        with self._store.session() as s:
+            for contact in added:
+                row = self.sealer.seal(contact)
+                s.add(row)
+                sealed.append((contact, row))
+                self._audit.add(s, added_action, contact.id)
+            for (current, _), contact in zip(pairs, new, strict=True):
+                row = s.get(ContactRow, current.id)
+                if row is None:
+                    raise ContactNotFound(current.id)
+                if row.meta_version != current.meta_version:
+                    raise VaultError(conflict)
+                fresh = self.sealer.seal(contact)
+                row.retention_end, row.review_at, row.hold = fresh.retention_end, fresh.review_at, fresh.hold
+                row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
+                sealed.append((contact, fresh))
+                self._audit.add(s, action, current.id, detail)
+            changes = self._changes(sealed)
+            written = self._write_index(s, changes)
+        self._settle(changes, written)
+        return new
+
+    def delete(self, ids: Sequence[str], *, reason: str) -> None:
+        """Delete rows for good with signed tombstones, then scrub the file."""
+        now = naive_utc(self._clock())
+        changes: dict[str, Change] = dict.fromkeys(ids)
+        vault_id = self._ring.vault_id
+        with self._store.session() as s:
+            for record_id in ids:
+                row = s.get(ContactRow, record_id)
+                if row is None:
+                    raise ContactNotFound(record_id)
+                s.delete(row)
+                s.merge(
+                    TombstoneRow(
+                        id=record_id,
+                        deleted_at=now,
+                        reason=reason,
+                        retention_end=row.retention_end,
+                        signature=self.sealer.sign_tombstone(tombstone_message(vault_id, record_id, reason, now)),
+                    )
+                )
+                self._audit.add(s, reason, record_id)
+            written = self._write_index(s, changes)  # the index keeps no copy of them
+        self._settle(changes, written)
+        self._store.scrub()
+
+
+def replace_version(current: Contact, new: Contact, now: datetime) -> Contact:
+    """``new`` as the next version of ``current``, updated ``now``."""
+    return replace(new, meta_version=current.meta_version + 1, updated=now)

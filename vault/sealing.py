@@ -1,0 +1,114 @@
+"""The sealer: turns a Contact into a signed, sealed row and back.
+
+A row's plaintext metadata (id, retention end, review date, hold, version) is
+signed with the vault's Ed25519 key, so the passphrase-less purge can check it;
+the payload is sealed with XChaCha20-Poly1305 under the record key, with
+additional data binding every plaintext column and the signature.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from vault import crypto
+from vault.errors import VaultDamaged
+from vault.keyring import KeyRing
+from vault.model import Contact
+from vault.records import decode_payload, encode_payload, meta_message, record_ad
+from vault.store.models import ContactRow
+
+
+class SealedRow(Protocol):
+    """The columns of a contacts row (an ORM row, a column tuple or a row from a sync blob)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def retention_end(self) -> date | None: ...
+    @property
+    def review_at(self) -> date | None: ...
+    @property
+    def hold(self) -> bool: ...
+    @property
+    def meta_version(self) -> int: ...
+    @property
+    def meta_sig(self) -> bytes: ...
+    @property
+    def sealed(self) -> bytes: ...
+
+
+def signature_ok(
+    verify_key: bytes,
+    vault_id: bytes,
+    record_id: str,
+    end: date | None,
+    hold: bool,
+    meta_version: int,
+    signature: bytes,
+) -> bool:
+    """True when ``signature`` is the vault's Ed25519 signature over this record's retention metadata."""
+    return crypto.verify(verify_key, meta_message(vault_id, record_id, end, hold, meta_version), signature)
+
+
+class RecordSealer:
+    """Seals and opens contact rows with the keys of an unlocked :class:`KeyRing`."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self._ring = ring
+
+    def seal(self, contact: Contact) -> ContactRow:
+        keys = self._ring.keys
+        vault_id = self._ring.vault_id
+        sig = crypto.sign(
+            keys.signing,
+            meta_message(vault_id, contact.id, contact.retention_end, contact.hold, contact.meta_version),
+        )
+        ad = record_ad(
+            vault_id,
+            "contacts",
+            contact.id,
+            contact.meta_version,
+            contact.retention_end,
+            contact.review_at,
+            contact.hold,
+            sig,
+        )
+        return ContactRow(
+            id=contact.id,
+            retention_end=contact.retention_end,
+            review_at=contact.review_at,
+            hold=contact.hold,
+            meta_version=contact.meta_version,
+            meta_sig=sig,
+            sealed=crypto.seal(keys.records, encode_payload(contact), ad),
+        )
+
+    def open(self, row: SealedRow) -> Contact:
+        """The contact in ``row``; VaultDamaged naming the record id when it does not authenticate."""
+        keys = self._ring.keys
+        ad = record_ad(
+            self._ring.vault_id,
+            "contacts",
+            row.id,
+            row.meta_version,
+            row.retention_end,
+            row.review_at,
+            row.hold,
+            row.meta_sig,
+        )
+        try:
+            raw = crypto.open_sealed(keys.records, row.sealed, ad)
+            return decode_payload(
+                raw,
+                record_id=row.id,
+                retention_end=row.retention_end,
+                review_at=row.review_at,
+                hold=bool(row.hold),
+                meta_version=row.meta_version,
+            )
+        except (crypto.SealBroken, ValueError, KeyError, TypeError):
+            raise VaultDamaged(f"record {row.id}") from None
+
+    def sign_tombstone(self, message: bytes) -> bytes:
+        return crypto.sign(self._ring.keys.signing, message)
