@@ -311,7 +311,7 @@ def new_stream_key() -> bytes:
     return bytes(sodium.crypto_secretstream_xchacha20poly1305_keygen())
 
 
-def _seal_to_with_ephemeral(public_key: bytes, message: bytes, ephemeral_secret: bytes) -> bytes:
+def seal_to_with_ephemeral(public_key: bytes, message: bytes, ephemeral_secret: bytes) -> bytes:
     """Twin of :func:`seal_to` with a fixed ephemeral key (known-answer tests only).
 
     Byte-identical to crypto_box_seal: epk || crypto_box(m, blake2b(epk||pk, 24), pk, esk);

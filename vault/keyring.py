@@ -11,15 +11,18 @@ Keys live in bytearrays that :meth:`KeyRing.lock` overwrites.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Protocol
 
 from vault import crypto, requests
 from vault import index as cache
-from vault.errors import NotAVault, VaultDamaged, VaultLocked, WrongPassphrase
+from vault.clock import Clock, naive_utc
+from vault.errors import NotAVault, VaultDamaged, VaultExists, VaultLocked, WrongPassphrase
 from vault.records import FORMAT_VERSION
-from vault.store.models import VaultMetaRow
+from vault.store.models import AuditRow, VaultMetaRow
 from vault.store.repository import Store
 
 LABEL_RECORDS = b"records_"
@@ -156,6 +159,37 @@ def new_header(passphrase: str, kdf: crypto.KdfParams) -> VaultMetaRow:
         crypto.wipe(root)
     meta.header_checksum = header_checksum(meta)
     return meta
+
+
+def create_vault_file(
+    path: Path, passphrase: str, kdf: crypto.KdfParams | None, *, allow_weak_kdf: bool, clock: Clock
+) -> None:
+    """A new vault file at ``path`` (never overwrites): 0600, migrated, with a fresh key header.
+
+    ``kdf`` None calibrates near one second on this machine.  On any failure
+    nothing is left behind.
+    """
+    if path.exists():
+        raise VaultExists(str(path))
+    kdf = kdf or crypto.calibrate()
+    crypto.check_kdf(kdf, allow_weak=allow_weak_kdf)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Create the file 0600 before SQLite touches it; O_EXCL refuses a race.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    os.close(fd)
+    try:
+        store = Store(path, create=True)
+        try:
+            meta = new_header(passphrase, kdf)
+            with store.session() as s:
+                s.add(meta)
+                s.add(AuditRow(at=naive_utc(clock()), action="created-vault", device=meta.device_id, detail=""))
+        finally:
+            store.close()
+    except BaseException:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
 
 
 class KeyRing:

@@ -15,7 +15,6 @@ It hands out frozen dataclasses (vault.model), never ORM rows or Sessions.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -30,19 +29,18 @@ from vault.clock import Clock, local_today, naive_utc, utc_now
 from vault.config import Config
 from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
 from vault.crypto import is_below_floor as kdf_is_below_floor
-from vault.errors import InvalidInput, VaultExists, VaultNotFound
-from vault.keyring import KeyRing, new_header
+from vault.errors import InvalidInput, VaultNotFound
+from vault.keyring import KeyRing, create_vault_file
 from vault.model import AuditEntry, Contact, ContactDraft, EraseOutcome, EraseResult, LegalBasis, RetentionRule, State
 from vault.purge import DueRecord, PreviewRecord, PurgeReport, ReviewDue
 from vault.requests import DataRequest, RequestDesk, RequestType
-from vault.store.models import AuditRow
 from vault.store.repository import Store
 from vault.sync.report import Progress, SyncReport, SyncStatus
 
 if TYPE_CHECKING:
     from vault.export import ExportResult
     from vault.importers import ImportReport
-    from vault.sync.engine import SyncParts
+    from vault.sync.parts import SyncParts
 
 # Re-exported so front ends can name KDF settings and the clock without importing vault.crypto.
 __all__ = ["KDF_DEFAULT", "KDF_FLOOR", "Clock", "DueRecord", "KdfParams", "Vault", "kdf_is_below_floor", "utc_now"]
@@ -94,29 +92,8 @@ class Vault:
         clock: Clock = utc_now,
     ) -> Vault:
         """Create a new vault at ``path`` (never overwrites) and return it unlocked."""
-        path = Path(path)
-        if path.exists():
-            raise VaultExists(str(path))
         _check_passphrase(passphrase)
-        kdf = kdf or crypto.calibrate()
-        crypto.check_kdf(kdf, allow_weak=allow_weak_kdf)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Create the file 0600 before SQLite touches it; O_EXCL refuses a race.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        os.close(fd)
-        try:
-            store = Store(path, create=True)
-            try:
-                meta = new_header(passphrase, kdf)
-                with store.session() as s:
-                    s.add(meta)
-                    s.add(AuditRow(at=naive_utc(clock()), action="created-vault", device=meta.device_id, detail=""))
-            finally:
-                store.close()
-        except BaseException:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            raise
+        create_vault_file(Path(path), passphrase, kdf, allow_weak_kdf=allow_weak_kdf, clock=clock)
         vault = cls(path, config=config, clock=clock)
         vault.unlock(passphrase)
         return vault
@@ -464,27 +441,27 @@ class Vault:
     # --- sync (vault.sync.engine) -----------------------------------------------------------
 
     def _sync_parts(self) -> SyncParts:
-        from vault.sync.engine import SyncParts
+        from vault.sync.parts import SyncParts
 
         return SyncParts(self.path, self._store, self._ring, self._book, self._audit, self._clock)
 
     @property
     def sync_configured(self) -> bool:
         """True when `sealbook sync setup` has been run for this vault on this device."""
-        from vault.sync import engine
+        from vault.sync.parts import is_configured
 
-        return engine.is_configured(self._sync_parts())
+        return is_configured(self._sync_parts())
 
     def sync_setup(
         self, url: str, *, user: str = "", password: str | None = None, known_hosts: str = "", identity: str = ""
     ) -> str:
         """Save the sync target (password to the OS keyring or a 0600 file); returns it for display."""
-        from vault.sync import engine
+        from vault.sync.parts import configure
 
-        parts = self._sync_parts()
-        return engine.configure(
-            parts, url, user=user, password=password, known_hosts=known_hosts, identity=identity
-        ).describe()
+        target = configure(
+            self._sync_parts(), url, user=user, password=password, known_hosts=known_hosts, identity=identity
+        )
+        return target.describe()
 
     def sync_push(self, remote: object = None, *, progress: Progress | None = None) -> SyncReport:
         """Push an encrypted snapshot.  Works while locked (the unattended purge) unless
@@ -524,10 +501,11 @@ class Vault:
     ) -> tuple[Vault, SyncReport]:
         """Create a local vault at ``path`` from the remote blob and the passphrase, and
         remember the target.  ``url`` may be None when an open ``remote`` is passed."""
-        from vault.sync import engine
+        from vault.sync.clone import after_clone, clone
+        from vault.sync.parts import remote_for
 
-        with engine.remote_for(url, remote, user, password, known_hosts, identity) as target:
-            cloned = engine.clone(target, path, passphrase, progress=progress)
+        with remote_for(url, remote, user, password, known_hosts, identity) as target:
+            cloned = clone(target, path, passphrase, progress=progress)
             vault = cls(path, config=config, clock=clock)
             try:
                 vault.unlock(passphrase)
@@ -535,7 +513,7 @@ class Vault:
                 vault.close()
                 Path(path).unlink(missing_ok=True)
                 raise
-            report = engine.after_clone(vault._sync_parts(), cloned, target)
+            report = after_clone(vault._sync_parts(), cloned, target)
         if url is not None:
             vault.sync_setup(url, user=user, password=password, known_hosts=known_hosts, identity=identity)
         return vault, report

@@ -262,7 +262,7 @@ def seal_snapshot(
     progress = progress or _no_progress
     file_key = _file_key if _file_key is not None else crypto.new_stream_key()
     sealed_key = (
-        crypto._seal_to_with_ephemeral(keys.sync_public_key, file_key, _ephemeral)
+        crypto.seal_to_with_ephemeral(keys.sync_public_key, file_key, _ephemeral)
         if _ephemeral is not None
         else crypto.seal_to(keys.sync_public_key, file_key)
     )

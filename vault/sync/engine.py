@@ -12,27 +12,13 @@ passed; the merge is applied in one transaction.
 
 from __future__ import annotations
 
-import os
-import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from types import SimpleNamespace
+from datetime import datetime
 
-from vault import crypto
-from vault.audit import AuditLog
-from vault.book import RecordBook
-from vault.clock import Clock, local_today
-from vault.errors import VaultDamaged, VaultExists
-from vault.keyring import KeyRing, unwrap_purpose_key, unwrap_root
+from vault.clock import local_today
+from vault.errors import VaultDamaged
 from vault.lockfile import exclusive, lock_path_for
 from vault.model import Contact
-from vault.records import FORMAT_VERSION
 from vault.store.models import ContactRow, TombstoneRow, VaultMetaRow
-from vault.store.repository import Store
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
 from vault.sync.errors import (
     BlobDamaged,
@@ -44,108 +30,22 @@ from vault.sync.errors import (
     RollbackRefused,
 )
 from vault.sync.merge import MergeContext, MergePlan, plan_merge
+from vault.sync.parts import (
+    SyncParts,
+    configured_remote,
+    is_configured,
+    iso,
+    settings_file,
+    silent,
+    state_file,
+)
 from vault.sync.remote import Fetched, Remote
 from vault.sync.report import Progress, SyncReport, SyncStatus
-from vault.sync.settings import Secrets, SettingsFile, SyncSettings, normalise_url
 from vault.sync.snapshot import RemoteRow, RemoteTombstone, private_tempdir, read_snapshot, vacuum_into
 from vault.sync.state import StateFile, SyncState
 
 MAX_PUSH_ATTEMPTS = 3
 EDIT_ACTIONS = frozenset({"created", "updated", "restricted", "unrestricted", "held", "released", "imported"})
-
-
-@dataclass(frozen=True)
-class SyncParts:
-    """What push, pull and status work on: the parts of one open vault."""
-
-    path: Path
-    store: Store
-    ring: KeyRing
-    book: RecordBook
-    audit: AuditLog
-    clock: Clock
-
-
-def _silent(_stage: str, _done: int, _total: int) -> None:
-    return None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-# --- configuration ------------------------------------------------------------------
-
-
-def state_file(vault: SyncParts) -> StateFile:
-    return StateFile(vault.ring.vault_id.hex(), vault.ring.device_id)
-
-
-def settings_file(vault: SyncParts) -> SettingsFile:
-    return SettingsFile(vault.ring.vault_id.hex(), vault.ring.device_id)
-
-
-def configure(
-    vault: SyncParts,
-    url: str,
-    *,
-    user: str = "",
-    password: str | None = None,
-    known_hosts: str = "",
-    identity: str = "",
-) -> SyncSettings:
-    """Save the target for this vault; the password goes to the keyring or a 0600 file."""
-    settings = SyncSettings(url=normalise_url(url, user), user=user, known_hosts=known_hosts, identity=identity)
-    where = "none"
-    if password:
-        where = Secrets().store(settings.secret_key, password)
-    settings = SyncSettings(settings.url, user, known_hosts, identity, where)
-    settings_file(vault).save(settings)
-    return settings
-
-
-def is_configured(vault: SyncParts) -> bool:
-    return settings_file(vault).exists()
-
-
-def open_remote(settings: SyncSettings, password: str | None = None) -> Remote:
-    """A backend for the settings; the password comes from the keyring/file unless given."""
-    if password is None:
-        password = Secrets().load(settings.secret_key, settings.secret_store)
-    kind = settings.kind
-    if kind == "webdav":
-        from vault.sync.webdav import WebDav
-
-        return WebDav(settings.url, settings.user, password)
-    if kind == "sftp":
-        from vault.sync.sftp import open_sftp
-
-        return open_sftp(settings.url, settings.user, password, settings.identity or None, settings.known_hosts or None)
-    from vault.sync.local import LocalFolder
-
-    return LocalFolder(Path(settings.url))
-
-
-@contextmanager
-def remote_for(
-    url: str | None, remote: object, user: str, password: str | None, known_hosts: str, identity: str
-) -> Iterator[Remote]:
-    """``remote`` when given (the caller closes it), else a backend for ``url``, closed afterwards."""
-    if remote is not None:
-        yield remote  # type: ignore[misc]
-        return
-    if url is None:
-        raise ValueError("a url or a remote is needed")
-    settings = SyncSettings(url=normalise_url(url, user), user=user, known_hosts=known_hosts, identity=identity)
-    opened = open_remote(settings, password)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def _configured_remote(vault: SyncParts) -> Remote:
-    return open_remote(settings_file(vault).load())
 
 
 # --- high-water mark ------------------------------------------------------------------
@@ -244,7 +144,7 @@ def _pull_fetched(
     plan = plan_merge(ctx, remote.rows, remote.tombstones, local_rows, local_tombs)  # type: ignore[arg-type]
     _apply(vault, plan, info, digest)
     progress("merge", len(remote.rows), len(remote.rows))
-    now = _iso(vault.clock())
+    now = iso(vault.clock())
     file.save(
         state.advanced(
             counter=info.counter, blob_hash=digest, tag=fetched.tag, last_pull=now, last_sync=now, blob_bytes=len(data)
@@ -326,9 +226,9 @@ def pull(vault: SyncParts, remote: Remote | None = None, *, progress: Progress |
 
 def _pull(vault: SyncParts, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
     vault.book.refresh()  # pick up commits of other processes before comparing
-    progress = progress or _silent
+    progress = progress or silent
     own = remote is None
-    remote = remote or _configured_remote(vault)
+    remote = remote or configured_remote(vault)
     try:
         file = state_file(vault)
         state = _effective_state(vault, file)
@@ -354,7 +254,7 @@ def build_blob(vault: SyncParts, counter: int, previous: bytes, progress: Progre
         progress("snapshot", 0, 1)
         vacuum_into(vault.store.engine, snapshot)
         progress("snapshot", 1, 1)
-        info = BlobInfo(counter, meta.device_id, previous, _iso(vault.clock()), snapshot.stat().st_size)
+        info = BlobInfo(counter, meta.device_id, previous, iso(vault.clock()), snapshot.stat().st_size)
         return seal_snapshot(meta, snapshot, info, progress=progress)
 
 
@@ -381,9 +281,9 @@ def _push(
     progress: Progress | None = None,
     max_attempts: int = MAX_PUSH_ATTEMPTS,
 ) -> SyncReport:
-    progress = progress or _silent
+    progress = progress or silent
     own = remote is None
-    remote = remote or _configured_remote(vault)
+    remote = remote or configured_remote(vault)
     pulled: SyncReport | None = None
     try:
         file = state_file(vault)
@@ -408,7 +308,7 @@ def _push(
             except RemoteChanged:
                 continue  # someone pushed meanwhile: pull, merge and try again (bounded)
             digest = blob_hash(blob).hex()
-            now = _iso(vault.clock())
+            now = iso(vault.clock())
             file.save(
                 state.advanced(
                     counter=counter, blob_hash=digest, tag=new_tag, last_push=now, last_sync=now, blob_bytes=len(blob)
@@ -460,128 +360,11 @@ def status(vault: SyncParts, *, check_remote: bool = False) -> SyncStatus:
         pending = vault.store.count_contacts()
     remote_changed: bool | None = None
     if check_remote and configured:
-        remote = _configured_remote(vault)
+        remote = configured_remote(vault)
         try:
             remote_changed = remote.version() != state.tag
         finally:
             remote.close()
     return SyncStatus(
         configured, target, state.counter, state.last_push, state.last_pull, pending, state.blob_bytes, remote_changed
-    )
-
-
-# --- clone ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cloned:
-    """What :func:`clone` wrote: the blob's counter and hash, the remote's tag, the blob's size."""
-
-    counter: int
-    blob_hash: str
-    tag: str | None
-    blob_bytes: int
-
-
-def clone(remote: Remote, path: Path, passphrase: str, *, progress: Progress | None = None) -> Cloned:
-    """Write a new vault file at ``path`` from the remote blob and the passphrase.
-
-    The caller opens and unlocks it, then calls :func:`after_clone`.
-    """
-    progress = progress or _silent
-    path = Path(path)
-    if path.exists():
-        raise VaultExists(str(path))
-    fetched = remote.fetch(progress)
-    if fetched is None:
-        raise NoRemoteCopy(remote.describe())
-    data = fetched.data
-    header, _ = read_header(data)
-    fields = SimpleNamespace(
-        format_version=FORMAT_VERSION,
-        **{
-            name: getattr(header, name)
-            for name in ("vault_id", "kdf_t", "kdf_m_kib", "kdf_p", "kdf_salt", "sync_public_key", "verify_key")
-        },
-    )
-    root = unwrap_root(fields, header.wrapped_root_key, passphrase)  # caps the KDF before deriving
-    try:
-        sync_secret = unwrap_purpose_key(root, header.vault_id, "sync", header.wrapped_sync_secret_key)
-    except crypto.SealBroken:
-        raise BlobDamaged("remote copy header") from None
-    finally:
-        crypto.wipe(root)
-    digest = blob_hash(data).hex()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        with private_tempdir(path) as tmp:
-            snapshot = tmp / "clone.db"
-            _header, info = open_blob(data, sync_secret, snapshot, progress=progress)
-            remote_data = read_snapshot(snapshot)
-            m = remote_data.meta
-            if (
-                m.format_version,
-                m.vault_id,
-                m.kdf_t,
-                m.kdf_m_kib,
-                m.kdf_p,
-                m.kdf_salt,
-                m.wrapped_root_key,
-                m.sync_public_key,
-                m.wrapped_sync_secret_key,
-                m.verify_key,
-            ) != (
-                FORMAT_VERSION,
-                header.vault_id,
-                header.kdf_t,
-                header.kdf_m_kib,
-                header.kdf_p,
-                header.kdf_salt,
-                header.wrapped_root_key,
-                header.sync_public_key,
-                header.wrapped_sync_secret_key,
-                header.verify_key,
-            ):
-                raise BlobDamaged("remote copy")
-            device = secrets.token_hex(8)
-            conn = sqlite3.connect(snapshot)
-            try:
-                conn.execute(
-                    "UPDATE vault_meta SET device_id = ?, sync_counter = ?, sync_hash = ? WHERE id = 1",
-                    (device, info.counter, bytes.fromhex(digest)),
-                )
-                conn.commit()
-            finally:
-                conn.close()
-            try:
-                os.link(snapshot, path)  # never overwrites: fails if the path appeared meanwhile
-            except FileExistsError:
-                raise VaultExists(str(path)) from None
-    finally:
-        crypto.wipe(sync_secret)
-    return Cloned(info.counter, digest, fetched.tag, len(data))
-
-
-def after_clone(vault: SyncParts, cloned: Cloned, remote: Remote) -> SyncReport:
-    """Record the clone in the new vault's state and audit log."""
-    now = _iso(vault.clock())
-    state_file(vault).save(
-        SyncState(
-            counter=cloned.counter,
-            blob_hash=cloned.blob_hash,
-            tag=cloned.tag,
-            last_pull=now,
-            last_sync=now,
-            blob_bytes=cloned.blob_bytes,
-        )
-    )
-    with vault.store.session() as s:
-        vault.audit.add(s, "cloned", None, f"from version {cloned.counter}")
-    return SyncReport(
-        "cloned",
-        remote.describe(),
-        cloned.counter,
-        cloned.blob_bytes,
-        added=len(vault.book),
-        rejected=vault.book.damaged_ids,
     )

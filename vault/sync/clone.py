@@ -1,0 +1,136 @@
+"""Clone: a new local vault from the remote blob and the passphrase."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+from vault import crypto
+from vault.errors import VaultExists
+from vault.keyring import unwrap_purpose_key, unwrap_root
+from vault.records import FORMAT_VERSION
+from vault.sync.blob import blob_hash, open_blob, read_header
+from vault.sync.errors import BlobDamaged, NoRemoteCopy
+from vault.sync.parts import SyncParts, iso, silent, state_file
+from vault.sync.remote import Remote
+from vault.sync.report import Progress, SyncReport
+from vault.sync.snapshot import private_tempdir, read_snapshot
+from vault.sync.state import SyncState
+
+
+@dataclass(frozen=True)
+class Cloned:
+    """What :func:`clone` wrote: the blob's counter and hash, the remote's tag, the blob's size."""
+
+    counter: int
+    blob_hash: str
+    tag: str | None
+    blob_bytes: int
+
+
+def clone(remote: Remote, path: Path, passphrase: str, *, progress: Progress | None = None) -> Cloned:
+    """Write a new vault file at ``path`` from the remote blob and the passphrase.
+
+    The caller opens and unlocks it, then calls :func:`after_clone`.
+    """
+    progress = progress or silent
+    path = Path(path)
+    if path.exists():
+        raise VaultExists(str(path))
+    fetched = remote.fetch(progress)
+    if fetched is None:
+        raise NoRemoteCopy(remote.describe())
+    data = fetched.data
+    header, _ = read_header(data)
+    fields = SimpleNamespace(
+        format_version=FORMAT_VERSION,
+        **{
+            name: getattr(header, name)
+            for name in ("vault_id", "kdf_t", "kdf_m_kib", "kdf_p", "kdf_salt", "sync_public_key", "verify_key")
+        },
+    )
+    root = unwrap_root(fields, header.wrapped_root_key, passphrase)  # caps the KDF before deriving
+    try:
+        sync_secret = unwrap_purpose_key(root, header.vault_id, "sync", header.wrapped_sync_secret_key)
+    except crypto.SealBroken:
+        raise BlobDamaged("remote copy header") from None
+    finally:
+        crypto.wipe(root)
+    digest = blob_hash(data).hex()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        with private_tempdir(path) as tmp:
+            snapshot = tmp / "clone.db"
+            _header, info = open_blob(data, sync_secret, snapshot, progress=progress)
+            remote_data = read_snapshot(snapshot)
+            m = remote_data.meta
+            if (
+                m.format_version,
+                m.vault_id,
+                m.kdf_t,
+                m.kdf_m_kib,
+                m.kdf_p,
+                m.kdf_salt,
+                m.wrapped_root_key,
+                m.sync_public_key,
+                m.wrapped_sync_secret_key,
+                m.verify_key,
+            ) != (
+                FORMAT_VERSION,
+                header.vault_id,
+                header.kdf_t,
+                header.kdf_m_kib,
+                header.kdf_p,
+                header.kdf_salt,
+                header.wrapped_root_key,
+                header.sync_public_key,
+                header.wrapped_sync_secret_key,
+                header.verify_key,
+            ):
+                raise BlobDamaged("remote copy")
+            device = secrets.token_hex(8)
+            conn = sqlite3.connect(snapshot)
+            try:
+                conn.execute(
+                    "UPDATE vault_meta SET device_id = ?, sync_counter = ?, sync_hash = ? WHERE id = 1",
+                    (device, info.counter, bytes.fromhex(digest)),
+                )
+                conn.commit()
+            finally:
+                conn.close()
+            try:
+                os.link(snapshot, path)  # never overwrites: fails if the path appeared meanwhile
+            except FileExistsError:
+                raise VaultExists(str(path)) from None
+    finally:
+        crypto.wipe(sync_secret)
+    return Cloned(info.counter, digest, fetched.tag, len(data))
+
+
+def after_clone(vault: SyncParts, cloned: Cloned, remote: Remote) -> SyncReport:
+    """Record the clone in the new vault's state and audit log."""
+    now = iso(vault.clock())
+    state_file(vault).save(
+        SyncState(
+            counter=cloned.counter,
+            blob_hash=cloned.blob_hash,
+            tag=cloned.tag,
+            last_pull=now,
+            last_sync=now,
+            blob_bytes=cloned.blob_bytes,
+        )
+    )
+    with vault.store.session() as s:
+        vault.audit.add(s, "cloned", None, f"from version {cloned.counter}")
+    return SyncReport(
+        "cloned",
+        remote.describe(),
+        cloned.counter,
+        cloned.blob_bytes,
+        added=len(vault.book),
+        rejected=vault.book.damaged_ids,
+    )
