@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from vault import crypto
+from vault import crypto, head
 from vault import index as cache
 from vault.audit import AuditLog
 from vault.clock import Clock, naive_utc
 from vault.errors import ContactNotFound, InvalidInput, VaultDamaged, VaultError
+from vault.head import Pins
 from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import tombstone_message
@@ -40,9 +41,10 @@ def _by_name(contacts: Iterable[Contact]) -> list[Contact]:
 class RecordBook:
     """The contacts of one vault: load, look up, search, add, rewrite, delete."""
 
-    def __init__(self, store: Store, ring: KeyRing, audit: AuditLog, clock: Clock) -> None:
+    def __init__(self, store: Store, ring: KeyRing, audit: AuditLog, clock: Clock, pins: Pins) -> None:
         self._store = store
         self._ring = ring
+        self._pins = pins
         self._audit = audit
         self._clock = clock
         self.sealer = RecordSealer(ring)
@@ -52,6 +54,13 @@ class RecordBook:
         self._data_version = 0
 
     # --- memory -------------------------------------------------------------------
+
+    def mark_damaged(self, ids: Iterable[str]) -> None:
+        """Records that must not be shown or used (stale or planted rows): listed by id only."""
+        for record_id in ids:
+            self._contacts.discard(record_id)
+            self._contacts.dirty.add(index_bucket(record_id))
+            self._damaged.add(record_id)
 
     def clear(self) -> None:
         """Drop every decrypted contact (and cached name fragments): the vault was locked."""
@@ -68,8 +77,10 @@ class RecordBook:
         return len(self._contacts)
 
     def forget(self, record_id: str) -> None:
-        """Stop showing a record that was deleted (by a purge, a pull, another process)."""
+        """Stop showing a record that was deleted (by a purge, a pull, another process);
+        its index bucket is re-sealed by the next write."""
         self._contacts.discard(record_id)
+        self._contacts.dirty.add(index_bucket(record_id))
         self._damaged.discard(record_id)
 
     def local(self, record_id: str) -> Contact | None:
@@ -78,8 +89,12 @@ class RecordBook:
 
     # --- loading --------------------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self, pins: Pins) -> None:
         """(Re)load every record; records that fail go to :attr:`damaged_ids`.
+
+        First the signed head is checked (vault.head; VaultTampered when it fails):
+        rows that are not the newest version by the manifest, and records that
+        vanished without a tombstone, are listed as damaged and not shown.
 
         Every row is read and tagged, but only rows the sealed index cache does
         not vouch for (changed, new, or damaged since the cache was written) are
@@ -88,6 +103,7 @@ class RecordBook:
         re-sealed afterwards, if the vault is not busy.
         """
         keys = self._ring.keys
+        findings = self._check_head(pins)
         self._data_version = self._store.data_version()
         index = cache.ContactIndex()
         self._contacts, self._damaged = index, set()
@@ -146,7 +162,25 @@ class RecordBook:
         finally:
             if collecting:
                 gc.enable()
+        self.mark_damaged(findings.stale | findings.missing)
         self._flush_index()
+
+    def _check_head(self, pins: Pins) -> head.Findings:
+        """Verify the signed head and compare the rows with its manifest; the first
+        unlock of a vault without a head (made before heads existed) seals one."""
+        with self._store.session() as s:
+            meta = self._store.meta_in(s)
+            if meta.head_sig is None:
+                epoch = head.seal_first(s, self._store, self.sealer.sign)
+                findings = head.Findings()
+            else:
+                manifest = head.verified_manifest(s, self._store, pins)
+                findings = head.compare(
+                    manifest, self._store.contact_versions_in(s), self._store.tombstone_versions_in(s)
+                )
+                epoch = meta.head_epoch
+        pins.pin(self._ring.verify_key, self._ring.device_id, epoch)
+        return findings
 
     def absorb(self, rows: Iterable[SealedRow], *, flush: bool = True) -> None:
         """Open rows one by one (new or changed ones: refresh, sync, a stale cache).
@@ -202,8 +236,17 @@ class RecordBook:
         self._store.write_index(session, buckets)
         return set(buckets)
 
-    def _settle(self, changes: dict[str, Change], written: set[int]) -> None:
-        """After the commit: memory follows what the transaction wrote."""
+    def reseal(self, s: Session, versions: Mapping[str, int | None]) -> int:
+        """Record new versions in the signed manifest inside ``s`` (a sync merge); returns the epoch."""
+        return head.reseal(s, self._store, self.sealer.sign, versions)
+
+    def pin(self, epoch: int) -> None:
+        """After a commit: this device has seen ``epoch``."""
+        self._pins.pin(self._ring.verify_key, self._ring.device_id, epoch)
+
+    def _settle(self, changes: dict[str, Change], written: set[int], epoch: int) -> None:
+        """After the commit: memory follows what the transaction wrote; the epoch is pinned."""
+        self.pin(epoch)
         for record_id, change in changes.items():
             if change is None:
                 self.forget(record_id)
@@ -282,7 +325,8 @@ class RecordBook:
                 s.add(row)
                 self._audit.add(s, action, contact.id)
             written = self._write_index(s, changes)
-        self._settle(changes, written)
+            epoch = head.reseal(s, self._store, self.sealer.sign, {c.id: c.meta_version for c in contacts})
+        self._settle(changes, written, epoch)
 
     def rewrite(self, current: Contact, new: Contact, action: str, detail: str = "") -> Contact:
         """Replace ``current`` with ``new`` (version + 1, re-signed, re-sealed)."""
@@ -327,13 +371,15 @@ class RecordBook:
                 self._audit.add(s, action, current.id, detail)
             changes = self._changes(sealed)
             written = self._write_index(s, changes)
-        self._settle(changes, written)
+            epoch = head.reseal(s, self._store, self.sealer.sign, {c.id: c.meta_version for c, _ in sealed})
+        self._settle(changes, written, epoch)
         return new
 
     def delete(self, ids: Sequence[str], *, reason: str) -> None:
         """Delete rows for good with signed tombstones, then scrub the file."""
         now = naive_utc(self._clock())
         changes: dict[str, Change] = dict.fromkeys(ids)
+        versions: dict[str, int | None] = {}
         vault_id = self._ring.vault_id
         with self._store.session() as s:
             for record_id in ids:
@@ -341,18 +387,23 @@ class RecordBook:
                 if row is None:
                     raise ContactNotFound(record_id)
                 s.delete(row)
+                message = tombstone_message(vault_id, record_id, reason, now, row.meta_version)
                 s.merge(
                     TombstoneRow(
                         id=record_id,
                         deleted_at=now,
                         reason=reason,
                         retention_end=row.retention_end,
-                        signature=self.sealer.sign_tombstone(tombstone_message(vault_id, record_id, reason, now)),
+                        signature=self.sealer.sign(message),
+                        meta_version=row.meta_version,
+                        meta_sig=row.meta_sig,
                     )
                 )
                 self._audit.add(s, reason, record_id)
+                versions[record_id] = row.meta_version  # the manifest keeps it: the tombstone carries it
             written = self._write_index(s, changes)  # the index keeps no copy of them
-        self._settle(changes, written)
+            epoch = head.reseal(s, self._store, self.sealer.sign, versions)
+        self._settle(changes, written, epoch)
         self._store.scrub()
 
 

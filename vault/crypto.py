@@ -214,6 +214,11 @@ def new_signing_key() -> tuple[bytes, bytes]:
     return bytes(key), bytes(key.verify_key)
 
 
+def verify_key_of(seed: bytes | bytearray) -> bytes:
+    """The Ed25519 verify key belonging to a signing seed."""
+    return bytes(nacl.signing.SigningKey(bytes(seed)).verify_key)
+
+
 def sign(seed: bytes | bytearray, message: bytes) -> bytes:
     return bytes(nacl.signing.SigningKey(bytes(seed)).sign(message).signature)
 

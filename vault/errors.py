@@ -83,3 +83,7 @@ class VaultBusy(VaultError):
 
 class StorageFull(VaultError):
     """The disk is full; nothing was changed."""
+
+
+class VaultTampered(VaultDamaged):
+    """The vault file was changed outside sealbook (tampered with); nothing was deleted."""

@@ -20,7 +20,7 @@ from typing import Protocol
 from vault import crypto, requests
 from vault import index as cache
 from vault.clock import Clock, naive_utc
-from vault.errors import NotAVault, VaultDamaged, VaultExists, VaultLocked, WrongPassphrase
+from vault.errors import NotAVault, VaultDamaged, VaultExists, VaultLocked, VaultTampered, WrongPassphrase
 from vault.records import FORMAT_VERSION
 from vault.store.models import AuditRow, VaultMetaRow
 from vault.store.repository import Store
@@ -251,6 +251,10 @@ class KeyRing:
         except crypto.SealBroken:
             crypto.wipe(root)
             raise VaultDamaged("key header") from None
+        if crypto.verify_key_of(signing) != meta.verify_key:
+            for buffer in (root, signing, sync_secret):
+                crypto.wipe(buffer)
+            raise VaultTampered("the verify key does not belong to this vault's signing key")
         self.meta = meta
         self._keys = PurposeKeys(
             root=root,

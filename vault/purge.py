@@ -43,10 +43,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from vault import crypto
 from vault.audit import AuditLog
 from vault.clock import naive_utc
-from vault.errors import StorageFull, VaultBusy, VaultDamaged, VaultError
+from vault.errors import StorageFull, VaultBusy, VaultError, VaultTampered
+from vault.head import Pins, fingerprint, verified_manifest
 from vault.lockfile import DEFAULT_WAIT_SECONDS, exclusive, lock_path_for
 from vault.retention import purge_from
 from vault.sealing import signature_ok
@@ -60,13 +60,8 @@ ACTION_PUSH_PENDING = "push-pending"
 ACTION_SYNCED = "synced"  # written by vault.sync; detail "push N" once the remote copy is updated
 
 
-class VerifyKeyChanged(VaultDamaged):
+class VerifyKeyChanged(VaultTampered):
     """The vault's verify key differs from the one pinned by `sealbook schedule install`; nothing was deleted (replaced the vault on purpose? install the schedule again)."""  # noqa: E501
-
-
-def fingerprint(verify_key: bytes) -> str:
-    """32 hex digits naming a verify key (BLAKE2b of the key)."""
-    return crypto.digest(verify_key)[:16].hex()
 
 
 def _check_key(verify_key: bytes, expect_key: str | None) -> None:
@@ -83,6 +78,7 @@ class PurgeTarget:
 
     path: Path
     store: Store
+    pins: Pins
     audit: AuditLog
     now: Callable[[], datetime]
     forget: Callable[[str], None]
@@ -162,14 +158,18 @@ def wal_is_empty(vault_path: Path) -> bool:
 # --- the purge ---------------------------------------------------------------------
 
 
-def due_records(store: Store, today: date) -> list[DueRecord]:
-    """Records whose signed retention end lies before ``today`` and with no hold, each verified."""
+def due_records(store: Store, pins: Pins, today: date) -> list[DueRecord]:
+    """Records whose signed retention end lies before ``today`` and with no hold, each
+    verified (signature, and the newest version by the signed manifest)."""
+    with store.session() as s:
+        manifest = verified_manifest(s, store, pins)
     meta = store.read_meta()
     return [
         DueRecord(
             row.id,
             row.retention_end,
-            signature_ok(
+            manifest.get(row.id) == row.meta_version
+            and signature_ok(
                 meta.verify_key,
                 meta.vault_id,
                 row.id,
@@ -184,10 +184,10 @@ def due_records(store: Store, today: date) -> list[DueRecord]:
     ]
 
 
-def dry_run(store: Store, today: date, *, expect_key: str | None = None) -> PurgeReport:
+def dry_run(store: Store, pins: Pins, today: date, *, expect_key: str | None = None) -> PurgeReport:
     """What a purge on ``today`` would delete and refuse; writes nothing, takes no lock."""
     _check_key(store.read_meta().verify_key, expect_key)  # the key due_records verifies with
-    due = due_records(store, today)
+    due = due_records(store, pins, today)
     return PurgeReport(
         today=today,
         dry_run=True,
@@ -246,6 +246,7 @@ def _purge_transaction(
         store,
         today,
         verify,
+        manifest_of=lambda s: verified_manifest(s, store, target.pins),
         now=naive_utc(target.now()),
         device=target.audit.device,
         purged_action=REASON_PURGED,

@@ -116,5 +116,6 @@ def record_ad(
     )
 
 
-def tombstone_message(vault_id: bytes, record_id: str, reason: str, deleted_at: datetime) -> bytes:
-    return pae(b"sealbook-tombstone-v1", vault_id, record_id, reason, deleted_at.isoformat())
+def tombstone_message(vault_id: bytes, record_id: str, reason: str, deleted_at: datetime, meta_version: int) -> bytes:
+    """What the signing key signs when the owner erases a record: which version went, why and when."""
+    return pae(b"sealbook-tombstone-v2", vault_id, record_id, reason, deleted_at.isoformat(), meta_version)

@@ -110,5 +110,6 @@ class RecordSealer:
         except (crypto.SealBroken, ValueError, KeyError, TypeError):
             raise VaultDamaged(f"record {row.id}") from None
 
-    def sign_tombstone(self, message: bytes) -> bytes:
+    def sign(self, message: bytes) -> bytes:
+        """The vault's Ed25519 signature (tombstones, the manifest head)."""
         return crypto.sign(self._ring.keys.signing, message)

@@ -30,6 +30,7 @@ from vault.config import Config
 from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
 from vault.crypto import is_below_floor as kdf_is_below_floor
 from vault.errors import InvalidInput, VaultNotFound
+from vault.head import Pins
 from vault.keyring import KeyRing, create_vault_file
 from vault.model import AuditEntry, Contact, ContactDraft, EraseOutcome, EraseResult, LegalBasis, RetentionRule, State
 from vault.purge import DueRecord, PreviewRecord, PurgeReport, ReviewDue
@@ -72,8 +73,9 @@ class Vault:
         except Exception:
             self._store.close()
             raise
+        self._pins = Pins(self._ring.vault_id)
         self._audit = AuditLog(self._store, clock, self._ring.device_id)
-        self._book = RecordBook(self._store, self._ring, self._audit, clock)
+        self._book = RecordBook(self._store, self._ring, self._audit, clock, self._pins)
         self._requests = RequestDesk(
             self._store, lambda: self._ring.keys.requests, self._ring.vault_id, self._audit, self.today, self.get
         )
@@ -144,13 +146,16 @@ class Vault:
     def unlock(self, passphrase: str) -> None:
         """Derive the KEK, unwrap the keys and load every record (see :meth:`load_contacts`).
 
-        Raises WrongPassphrase, VaultDamaged (key header) or KdfParametersRefused.
+        Raises WrongPassphrase, VaultTampered (a verify key other than the pinned
+        one, a head that does not verify or is older than this device has seen),
+        VaultDamaged (key header) or KdfParametersRefused.
         """
         self.derive_keys(passphrase)
         self.load_contacts()
 
     def derive_keys(self, passphrase: str) -> None:
         """First half of :meth:`unlock`: KDF and key unwrapping (timed apart by benchmarks)."""
+        self._pins.check_key(self._store.read_meta().verify_key)  # before "wrong passphrase" can mislead
         self._ring.unlock(passphrase)
 
     def lock(self) -> None:
@@ -174,8 +179,13 @@ class Vault:
     # --- reading (vault.book) -----------------------------------------------------------
 
     def load_contacts(self) -> None:
-        """(Re)load every record; records that fail go to :attr:`damaged_ids`."""
-        self._book.load()
+        """(Re)load every record; records that fail, or that are not the newest version
+        by the signed manifest, go to :attr:`damaged_ids` (see vault.head)."""
+        try:
+            self._book.load(self._pins)
+        except BaseException:
+            self.lock()
+            raise
 
     def refresh(self) -> bool:
         """Pick up commits made by other processes (purge, CLI); True if anything changed."""
@@ -284,7 +294,7 @@ class Vault:
 
     def due_for_purge(self, today: date | None = None) -> list[DueRecord]:
         """Records whose signed retention end lies before ``today`` and with no hold."""
-        return purging.due_records(self._store, today or self.today())
+        return purging.due_records(self._store, self._pins, today or self.today())
 
     def purge(
         self, today: date | None = None, *, dry_run: bool = False, wait: float = 10.0, expect_key: str | None = None
@@ -298,7 +308,7 @@ class Vault:
         """
         day = today or self.today()
         if dry_run:
-            return purging.dry_run(self._store, day, expect_key=expect_key)
+            return purging.dry_run(self._store, self._pins, day, expect_key=expect_key)
         return purging.run(self._purge_target(), day, wait=wait, expect_key=expect_key)
 
     def _purge_target(self) -> purging.PurgeTarget:
@@ -307,7 +317,9 @@ class Vault:
 
             return engine.push_if_configured(self._sync_parts())
 
-        return purging.PurgeTarget(self.path, self._store, self._audit, self._clock, self._book.forget, push)
+        return purging.PurgeTarget(
+            self.path, self._store, self._pins, self._audit, self._clock, self._book.forget, push
+        )
 
     @property
     def verify_key_fingerprint(self) -> str:

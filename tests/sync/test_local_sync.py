@@ -11,8 +11,7 @@ import pytest
 
 from tests.conftest import draft
 from tests.sync.conftest import Pair, later
-from vault import crypto
-from vault.records import tombstone_message
+from vault.service import Vault
 from vault.store.models import ContactRow, TombstoneRow
 from vault.sync.errors import (
     ForkRefused,
@@ -113,44 +112,16 @@ def test_signed_erasure_tombstone_deletes_everywhere(local_pair: Pair) -> None:
     assert c.id not in [x.id for x in p.a.contacts()]
 
 
-def _erase_now(vault: object, record_id: str) -> None:
-    """A signed erasure tombstone, as Vault.erase writes when no retention applies."""
-    v = vault
-    now = datetime(2026, 6, 15, 12, 0)
-    with v._store.session() as s:  # type: ignore[attr-defined]
-        s.delete(s.get(ContactRow, record_id))
-        s.add(
-            TombstoneRow(
-                id=record_id,
-                deleted_at=now,
-                reason="erased",
-                retention_end=None,
-                signature=crypto.sign(
-                    v._ring.keys.signing,  # type: ignore[attr-defined]
-                    tombstone_message(v._ring.vault_id, record_id, "erased", now),
-                ),
-            )
-        )  # type: ignore[attr-defined]
-    v.load_contacts()  # type: ignore[attr-defined]
+def _erase_now(vault: Vault, record_id: str) -> None:
+    """A signed erasure tombstone, as Vault.erase writes when no retention applies (this
+    record has a duty, so erase() would restrict it: the record book's delete is called directly)."""
+    vault._book.delete([record_id], reason="erased")
 
 
-def _purge_like(vault: object, record_id: str, today: date) -> None:
-    """What the unattended purge writes: delete + an unsigned tombstone (no passphrase)."""
-    v = vault
-    with v._store.session() as s:  # type: ignore[attr-defined]
-        row = s.get(ContactRow, record_id)
-        assert row.retention_end < today
-        s.delete(row)
-        s.add(
-            TombstoneRow(
-                id=record_id,
-                deleted_at=datetime(today.year, today.month, today.day),
-                reason="purged",
-                retention_end=row.retention_end,
-                signature=None,
-            )
-        )
-    v.load_contacts()  # type: ignore[attr-defined]
+def _purge_like(vault: Vault, record_id: str, today: date) -> None:
+    """The real passphrase-less purge (the record's retention has ended)."""
+    report = vault.purge(today)
+    assert record_id in {p.record_id for p in report.purged}
 
 
 def test_stale_device_offline_during_a_purge_does_not_resurrect_the_record(local_pair: Pair) -> None:

@@ -120,13 +120,15 @@ def test_a_forged_or_moved_bucket_is_ignored_and_rebuilt(vault: Vault, vault_pat
         assert cached_ids(again, vault_path) == {c.id for c in added}
 
 
-def test_records_deleted_behind_the_index_are_dropped(vault: Vault, vault_path: Path, clock: FixedClock) -> None:
+def test_records_deleted_behind_the_index_are_dropped_and_reported(
+    vault: Vault, vault_path: Path, clock: FixedClock
+) -> None:
     gone, *kept = some_contacts(vault, 5)
     vault.close()
     with sqlite3.connect(vault_path) as conn:
         conn.execute("DELETE FROM contacts WHERE id = ?", (gone.id,))
     with reopen(vault_path, clock) as again:
-        assert again.damaged_ids == ()
+        assert again.damaged_ids == (gone.id,)  # vanished without a tombstone: the signed manifest notices
         assert {c.id for c in again.contacts()} == {k.id for k in kept}
         assert cached_ids(again, vault_path) == {k.id for k in kept}
 

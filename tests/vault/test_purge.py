@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import FixedClock, draft
 from vault import crypto
-from vault.errors import ContactNotFound, VaultBusy
+from vault.errors import ContactNotFound, VaultBusy, VaultTampered
 from vault.lockfile import LockFileRefused, exclusive, lock_path_for
 from vault.model import LegalBasis
 from vault.purge import VerifyKeyChanged, push_is_pending, wal_is_empty
@@ -313,8 +313,12 @@ def test_a_pinned_verify_key_refuses_a_rekeyed_vault(
         with pytest.raises(VerifyKeyChanged):
             cron.purge(TODAY, dry_run=True, expect_key=pinned)
         assert mixed["future"] in {row[0] for row in raw_rows(vault_path, "SELECT id FROM contacts")}
-        # Without the pin the forgery would pass: this is what the pin is for.
-        assert mixed["future"] in {p.record_id for p in cron.purge(TODAY, dry_run=True).purged}
+        # Without --expect-key, the key pinned in this device's state folder at create refuses it too.
+        with pytest.raises(VaultTampered):
+            cron.purge(TODAY, dry_run=True)
+        with pytest.raises(VaultTampered):
+            cron.purge(TODAY)
+        assert mixed["future"] in {row[0] for row in raw_rows(vault_path, "SELECT id FROM contacts")}
 
 
 def test_the_right_pinned_key_purges_normally(vault: Vault, mixed: dict[str, str]) -> None:

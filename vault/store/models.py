@@ -9,10 +9,66 @@ suite fails when models and migrations disagree.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, MetaData, String
+from sqlalchemy import Boolean, Date, DateTime, Dialect, Integer, LargeBinary, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# What a plaintext date or time that does not parse reads as.  It is a real
+# value on purpose: every signature and every additional data binds the stored
+# date, so a row carrying it fails authentication and is listed as damaged
+# (the purge refuses it) while every other row keeps working.
+MALFORMED_DATE = date.min
+MALFORMED_TIME = datetime.min
+
+
+def _parsed(parse: Callable[[str], Any], malformed: Any) -> Callable[[object], Any]:
+    def process(value: object) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            return malformed
+        try:
+            return parse(value)
+        except ValueError:
+            return malformed
+
+    return process
+
+
+def _strict_date(text: str) -> date:
+    if len(text) != 10:
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
+def _strict_time(text: str) -> datetime:
+    if not 19 <= len(text) <= 26 or text[10] != " ":
+        raise ValueError(text)
+    return datetime.fromisoformat(text)
+
+
+class SafeDate(TypeDecorator[date]):
+    """A DATE column whose reads never raise: a malformed value reads as MALFORMED_DATE."""
+
+    impl = Date
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[object], Any]:
+        return _parsed(_strict_date, MALFORMED_DATE)
+
+
+class SafeDateTime(TypeDecorator[datetime]):
+    """A DATETIME column whose reads never raise: a malformed value reads as MALFORMED_TIME."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[object], Any]:
+        return _parsed(_strict_time, MALFORMED_TIME)
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,14 +104,18 @@ class VaultMetaRow(Base):
     device_id: Mapped[str] = mapped_column(String(32))
     sync_counter: Mapped[int] = mapped_column(Integer, default=0)
     sync_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    # The signed manifest head (vault.head): a counter every unlocked write raises,
+    # and the Ed25519 signature over (vault, device, epoch, manifest digest).
+    head_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    head_sig: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
 
 
 class ContactRow(Base):
     __tablename__ = "contacts"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    retention_end: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
-    review_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+    retention_end: Mapped[date | None] = mapped_column(SafeDate, nullable=True, index=True)
+    review_at: Mapped[date | None] = mapped_column(SafeDate, nullable=True)
     hold: Mapped[bool] = mapped_column(Boolean, default=False)
     meta_version: Mapped[int] = mapped_column(Integer)
     meta_sig: Mapped[bytes] = mapped_column(LargeBinary(64))
@@ -66,17 +126,35 @@ class TombstoneRow(Base):
     __tablename__ = "tombstones"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    deleted_at: Mapped[datetime] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime] = mapped_column(SafeDateTime)
     reason: Mapped[str] = mapped_column(String(16))
-    retention_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    retention_end: Mapped[date | None] = mapped_column(SafeDate, nullable=True)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    """Erasures: the signing key's signature over the erasure (vault.records.tombstone_message)."""
+    meta_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    meta_sig: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    """The deleted row's own signed metadata (version, end, hold = 0): verifiable without the passphrase."""
+
+
+class ManifestRow(Base):
+    """The newest metadata version of every record, live or tombstoned (vault.head).
+
+    Ids and version numbers only.  Its digest is signed in vault_meta.head_sig,
+    so a row copied back from an older file, a deleted row or a planted one is
+    noticed by unlock and by the passphrase-less purge.
+    """
+
+    __tablename__ = "manifest"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 class AuditRow(Base):
     __tablename__ = "audit"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    at: Mapped[datetime] = mapped_column(SafeDateTime, index=True)
     action: Mapped[str] = mapped_column(String(16), index=True)
     record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     device: Mapped[str] = mapped_column(String(32))
@@ -90,9 +168,9 @@ class RequestRow(Base):
     __tablename__ = "requests"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    opened: Mapped[date] = mapped_column(Date)
-    deadline: Mapped[date] = mapped_column(Date, index=True)
-    closed: Mapped[date | None] = mapped_column(Date, nullable=True)
+    opened: Mapped[date] = mapped_column(SafeDate)
+    deadline: Mapped[date] = mapped_column(SafeDate, index=True)
+    closed: Mapped[date | None] = mapped_column(SafeDate, nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from vault.store.models import AuditRow, ContactRow, TombstoneRow
 from vault.store.repository import Store
@@ -19,6 +20,7 @@ def delete_expired(
     today: date,
     verify: Verifier,
     *,
+    manifest_of: Callable[[Session], Mapping[str, int]],
     now: datetime,
     device: str,
     purged_action: str,
@@ -30,11 +32,15 @@ def delete_expired(
 
     Selecting inside the same transaction as the delete matters: a row edited
     (say, put on hold) by another process between a separate selection and the
-    delete could otherwise be deleted on stale facts.  Returns (purged, refused).
+    delete could otherwise be deleted on stale facts.  ``manifest_of`` checks the
+    signed head first (raising before anything is deleted) and gives the newest
+    version of every record: a row that is not the newest was copied back from an
+    older file and is refused.  Returns (purged, refused).
     """
     purged: list[tuple[str, date]] = []
     refused: list[str] = []
     with store.session() as s:
+        manifest = manifest_of(s)
         rows = s.execute(
             select(
                 ContactRow.id, ContactRow.retention_end, ContactRow.hold, ContactRow.meta_version, ContactRow.meta_sig
@@ -42,11 +48,13 @@ def delete_expired(
             .where(ContactRow.retention_end < today, ContactRow.hold.is_(False))
             .order_by(ContactRow.retention_end, ContactRow.id)
         ).all()
+        signed: dict[str, tuple[int, bytes]] = {}
         for record_id, end, hold, meta_version, signature in rows:
             if end is None:
                 continue
-            if verify(record_id, end, bool(hold), meta_version, signature):
+            if manifest.get(record_id) == meta_version and verify(record_id, end, bool(hold), meta_version, signature):
                 purged.append((record_id, end))
+                signed[record_id] = (meta_version, signature)
             else:
                 refused.append(record_id)
         if purged:
@@ -60,6 +68,8 @@ def delete_expired(
                         "reason": purged_action,
                         "retention_end": end,
                         "signature": None,
+                        "meta_version": signed[record_id][0],
+                        "meta_sig": signed[record_id][1],
                     }
                     for record_id, end in purged
                 ],
@@ -80,7 +90,7 @@ def delete_expired(
                 "action": refused_action,
                 "record_id": record_id,
                 "device": device,
-                "detail": "metadata signature invalid; not deleted",
+                "detail": "metadata not the newest signed version; not deleted",
             }
             for record_id in refused
         ]

@@ -7,19 +7,27 @@ the service; the service never sees a Session.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, inspect, select, text
+from sqlalchemy import Engine, delete, func, insert, inspect, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vault.errors import NotAVault, StorageFull, VaultBusy
+from vault.errors import NotAVault, StorageFull, VaultBusy, VaultTampered
 from vault.store.engine import current_revision, head_revision, make_engine, migrate
-from vault.store.models import AuditRow, ContactRow, IndexBucketRow, TombstoneRow, VaultMetaRow, index_bucket
+from vault.store.models import (
+    AuditRow,
+    ContactRow,
+    IndexBucketRow,
+    ManifestRow,
+    TombstoneRow,
+    VaultMetaRow,
+    index_bucket,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -34,6 +42,46 @@ def _translate(exc: Exception) -> Exception:
     if "not a database" in message or "malformed" in message:
         return NotAVault()
     return exc
+
+
+# Every object of a vault at the head revision: nothing else may be in the file.
+# Triggers and views run code on reads and writes; a planted index or table is
+# refused too (it is not ours, so the file was edited).
+EXPECTED_SCHEMA = frozenset(
+    {
+        ("index", "ix_audit_action"),
+        ("index", "ix_audit_at"),
+        ("index", "ix_contacts_retention_end"),
+        ("index", "ix_requests_deadline"),
+        ("index", "sqlite_autoindex_alembic_version_1"),
+        ("index", "sqlite_autoindex_contacts_1"),
+        ("index", "sqlite_autoindex_manifest_1"),
+        ("index", "sqlite_autoindex_requests_1"),
+        ("index", "sqlite_autoindex_tombstones_1"),
+        ("table", "alembic_version"),
+        ("table", "audit"),
+        ("table", "contacts"),
+        ("table", "index_cache"),
+        ("table", "manifest"),
+        ("table", "requests"),
+        ("table", "tombstones"),
+        ("table", "vault_meta"),
+    }
+)
+
+
+def _schema(engine: Engine) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT type, name FROM sqlite_master").all()
+    return {(str(kind), str(name)) for kind, name in rows if not str(name).startswith("sqlite_stat")}
+
+
+def check_schema(engine: Engine, *, complete: bool) -> None:
+    """Refuse (VaultTampered) a file holding triggers or views, or, when ``complete``,
+    anything but the objects of the head revision."""
+    found = _schema(engine)
+    if any(kind in ("trigger", "view") for kind, _ in found) or (complete and found != EXPECTED_SCHEMA):
+        raise VaultTampered("the file holds database objects sealbook did not create")
 
 
 class Store:
@@ -53,8 +101,10 @@ class Store:
                 tables = set(inspect(self.engine).get_table_names())
                 if "vault_meta" not in tables:
                     raise NotAVault(path.name)
+                check_schema(self.engine, complete=False)  # before a migration writes anything
                 if current_revision(self.engine) != head_revision(self.engine):
                     migrate(self.engine)
+            check_schema(self.engine, complete=True)
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             self.engine.dispose()
             raise _translate(exc) from None
@@ -91,6 +141,31 @@ class Store:
         if row is None:
             raise NotAVault(self.path.name)
         return row
+
+    # --- the manifest (vault.head) -----------------------------------------------
+
+    def manifest_in(self, s: Session) -> dict[str, int]:
+        return {rid: int(v) for rid, v in s.execute(select(ManifestRow.id, ManifestRow.version))}
+
+    def update_manifest(self, s: Session, changes: Mapping[str, int | None]) -> dict[str, int]:
+        """Set (or drop, for None) manifest entries; returns the whole manifest afterwards."""
+        drop = [rid for rid, version in changes.items() if version is None]
+        for start in range(0, len(drop), 500):
+            s.execute(delete(ManifestRow).where(ManifestRow.id.in_(drop[start : start + 500])))
+        keep = [{"id": rid, "version": version} for rid, version in changes.items() if version is not None]
+        if keep:
+            s.execute(insert(ManifestRow).prefix_with("OR REPLACE"), keep)
+        return self.manifest_in(s)
+
+    def contact_versions_in(self, s: Session) -> dict[str, int]:
+        return {rid: int(v) for rid, v in s.execute(select(ContactRow.id, ContactRow.meta_version))}
+
+    def tombstone_versions_in(self, s: Session) -> dict[str, int]:
+        """Versions of the records whose tombstones carry one (older tombstones do not)."""
+        rows = s.execute(
+            select(TombstoneRow.id, TombstoneRow.meta_version).where(TombstoneRow.meta_version.isnot(None))
+        )
+        return {rid: int(v) for rid, v in rows}
 
     # --- contacts ------------------------------------------------------------
 

@@ -95,10 +95,14 @@ def clone(remote: Remote, path: Path, passphrase: str, *, progress: Progress | N
             device = secrets.token_hex(8)
             conn = sqlite3.connect(snapshot)
             try:
+                # A new device: its own id, and no head yet; the first unlock seals one
+                # from the rows, which the blob's stream and their own seals authenticated.
                 conn.execute(
-                    "UPDATE vault_meta SET device_id = ?, sync_counter = ?, sync_hash = ? WHERE id = 1",
+                    "UPDATE vault_meta SET device_id = ?, sync_counter = ?, sync_hash = ?, head_epoch = 0, "
+                    "head_sig = NULL WHERE id = 1",
                     (device, info.counter, bytes.fromhex(digest)),
                 )
+                conn.execute("DELETE FROM manifest")
                 conn.commit()
             finally:
                 conn.close()

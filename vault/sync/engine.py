@@ -128,7 +128,7 @@ def _pull_fetched(
     authenticate, local_contact = _authenticator(vault)
     local_rows = {row.id: row for row in vault.store.contact_rows()}
     local_tombs = {
-        t.id: RemoteTombstone(t.id, t.deleted_at, t.reason, t.retention_end, t.signature)
+        t.id: RemoteTombstone(t.id, t.deleted_at, t.reason, t.retention_end, t.signature, t.meta_version, t.meta_sig)
         for t in vault.store.tombstone_rows()
     }
     ctx = MergeContext(
@@ -182,11 +182,11 @@ def _apply(vault: SyncParts, plan: MergePlan, info: BlobInfo, digest: str) -> No
             else:
                 existing.retention_end, existing.review_at, existing.hold = row.retention_end, row.review_at, row.hold
                 existing.meta_version, existing.meta_sig, existing.sealed = row.meta_version, row.meta_sig, row.sealed
+        # The rows and the sealed index buckets that hold copies of them.
+        vault.store.delete_contacts(s, plan.deletes)
         for record_id in plan.deletes:
-            existing = s.get(ContactRow, record_id)
-            if existing is not None:
-                s.delete(existing)
-                vault.audit.add(s, "sync-deleted", record_id)
+            vault.audit.add(s, "sync-deleted", record_id)
+        versions: dict[str, int | None] = {row.id: row.meta_version for row in plan.upserts}
         for tomb in plan.new_tombstones:
             s.merge(
                 TombstoneRow(
@@ -195,12 +195,16 @@ def _apply(vault: SyncParts, plan: MergePlan, info: BlobInfo, digest: str) -> No
                     reason=tomb.reason,
                     retention_end=tomb.retention_end,
                     signature=tomb.signature,
+                    meta_version=tomb.meta_version,
+                    meta_sig=tomb.meta_sig,
                 )
             )
+            versions[tomb.id] = tomb.meta_version
         for record_id in plan.dropped_tombstones:
             stale = s.get(TombstoneRow, record_id)
             if stale is not None:
                 s.delete(stale)
+        epoch = vault.book.reseal(s, versions)
         meta = s.get(VaultMetaRow, 1)
         assert meta is not None
         meta.sync_counter, meta.sync_hash = info.counter, bytes.fromhex(digest)
@@ -208,6 +212,7 @@ def _apply(vault: SyncParts, plan: MergePlan, info: BlobInfo, digest: str) -> No
             s, "synced", None, f"pull {info.counter} +{plan.added} ~{plan.updated} -{len(plan.deletes)}"[:64]
         )
     vault.ring.reload()
+    vault.book.pin(epoch)
     for record_id in plan.deletes:
         vault.book.forget(record_id)
     vault.book.absorb(plan.upserts)

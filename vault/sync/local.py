@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vault import crypto
+from vault.fsutil import atomic_write
 from vault.sync.blob import HEADER_TAG_READ, Progress, header_tag
 from vault.sync.errors import RemoteChanged, RemoteRefused, RemoteStorageFull, RemoteVerifyFailed
-from vault.sync.fsutil import atomic_write
 from vault.sync.remote import BLOB_NAME, Fetched
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

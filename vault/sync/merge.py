@@ -7,10 +7,13 @@ Rules (DESIGN.md, Sync blob):
   else is rejected and reported by id.
 * Per record the higher ``meta_version`` wins, ties broken by (updated, device).
   Both sides having changed one record is reported as a conflict.
-* Tombstones always win over every version of their record, but a remote
-  tombstone deletes a local record only if it is signed by the vault (an
-  erasure) or the record's own signed retention end has passed and it has no
-  hold (a purge); an unsigned tombstone for an unexpired record is refused.
+* A tombstone carries the deleted row's own signed metadata (version, end,
+  hold = 0).  It counts only if that signature verifies and either the
+  signing key signed the erasure (erased, withdrawn) or the signed retention
+  end has passed (purged, possible without the passphrase).  A verified
+  tombstone beats every version of its record up to its own, never a higher
+  one (a hold placed after the version that was deleted keeps the record).
+  An unverifiable tombstone deletes nothing and is neither stored nor passed on.
 * A blob never deletes a record it merely omits.
 """
 
@@ -70,21 +73,23 @@ def _meta_ok(ctx: MergeContext, row: RemoteRow | LocalRowLike) -> bool:
     return crypto.verify(ctx.verify_key, message, row.meta_sig)
 
 
-def _signed(ctx: MergeContext, tomb: RemoteTombstone) -> bool:
+def tombstone_verified(ctx: MergeContext, tomb: RemoteTombstone) -> bool:
+    """The tombstone's own signed metadata verifies, and so does its justification."""
+    if tomb.meta_version is None or tomb.meta_sig is None:
+        return False
+    message = meta_message(ctx.vault_id, tomb.id, tomb.retention_end, False, tomb.meta_version)
+    if not crypto.verify(ctx.verify_key, message, tomb.meta_sig):
+        return False
+    if tomb.reason == "purged":
+        return tomb.retention_end is not None and tomb.retention_end < ctx.today
     if tomb.signature is None:
         return False
-    return crypto.verify(
-        ctx.verify_key, tombstone_message(ctx.vault_id, tomb.id, tomb.reason, tomb.deleted_at), tomb.signature
-    )
+    erasure = tombstone_message(ctx.vault_id, tomb.id, tomb.reason, tomb.deleted_at, tomb.meta_version)
+    return crypto.verify(ctx.verify_key, erasure, tomb.signature)
 
 
-def _purge_justified(ctx: MergeContext, row: RemoteRow | LocalRowLike) -> bool:
-    """The record's own signed metadata says its retention has ended and no hold applies."""
-    return row.retention_end is not None and row.retention_end < ctx.today and not row.hold and _meta_ok(ctx, row)
-
-
-def tombstone_applies(ctx: MergeContext, tomb: RemoteTombstone, row: RemoteRow | LocalRowLike) -> bool:
-    return _signed(ctx, tomb) or _purge_justified(ctx, row)
+def _beats(tomb: RemoteTombstone, version: int) -> bool:
+    return tomb.meta_version is not None and version <= tomb.meta_version
 
 
 def plan_merge(
@@ -96,27 +101,26 @@ def plan_merge(
 ) -> MergePlan:
     plan = MergePlan()
     deleted: set[str] = set()
-    tombstoned: dict[str, RemoteTombstone] = dict(local_tombstones)
+    tombstoned: dict[str, RemoteTombstone] = {
+        tid: t for tid, t in local_tombstones.items() if tombstone_verified(ctx, t)
+    }
 
     for tomb in remote_tombstones:
-        if tomb.id in tombstoned or not 1 <= len(tomb.reason) <= 16:
+        known = tombstoned.get(tomb.id)
+        if known is not None and known.meta_version is not None and (tomb.meta_version or 0) <= known.meta_version:
             continue
-        if tomb.signature is not None and not _signed(ctx, tomb):
+        if not tombstone_verified(ctx, tomb):
             plan.rejected.append(tomb.id)
             continue
         local = local_rows.get(tomb.id)
-        if local is None:
-            # Kept and passed on, so a device that still has the record learns of
-            # it; every later use re-checks it against that record's signed metadata.
-            plan.new_tombstones.append(tomb)
-            tombstoned[tomb.id] = tomb
-        elif tombstone_applies(ctx, tomb, local):
+        if local is not None and not _beats(tomb, local.meta_version):
+            plan.conflicts.append(tomb.id)  # deleted elsewhere at an older version than ours: ours stays
+            continue
+        if local is not None:
             plan.deletes.append(tomb.id)
-            plan.new_tombstones.append(tomb)
-            tombstoned[tomb.id] = tomb
             deleted.add(tomb.id)
-        else:
-            plan.rejected.append(tomb.id)  # unsigned tombstone for a record still within retention
+        plan.new_tombstones.append(tomb)
+        tombstoned[tomb.id] = tomb
 
     for row in remote_rows:
         if row.id in deleted:
@@ -131,8 +135,8 @@ def plan_merge(
             and local.meta_sig == row.meta_sig
         ):
             continue  # byte-identical to our own row: nothing to check or change
-        if stone is not None and tombstone_applies(ctx, stone, row):
-            continue  # tombstones always win
+        if stone is not None and _beats(stone, row.meta_version):
+            continue  # a verified tombstone beats every version up to its own
         if not _meta_ok(ctx, row):
             plan.rejected.append(row.id)
             continue
@@ -141,8 +145,8 @@ def plan_merge(
             plan.rejected.append(row.id)
             continue
         if stone is not None:
-            # An authentic record still within retention beats a tombstone that
-            # proves nothing (unsigned, and the record is not due): report it.
+            # An authentic version newer than the deleted one (edited elsewhere after
+            # this device deleted an older version): the record stands; report it.
             plan.dropped_tombstones.append(row.id)
             plan.conflicts.append(row.id)
         if local is None:

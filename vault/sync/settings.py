@@ -18,8 +18,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from vault.config import config_dir
 from vault.errors import InvalidInput
+from vault.fsutil import atomic_write, private_dir
 from vault.sync.errors import CredentialsTooOpen, SyncNotConfigured, SyncStateDamaged
-from vault.sync.fsutil import atomic_write, private_dir
 
 KEYRING_SERVICE = "sealbook-sync"
 

@@ -71,6 +71,8 @@ class RemoteTombstone:
     reason: str
     retention_end: date | None
     signature: bytes | None
+    meta_version: int | None = None
+    meta_sig: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,12 @@ def read_snapshot(path: Path) -> RemoteData:
                 )
             ]
             tombstones = []
-            for t in conn.execute("SELECT id, deleted_at, reason, retention_end, signature FROM tombstones"):
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(tombstones)")}
+            signed = ", meta_version, meta_sig" if {"meta_version", "meta_sig"} <= columns else ", NULL, NULL"
+            for t in conn.execute(f"SELECT id, deleted_at, reason, retention_end, signature{signed} FROM tombstones"):  # noqa: S608
                 if not isinstance(t[1], str) or not isinstance(t[2], str) or len(t[2]) > 16:
+                    raise ValueError
+                if t[5] is not None and (not isinstance(t[5], int) or not 0 < t[5] < 2**62):
                     raise ValueError
                 tombstones.append(
                     RemoteTombstone(
@@ -164,6 +170,8 @@ def read_snapshot(path: Path) -> RemoteData:
                         reason=t[2],
                         retention_end=_date(t[3]),
                         signature=None if t[4] is None else _blob(t[4], 64),
+                        meta_version=t[5],
+                        meta_sig=None if t[6] is None else _blob(t[6], 64),
                     )
                 )
         finally:

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from vault.config import data_dir
+from vault.fsutil import atomic_write, private_dir
 from vault.sync.errors import SyncStateDamaged
-from vault.sync.fsutil import atomic_write, private_dir
 
 _SAFE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 

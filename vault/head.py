@@ -1,0 +1,200 @@
+"""The signed head: what stops a file swap from bending the purge (issue 10).
+
+Every row's metadata is signed, but a signature says nothing about *which*
+version is the newest: a row copied back from an older copy of the file still
+verifies.  So the vault keeps a **manifest**, the newest metadata version of
+every record (live or tombstoned), and a **head**: an Ed25519 signature over
+(vault id, device id, epoch, digest of the manifest).  Every unlocked write
+raises the epoch and re-signs; the passphrase-less purge only reads it (a
+purged row's version moves into its tombstone, so the manifest still holds).
+
+Two things live outside the vault file, in this device's state folder, so
+replacing the file cannot roll them back (:class:`Pins`, 0600):
+
+* the verify key's fingerprint, pinned at create, clone and the first unlock;
+  every purge and unlock compares it, and a changed key is "tampered";
+* the highest epoch this device has seen; a file whose head is older is a
+  rollback, "tampered".
+
+What a stolen or deleted state folder allows: the pins are public facts, not
+secrets; without them this device trusts the file's key and epoch again on the
+next unlock (trust on first use), and the purge refuses to run until then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from vault import crypto
+from vault.config import data_dir
+from vault.errors import VaultTampered
+from vault.fsutil import atomic_write, private_dir
+from vault.store.repository import Store
+
+_SAFE = re.compile(r"^[0-9a-f]{32}$")
+_DEVICE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+
+
+def fingerprint(verify_key: bytes) -> str:
+    """32 hex digits naming a verify key (BLAKE2b of the key)."""
+    return crypto.digest(verify_key)[:16].hex()
+
+
+def manifest_digest(entries: Iterable[tuple[str, int]]) -> bytes:
+    """BLAKE2b-256 over the (id, version) pairs in id order."""
+    return crypto.digest(b"".join(crypto.pae(record_id, version) for record_id, version in sorted(entries)))
+
+
+def head_message(vault_id: bytes, device_id: str, epoch: int, digest: bytes) -> bytes:
+    return crypto.pae(b"sealbook-head-v1", vault_id, device_id, epoch, digest)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the manifest check found, by record id: rows that are not the newest
+    version (replayed or planted), and records that vanished without a tombstone."""
+
+    stale: frozenset[str] = frozenset()
+    missing: frozenset[str] = frozenset()
+
+
+def compare(manifest: Mapping[str, int], rows: Mapping[str, int], tombstones: Mapping[str, int]) -> Findings:
+    """Rows and tombstones against the signed manifest.
+
+    A row must carry exactly the manifest's version; a record in the manifest
+    must be a row or a tombstone of that version.
+    """
+    stale = {rid for rid, version in rows.items() if manifest.get(rid) != version}
+    missing = {rid for rid, version in manifest.items() if rid not in rows and tombstones.get(rid) != version}
+    return Findings(frozenset(stale), frozenset(missing))
+
+
+class Pins:
+    """This device's pins for one vault: the verify key and the highest epoch per device."""
+
+    def __init__(self, vault_id: bytes, directory: Path | None = None) -> None:
+        name = vault_id.hex()
+        if not _SAFE.match(name):
+            raise VaultTampered("vault id")
+        self.path = (directory or data_dir() / "pins") / f"{name}.json"
+
+    def _load(self) -> dict[str, object]:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return {}
+        except OSError:
+            raise VaultTampered(f"pin file {self.path.name}") from None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                data = json.loads(handle.read(64 * 1024).decode("utf-8"))
+        except (ValueError, OSError):
+            raise VaultTampered(f"pin file {self.path.name}") from None
+        if not isinstance(data, dict):
+            raise VaultTampered(f"pin file {self.path.name}")
+        return data
+
+    def _save(self, data: dict[str, object]) -> None:
+        private_dir(self.path.parent)
+        atomic_write(self.path, json.dumps(data, sort_keys=True).encode("utf-8"))
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def verify_key(self) -> str | None:
+        value = self._load().get("verify_key")
+        return value if isinstance(value, str) else None
+
+    def epoch(self, device_id: str) -> int:
+        epochs = self._load().get("epochs")
+        value = epochs.get(device_id) if isinstance(epochs, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    def check_key(self, verify_key: bytes) -> bool:
+        """True when a key is pinned and equals ``verify_key``; VaultTampered when it differs."""
+        pinned = self.verify_key()
+        if pinned is None:
+            return False
+        if pinned != fingerprint(verify_key):
+            raise VaultTampered("the verify key differs from the one pinned on this device")
+        return True
+
+    def pin(self, verify_key: bytes, device_id: str, epoch: int) -> None:
+        """Pin the key (if none is pinned yet) and raise this device's epoch (never lower it).
+
+        Best effort: a state folder that cannot be written leaves the file's own checks.
+        """
+        if not _DEVICE.match(device_id):
+            return
+        try:
+            data = self._load()
+            changed = False
+            if not isinstance(data.get("verify_key"), str):
+                data["verify_key"] = fingerprint(verify_key)
+                changed = True
+            epochs = data.get("epochs")
+            if not isinstance(epochs, dict):
+                epochs = {}
+            if epoch > self.epoch(device_id):
+                epochs[device_id] = epoch
+                changed = True
+            data["epochs"] = epochs
+            if changed:
+                self._save(data)
+        except (OSError, VaultTampered):
+            return
+
+    def repin_key(self, verify_key: bytes) -> None:
+        """Replace the pinned key (the owner rotated the vault's keys on purpose)."""
+        data = self._load()
+        data["verify_key"] = fingerprint(verify_key)
+        self._save(data)
+
+
+# --- inside a transaction ---------------------------------------------------------------
+
+
+def reseal(s: Session, store: Store, sign: Callable[[bytes], bytes], changes: Mapping[str, int | None]) -> int:
+    """Apply ``changes`` (record id -> newest version, None to drop) to the manifest,
+    raise the epoch and re-sign the head, inside the caller's transaction.  Returns the epoch."""
+    meta = store.meta_in(s)
+    manifest = store.update_manifest(s, changes)
+    meta.head_epoch = (meta.head_epoch or 0) + 1
+    meta.head_sig = sign(
+        head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(manifest.items()))
+    )
+    return meta.head_epoch
+
+
+def seal_first(s: Session, store: Store, sign: Callable[[bytes], bytes]) -> int:
+    """The first head of a vault that has none (created before heads existed): trust on first use."""
+    rows = store.contact_versions_in(s)
+    entries: dict[str, int | None] = dict(store.tombstone_versions_in(s))
+    entries.update(rows)
+    return reseal(s, store, sign, entries)
+
+
+def verified_manifest(s: Session, store: Store, pins: Pins) -> dict[str, int]:
+    """The manifest, after checking the head: pinned verify key, signature, epoch.
+
+    Raises VaultTampered when any of them fails; nothing is changed.
+    """
+    meta = store.meta_in(s)
+    pins.check_key(meta.verify_key)
+    if meta.head_sig is None:
+        raise VaultTampered("no signed head yet; unlock the vault once to seal it")
+    manifest = store.manifest_in(s)
+    message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(manifest.items()))
+    if not crypto.verify(meta.verify_key, message, meta.head_sig):
+        raise VaultTampered("the signed head does not match")
+    if meta.head_epoch < pins.epoch(meta.device_id):
+        raise VaultTampered("this is an older copy of the vault than this device has seen")
+    return manifest
