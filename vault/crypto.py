@@ -195,6 +195,23 @@ def row_tagger(key: bytes | bytearray) -> Callable[[bytes, bytes, bytes], str]:
     return tag
 
 
+PAD_BLOCK = 64
+
+
+def pad(data: bytes, block: int = PAD_BLOCK) -> bytes:
+    """ISO/IEC 7816-4 padding to a multiple of ``block`` (libsodium's sodium_pad):
+    a sealed value's length then tells only its size in blocks."""
+    return bytes(sodium.sodium_pad(data, block))
+
+
+def unpad(data: bytes, block: int = PAD_BLOCK) -> bytes:
+    """Undo :func:`pad`; ValueError when the padding is malformed."""
+    try:
+        return bytes(sodium.sodium_unpad(data, block))
+    except nacl.exceptions.CryptoError:
+        raise ValueError("bad padding") from None
+
+
 def checksum(data: bytes) -> bytes:
     """Unkeyed BLAKE2b-128: tells accidental damage apart from a wrong passphrase."""
     return hashlib.blake2b(data, digest_size=16).digest()

@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from vault.crypto import pae
+from vault.crypto import pad, pae, unpad
 from vault.model import Contact, LegalBasis, State
 
 FORMAT_VERSION = 1
@@ -46,7 +46,8 @@ def encode_payload(c: Contact) -> bytes:
         "created": c.created.isoformat(),
         "updated": c.updated.isoformat(),
     }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # Padded to 64-byte blocks, so a sealed row's length does not give away field lengths.
+    return pad(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def decode_payload(
@@ -58,7 +59,8 @@ def decode_payload(
     hold: bool,
     meta_version: int,
 ) -> Contact:
-    d = json.loads(raw)
+    # Payloads sealed before padding existed end with the JSON's closing brace.
+    d = json.loads(raw if raw.endswith(b"}") else unpad(raw))
     if d.get("v") != PAYLOAD_VERSION:
         raise ValueError("unsupported payload version")
     return Contact(

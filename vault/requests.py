@@ -171,7 +171,7 @@ def encode(request: DataRequest) -> bytes:
         "record_ids": list(request.record_ids),
         "notes": request.notes,
     }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return crypto.pad(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def seal_row(request: DataRequest, key: bytes | bytearray, vault_id: bytes) -> RequestRow:
@@ -190,7 +190,8 @@ def open_row(row: RequestRow, key: bytes | bytearray, vault_id: bytes) -> DataRe
     """Decrypt a stored request; any failure is VaultDamaged naming the request id."""
     ad = request_ad(vault_id, row.id, row.opened, row.deadline, row.closed, row.version)
     try:
-        data = json.loads(crypto.open_sealed(key, row.sealed, ad))
+        raw = crypto.open_sealed(key, row.sealed, ad)
+        data = json.loads(raw if raw.endswith(b"}") else crypto.unpad(raw))  # unpadded: sealed before padding
         if data.get("v") != REQUEST_PAYLOAD_VERSION:
             raise ValueError("unsupported request payload")
         return DataRequest(

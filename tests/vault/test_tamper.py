@@ -365,7 +365,6 @@ def test_rotated_passphrase_old_blob_and_old_passphrase_cannot_open_records_seal
     assert before.id not in readable, "a record re-sealed by the rotation opens with the old root key"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 case 13: sealed payloads are not padded")
 def test_sealed_payload_length_does_not_reveal_the_name_length(vault: Vault, vault_path: Path) -> None:
     # 31 names whose lengths differ by 1 to 30 characters; everything else is equal.
     ids = [vault.add(draft(name="Name " + "x" * extra)).id for extra in range(31)]
