@@ -164,12 +164,33 @@ class Vault:
         self._book.clear()
 
     def change_passphrase(
-        self, old: str, new: str, *, kdf: crypto.KdfParams | None = None, allow_weak_kdf: bool = False
+        self,
+        old: str,
+        new: str,
+        *,
+        kdf: crypto.KdfParams | None = None,
+        allow_weak_kdf: bool = False,
+        rotate: bool = False,
     ) -> None:
-        """Rewrap the root key under a new passphrase (and optionally new KDF costs)."""
+        """Rewrap the root key under a new passphrase (and optionally new KDF costs).
+
+        With ``rotate`` every key is replaced and every row re-sealed (vault.rotation);
+        an unlocked vault is unlocked again with the new passphrase afterwards.
+        """
         _check_passphrase(new)
         kdf = kdf or self.kdf
         crypto.check_kdf(kdf, allow_weak=allow_weak_kdf or kdf == self.kdf)
+        if rotate:
+            from vault.rotation import rotate as rotate_keys
+
+            verify_key = rotate_keys(self._store, self._audit, old, new, kdf)
+            self._pins.repin_key(verify_key)
+            was_unlocked = not self.is_locked
+            self.lock()
+            self._ring.reload()
+            if was_unlocked:
+                self.unlock(new)
+            return
         with self._store.session() as s:
             meta = self._store.meta_in(s)
             self._ring.rewrap(meta, old, new, kdf)

@@ -316,7 +316,6 @@ def blob_header(blob: bytes) -> dict[str, object]:
     return asdict(read_header(blob)[0])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 case 13: there is no root-key rotation")
 def test_rotated_passphrase_old_blob_and_old_passphrase_cannot_open_records_sealed_after(
     vault: Vault, vault_path: Path, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
