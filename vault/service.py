@@ -538,7 +538,7 @@ class Vault:
         from vault.sync.parts import remote_for
 
         with remote_for(url, remote, user, password, known_hosts, identity) as target:
-            cloned = clone(target, path, passphrase, progress=progress)
+            cloned = clone(target, path, passphrase, local_today(clock), progress=progress)
             vault = cls(path, config=config, clock=clock)
             try:
                 vault.unlock(passphrase)

@@ -6,6 +6,7 @@ import os
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ from vault.keyring import unwrap_purpose_key, unwrap_root
 from vault.records import FORMAT_VERSION
 from vault.sync.blob import blob_hash, open_blob, read_header
 from vault.sync.errors import BlobDamaged, NoRemoteCopy
+from vault.sync.merge import tombstone_verified
 from vault.sync.parts import SyncParts, iso, silent, state_file
 from vault.sync.remote import Remote
 from vault.sync.report import Progress, SyncReport
@@ -32,7 +34,7 @@ class Cloned:
     blob_bytes: int
 
 
-def clone(remote: Remote, path: Path, passphrase: str, *, progress: Progress | None = None) -> Cloned:
+def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress: Progress | None = None) -> Cloned:
     """Write a new vault file at ``path`` from the remote blob and the passphrase.
 
     The caller opens and unlocks it, then calls :func:`after_clone`.
@@ -103,6 +105,13 @@ def clone(remote: Remote, path: Path, passphrase: str, *, progress: Progress | N
                     (device, info.counter, bytes.fromhex(digest)),
                 )
                 conn.execute("DELETE FROM manifest")
+                # Tombstones that do not verify are neither kept nor passed on.
+                unverified = [
+                    (t.id,)
+                    for t in remote_data.tombstones
+                    if not tombstone_verified(header.vault_id, header.verify_key, today, t)
+                ]
+                conn.executemany("DELETE FROM tombstones WHERE id = ?", unverified)
                 conn.commit()
             finally:
                 conn.close()

@@ -73,19 +73,20 @@ def _meta_ok(ctx: MergeContext, row: RemoteRow | LocalRowLike) -> bool:
     return crypto.verify(ctx.verify_key, message, row.meta_sig)
 
 
-def tombstone_verified(ctx: MergeContext, tomb: RemoteTombstone) -> bool:
-    """The tombstone's own signed metadata verifies, and so does its justification."""
+def tombstone_verified(vault_id: bytes, verify_key: bytes, today: date, tomb: RemoteTombstone) -> bool:
+    """The tombstone's own signed metadata verifies, and so does its justification:
+    the signing key signed the erasure, or (a purge) the signed retention end has passed."""
     if tomb.meta_version is None or tomb.meta_sig is None:
         return False
-    message = meta_message(ctx.vault_id, tomb.id, tomb.retention_end, False, tomb.meta_version)
-    if not crypto.verify(ctx.verify_key, message, tomb.meta_sig):
+    message = meta_message(vault_id, tomb.id, tomb.retention_end, False, tomb.meta_version)
+    if not crypto.verify(verify_key, message, tomb.meta_sig):
         return False
     if tomb.reason == "purged":
-        return tomb.retention_end is not None and tomb.retention_end < ctx.today
+        return tomb.retention_end is not None and tomb.retention_end < today
     if tomb.signature is None:
         return False
-    erasure = tombstone_message(ctx.vault_id, tomb.id, tomb.reason, tomb.deleted_at, tomb.meta_version)
-    return crypto.verify(ctx.verify_key, erasure, tomb.signature)
+    erasure = tombstone_message(vault_id, tomb.id, tomb.reason, tomb.deleted_at, tomb.meta_version)
+    return crypto.verify(verify_key, erasure, tomb.signature)
 
 
 def _beats(tomb: RemoteTombstone, version: int) -> bool:
@@ -102,14 +103,14 @@ def plan_merge(
     plan = MergePlan()
     deleted: set[str] = set()
     tombstoned: dict[str, RemoteTombstone] = {
-        tid: t for tid, t in local_tombstones.items() if tombstone_verified(ctx, t)
+        tid: t for tid, t in local_tombstones.items() if tombstone_verified(ctx.vault_id, ctx.verify_key, ctx.today, t)
     }
 
     for tomb in remote_tombstones:
         known = tombstoned.get(tomb.id)
         if known is not None and known.meta_version is not None and (tomb.meta_version or 0) <= known.meta_version:
             continue
-        if not tombstone_verified(ctx, tomb):
+        if not tombstone_verified(ctx.vault_id, ctx.verify_key, ctx.today, tomb):
             plan.rejected.append(tomb.id)
             continue
         local = local_rows.get(tomb.id)
