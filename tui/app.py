@@ -13,11 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+import rich
+from rich.traceback import Traceback
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tui.host import VaultOpened
 from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import HelpScreen
 from tui.screens.unlock import CreateScreen, UnlockScreen
@@ -34,7 +37,11 @@ IDLE_CHECK_SECONDS = 5.0
 
 
 class SealbookApp(App[None]):
-    """sealbook's terminal front end; it reaches the core only through :class:`Vault`."""
+    """sealbook's terminal front end; it reaches the core only through :class:`Vault`.
+
+    It is the :class:`tui.host.VaultHost` of its screens: it hands itself to each
+    screen it creates, and the screens never import this module.
+    """
 
     TITLE = "sealbook"
     CSS_PATH = "app.tcss"
@@ -67,7 +74,7 @@ class SealbookApp(App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "locked"
-        self.push_screen(UnlockScreen() if self.vault_path.exists() else CreateScreen())
+        self.push_screen(UnlockScreen(self) if self.vault_path.exists() else CreateScreen(self))
         self.set_interval(REFRESH_SECONDS, self.refresh_from_disk, name="refresh")
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock, name="idle-lock")
 
@@ -93,7 +100,11 @@ class SealbookApp(App[None]):
             clock=self.clock,
         )
 
+    def on_vault_opened(self, message: VaultOpened) -> None:
+        self.vault_opened(message.vault)
+
     def vault_opened(self, vault: Vault) -> None:
+        """Show the contact list of the unlocked ``vault``."""
         self.vault = vault
         # 100k decrypted contacts are millions of long-lived objects; a full
         # garbage collection over them stalls a keystroke by ~200 ms.  Freezing
@@ -108,7 +119,7 @@ class SealbookApp(App[None]):
                 severity="warning",
                 timeout=8,
             )
-        self.switch_screen(ContactsScreen())
+        self.switch_screen(ContactsScreen(self))
 
     @property
     def is_unlocked(self) -> bool:
@@ -136,7 +147,7 @@ class SealbookApp(App[None]):
         self.sub_title = "locked"
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.switch_screen(UnlockScreen())
+        self.switch_screen(UnlockScreen(self))
         self.notify(reason)
 
     async def on_event(self, event: events.Event) -> None:
@@ -166,6 +177,19 @@ class SealbookApp(App[None]):
             for screen in self.screen_stack:
                 if isinstance(screen, ContactsScreen):
                     screen.reload()
+
+    # --- crash report -----------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """Textual's report of an unexpected exception, without local variables.
+
+        Textual renders it with Rich's ``Traceback(show_locals=True)``; the frames
+        of an unlock hold the passphrase, and others hold decrypted contacts, so
+        sealbook shows the traceback alone (issue 10, case 12).  Overrides a private
+        Textual hook: tests/tui/test_unlock_secrecy.py fails if it stops being called.
+        """
+        self.bell()
+        self.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
 
     # --- help and palette -----------------------------------------------------------
 

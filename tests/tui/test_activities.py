@@ -11,7 +11,10 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
 from tests.tui.helpers import SIZE, app_for, people, screen_text, seed, settle, unlock
-from tui.screens.activities import ExportScreen, ImportScreen, PurgeScreen, RequestsScreen, SyncScreen
+from tui.screens.exchange import ExportScreen, ImportScreen
+from tui.screens.purge import PurgeScreen
+from tui.screens.requests import RequestsScreen
+from tui.screens.sync import SyncScreen
 from vault.model import LegalBasis
 from vault.service import Vault
 

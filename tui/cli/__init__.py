@@ -1,5 +1,7 @@
-"""The `sealbook` command line.  Subcommands live in sibling modules, each with
-a ``register(subparsers)`` function; with no subcommand the TUI opens."""
+"""The `sealbook` command line.  Subcommands live in sibling modules grouped
+like the core's parts (keys, the record book, data-protection policy, the
+audit log, exchange, purge, sync), each with a ``register(subparsers)``
+function; they share only ``common``.  With no subcommand the TUI opens."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui.cli import common, core, exchange, purge, sync
+from tui.cli import audit, book, common, exchange, keys, policy, purge, sync
 
-COMMAND_MODULES = [core, exchange, purge, sync]
+# The order of `sealbook --help`: grouped by part.
+COMMAND_MODULES = [keys, book, policy, audit, exchange, purge, sync]
 
 
 def build_parser() -> argparse.ArgumentParser:

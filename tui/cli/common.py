@@ -27,6 +27,8 @@ from vault.errors import (
     WrongPassphrase,
 )
 from vault.hardening import harden_process
+from vault.model import Contact
+from vault.safetext import is_hidden, printable
 from vault.service import Vault
 
 EXIT_OK = 0
@@ -69,7 +71,7 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     try:
         return handler(args)
     except VaultError as error:
-        print(f"sealbook: {error}", file=sys.stderr)
+        print(f"sealbook: {plain(error, None)}", file=sys.stderr)  # the message may name a record id
         return exit_code_for(error)
     except KeyboardInterrupt:
         print("sealbook: interrupted; nothing half-written was kept", file=sys.stderr)
@@ -120,6 +122,14 @@ def command(
     add_vault_option(parser)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: a date written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def vault_path(args: argparse.Namespace) -> Path:
@@ -205,13 +215,46 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
-    json.dump(to_jsonable(value), out or sys.stdout, ensure_ascii=False, indent=2)
-    (out or sys.stdout).write("\n")
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)
+    (out or sys.stdout).write(_json_for_terminal(text) + "\n")
+
+
+def _json_for_terminal(text: str) -> str:
+    """JSON text with every hidden character written as a \\u escape: the same data.
+
+    ``json`` escapes C0 controls itself, but with ``ensure_ascii=False`` it writes
+    DEL, C1 controls (0x9b is a CSI) and bidi overrides raw.  Outside strings JSON
+    has only ASCII punctuation and whitespace, so these sit inside strings, where
+    a \\u escape stands for the same character.
+    """
+    if text.isascii() and "\x7f" not in text:
+        return text  # json.dumps already escaped every C0 control
+    out: list[str] = []
+    for char in text:
+        if char not in "\n " and is_hidden(char):
+            units = char.encode("utf-16-be", "surrogatepass")
+            out.extend(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def contact_json(c: Contact) -> dict[str, Any]:
+    """A contact for `--json` output, with the article of its legal basis spelled out."""
+    data: dict[str, Any] = to_jsonable(c)
+    data["basis_article"] = c.basis.article
+    return data
 
 
 def safe(text: str) -> str:
-    """Printable form of stored text for a terminal: control characters escaped."""
-    return "".join(ch if ch.isprintable() or ch == "\n" else f"\\x{ord(ch):02x}" for ch in text)
+    """Stored text (a name, a note) for a terminal: hidden characters escaped, line breaks kept."""
+    return printable(text, None, multiline=True)
+
+
+def plain(value: object, limit: int | None = 200) -> str:
+    """One value from the vault file or a server (a record id, an audit field, an
+    error that names a record) as one printable line, cut to ``limit`` characters."""
+    return printable(str(value), limit)
 
 
 def open_tui(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from tui.cli.common import (
     add_passphrase_option,
     command,
     open_vault,
+    plain,
     print_json,
     safe,
 )
@@ -128,7 +129,7 @@ def _criteria(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _describe(contact: Contact) -> str:
-    parts = [contact.id[:8], safe(contact.name)]
+    parts = [plain(contact.id[:8]), safe(contact.name)]
     parts += [safe(e) for e in contact.emails]
     parts += [format_phone(p) for p in contact.phones]
     if contact.is_restricted:
@@ -246,7 +247,7 @@ def _request_line(request: DataRequest, today: date, *, notes: bool) -> str:
     else:
         when = f"{request.days_left(today)} day(s) left"
     line = (
-        f"{request.id[:8]}  {request.type.value:<13} received {request.received.isoformat()}  "
+        f"{plain(request.id[:8])}  {request.type.value:<13} received {request.received.isoformat()}  "
         f"deadline {request.deadline.isoformat()}  {when}  records: {len(request.record_ids)}"
     )
     if notes and request.notes:
@@ -277,7 +278,7 @@ def run_request_open(args: argparse.Namespace) -> int:
     if args.json:
         print_json(_request_json(request, today))
     else:
-        print(f"opened request {request.id} ({request.type.article}); answer by {request.deadline.isoformat()}")
+        print(f"opened request {plain(request.id)} ({request.type.article}); answer by {request.deadline.isoformat()}")
     return EXIT_OK
 
 
@@ -309,7 +310,7 @@ def run_request_extend(args: argparse.Namespace) -> int:
         print_json(_request_json(request, today))
     else:
         print(
-            f"extended request {request.id}; answer by {request.deadline.isoformat()}. Tell the person about "
+            f"extended request {plain(request.id)}; answer by {request.deadline.isoformat()}. Tell the person about "
             "the extension and its reasons now (Art. 12(3) GDPR)."
         )
     return EXIT_OK
@@ -323,5 +324,5 @@ def run_request_close(args: argparse.Namespace) -> int:
         print_json(_request_json(request, today))
     else:
         late = " (after the deadline)" if request.closed and request.closed > request.deadline else ""
-        print(f"closed request {request.id} on {request.closed.isoformat() if request.closed else ''}{late}")
+        print(f"closed request {plain(request.id)} on {request.closed.isoformat() if request.closed else ''}{late}")
     return EXIT_OK

@@ -2,7 +2,9 @@
 
 The purge needs no passphrase: it works on signed plaintext metadata only.
 Its output (and the log of a scheduled run) holds record ids and dates, never
-personal data.
+personal data.  The ids are read from the file before any signature is
+checked, so every one is printed through ``common.plain``: an id made of
+terminal escapes must not reach the terminal, the log or a cron mail.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _purge(args: argparse.Namespace) -> int:
             report = vault.purge(today, dry_run=args.dry_run, wait=args.wait, expect_key=args.expect_key)
     except VaultError as error:
         if args.log:
-            _log([f"{_stamp()} purge error: {error} exit={common.exit_code_for(error)}"])
+            _log([f"{_stamp()} purge error: {common.plain(error, None)} exit={common.exit_code_for(error)}"])
         raise
     code = exit_code(report)
     if args.json:
@@ -127,7 +129,10 @@ def _purge(args: argparse.Namespace) -> int:
         _print_report(report)
     if args.log and not report.dry_run:
         _log(
-            [f"{_stamp()} refused {record_id} (metadata signature invalid)" for record_id in report.refused]
+            [
+                f"{_stamp()} refused {common.plain(record_id)} (metadata signature invalid)"
+                for record_id in report.refused
+            ]
             + [_summary(report, code)]
         )
     return code
@@ -148,7 +153,9 @@ def _summary(report: PurgeReport, code: int) -> str:
 
 def _log(lines: list[str]) -> None:
     try:
-        schedule.write_log(lines, date.today())
+        # Each line once more as a whole: the values in it are escaped already,
+        # and escapes are printable, so this changes nothing but a stray control.
+        schedule.write_log([common.plain(line, None) for line in lines], date.today())
     except OSError as exc:
         # A log we cannot write must not hide the purge's own result.
         print(f"sealbook: cannot write the purge log ({exc.strerror})", file=sys.stderr)
@@ -175,7 +182,7 @@ def _print_report(report: PurgeReport) -> None:
     else:
         print(f"Purge for {report.today}: {n} record(s) deleted.")
     for record in report.purged:
-        print(f"  {record.record_id}  retention ended {record.retention_end}")
+        print(f"  {common.plain(record.record_id)}  retention ended {record.retention_end}")
     if report.refused:
         print(
             f"ALERT: {len(report.refused)} record(s) have an invalid metadata signature and were NOT "
@@ -183,7 +190,7 @@ def _print_report(report: PurgeReport) -> None:
             file=sys.stderr,
         )
         for record_id in report.refused:
-            print(f"  {record_id}", file=sys.stderr)
+            print(f"  {common.plain(record_id)}", file=sys.stderr)
     if report.dry_run:
         return
     if report.scrubbed:
@@ -194,7 +201,8 @@ def _print_report(report: PurgeReport) -> None:
             file=sys.stderr,
         )
     if report.push_error:
-        print(f"sealbook: the remote copy could not be updated: {report.push_error}", file=sys.stderr)
+        reason = common.plain(report.push_error, None)
+        print(f"sealbook: the remote copy could not be updated: {reason}", file=sys.stderr)
     if report.push_pending:
         print("The remote copy still holds the purged records: a push is pending.")
     elif report.purged:
@@ -264,7 +272,7 @@ def _schedule_status(args: argparse.Namespace) -> int:
         if state.next_run:
             print(f"  next run: {state.next_run}")
     if state.last_run:
-        print(f"Last logged run: {state.last_run}")
+        print(f"Last logged run: {common.plain(state.last_run, None)}")  # read back from the log file
     return common.EXIT_OK
 
 

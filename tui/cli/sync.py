@@ -132,24 +132,26 @@ def _print_report(report: Any, as_json: bool) -> None:
         common.print_json(report)
         return
     if report.action == "up-to-date":
-        print(f"Up to date with {report.target} (version {report.counter}).")
+        print(f"Up to date with {common.plain(report.target, None)} (version {report.counter}).")
         return
     verb = {"pushed": "Pushed", "pulled": "Pulled", "cloned": "Cloned"}[report.action]
     print(
         f"{verb} version {report.counter} ({_size(report.blob_bytes)}) {'to' if verb == 'Pushed' else 'from'} "
-        f"{report.target}."
+        f"{common.plain(report.target, None)}."
     )
     if report.added or report.updated or report.deleted:
         print(f"Merged: {report.added} added, {report.updated} updated, {report.deleted} deleted.")
     if report.conflicts:
         print(
             f"Both devices changed {len(report.conflicts)} record(s); the newer version was kept: "
-            + ", ".join(report.conflicts),
+            + ", ".join(common.plain(record_id) for record_id in report.conflicts),
             file=sys.stderr,
         )
     if report.rejected:
         print(
-            f"Rejected {len(report.rejected)} remote item(s) that did not authenticate: " + ", ".join(report.rejected),
+            # These came from the server and did not authenticate: print them escaped.
+            f"Rejected {len(report.rejected)} remote item(s) that did not authenticate: "
+            + ", ".join(common.plain(item) for item in report.rejected),
             file=sys.stderr,
         )
 
@@ -160,7 +162,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         target = vault.sync_setup(
             args.url, user=args.user, password=password, known_hosts=args.known_hosts, identity=args.identity
         )
-    print(f"Sync target set: {target}")
+    print(f"Sync target set: {common.plain(target, None)}")
     return common.EXIT_OK
 
 
@@ -197,7 +199,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not status.configured:
         print("Sync is not set up; run `sealbook sync setup`.")
     else:
-        print(f"Target:       {status.target}")
+        print(f"Target:       {common.plain(status.target, None)}")  # stored in the file
     print(f"Version:      {status.counter}" + (f" ({_size(status.blob_bytes)})" if status.blob_bytes else ""))
     print(f"Last push:    {status.last_push or 'never'}")
     print(f"Last pull:    {status.last_pull or 'never'}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, overload
+from typing import ClassVar, overload
 
 from rich.text import Text
 from textual import events, on, work
@@ -14,17 +14,18 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
-from tui.screens.activities import ExportScreen, ImportScreen, PurgeScreen, RequestsScreen, SyncScreen
+from tui.host import VaultHost
 from tui.screens.dialogs import Confirm
+from tui.screens.exchange import ExportScreen, ImportScreen
 from tui.screens.form import ContactForm
+from tui.screens.purge import PurgeScreen
+from tui.screens.requests import RequestsScreen
+from tui.screens.sync import SyncScreen
 from tui.widgets.contact_table import ContactTable
 from tui.widgets.detail import DetailPane
 from vault.errors import VaultError
 from vault.model import Contact, ContactDraft, EraseOutcome, EraseResult
 from vault.search import IncrementalSearch
-
-if TYPE_CHECKING:
-    from tui.app import SealbookApp
 
 
 class Picked(Sequence[Contact]):
@@ -63,8 +64,6 @@ def _retention_key(contact: Contact) -> tuple[int, str, str]:
 class ContactsScreen(Screen[None]):
     """Find, read and change contacts."""
 
-    app: SealbookApp
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "app.help", "Help"),
         Binding("slash", "focus_search", "Search"),
@@ -82,8 +81,9 @@ class ContactsScreen(Screen[None]):
         Binding("y", "sync_status", "Sync"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, host: VaultHost) -> None:
         super().__init__()
+        self.host = host
         self.show_restricted = False
         self.sort = SORTS[0]
         self._ordered: list[Contact] = []
@@ -119,7 +119,7 @@ class ContactsScreen(Screen[None]):
 
     def reload(self) -> None:
         """Rebuild order and index from the vault (after a change, a toggle, a refresh)."""
-        vault = self.app.vault
+        vault = self.host.vault
         if vault is None or vault.is_locked:
             return
         keep = self.table.current.id if self.table.current else None
@@ -142,7 +142,7 @@ class ContactsScreen(Screen[None]):
         self._update_status()
 
     def _update_status(self) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         if vault is None or vault.is_locked:
             return
         restricted = self._restricted_count
@@ -188,7 +188,7 @@ class ContactsScreen(Screen[None]):
             self.update_detail()
 
     def update_detail(self) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         if vault is None or vault.is_locked:
             return
         contact = self.table.current
@@ -223,7 +223,7 @@ class ContactsScreen(Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_add(self) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         if vault is None:
             return
 
@@ -240,7 +240,7 @@ class ContactsScreen(Screen[None]):
         self._saved(contact)
 
     def action_edit(self) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         contact = self._selected()
         if vault is None or contact is None:
             return
@@ -257,7 +257,7 @@ class ContactsScreen(Screen[None]):
         self._saved(contact)
 
     def action_erase(self) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         contact = self._selected()
         if vault is None or contact is None:
             return
@@ -297,7 +297,7 @@ class ContactsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
     def _erase_in_worker(self, record_id: str) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         if vault is None:
             return
         try:
@@ -316,7 +316,7 @@ class ContactsScreen(Screen[None]):
         self.reload()
 
     def action_restrict(self) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         contact = self._selected()
         if vault is None or contact is None:
             return
@@ -344,7 +344,7 @@ class ContactsScreen(Screen[None]):
         self.app.push_screen(Confirm(title, body), answered)
 
     def action_hold(self) -> None:
-        vault = self.app.vault
+        vault = self.host.vault
         contact = self._selected()
         if vault is None or contact is None:
             return
@@ -387,22 +387,22 @@ class ContactsScreen(Screen[None]):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self.reload()
 
-    # The less frequent jobs live in their own modals (tui/screens/activities.py);
+    # The less frequent jobs live in their own modals (see tui/screens/activities.py);
     # the list is rebuilt when one closes, since it may have changed contacts.
     def _activity(self, screen: Screen[None]) -> None:
         self.app.push_screen(screen, lambda _: self.reload())
 
     def action_export(self) -> None:
-        self._activity(ExportScreen())
+        self._activity(ExportScreen(self.host))
 
     def action_import(self) -> None:
-        self._activity(ImportScreen())
+        self._activity(ImportScreen(self.host))
 
     def action_purge_preview(self) -> None:
-        self._activity(PurgeScreen())
+        self._activity(PurgeScreen(self.host))
 
     def action_requests(self) -> None:
-        self._activity(RequestsScreen())
+        self._activity(RequestsScreen(self.host))
 
     def action_sync_status(self) -> None:
-        self._activity(SyncScreen())
+        self._activity(SyncScreen(self.host))

@@ -1,9 +1,16 @@
-"""First run (create a vault) and unlock: the KDF runs in a thread worker."""
+"""First run (create a vault) and unlock: the KDF runs in a thread worker.
+
+The passphrase travels to the worker inside a :class:`Secret`, never as a bare
+string: Textual keeps a worker's arguments (and their ``repr`` in its
+description) for as long as the worker lives, and a crash report would show
+them.  The app also prints crash reports without local variables
+(see the app's ``_fatal_error``), since the core's frames hold the passphrase too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,18 +21,33 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
+from tui.host import VaultHost, VaultOpened
 from vault.errors import VaultError
-from vault.service import Vault
-
-if TYPE_CHECKING:
-    from tui.app import SealbookApp
 
 
-@dataclass
-class VaultOpened(Message):
-    """The KDF finished and the contacts are decrypted (the vault carries no passphrase)."""
+class Secret:
+    """A passphrase on its way to the KDF: masked in every ``repr``, handed out once.
 
-    vault: Vault
+    ``take`` returns the passphrase and forgets it, so the object a worker was
+    given no longer holds it once the key derivation has started.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def take(self) -> str:
+        value, self._value = self._value, ""
+        return value
 
 
 @dataclass
@@ -54,7 +76,9 @@ def strength(passphrase: str) -> tuple[str, str]:
 class _PassphraseScreen(Screen[None]):
     """Shared busy state and error display."""
 
-    app: SealbookApp
+    def __init__(self, host: VaultHost) -> None:
+        super().__init__()
+        self.host = host
 
     def set_busy(self, busy: bool, message: str = "") -> None:
         self.query_one("#busy", LoadingIndicator).display = busy
@@ -78,9 +102,6 @@ class _PassphraseScreen(Screen[None]):
             widget.value = ""
         self.query(Input).first().focus()
 
-    def on_vault_opened(self, message: VaultOpened) -> None:
-        self.app.vault_opened(message.vault)
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # VaultErrors are turned into VaultRefused inside the worker; anything
         # else is a bug, and must crash loudly (and fail the tests).
@@ -100,7 +121,7 @@ class UnlockScreen(_PassphraseScreen):
         yield Header()
         with Center(), Vertical(id="dialog", classes="passphrase-box"):
             yield Static("LOCKED · enter the passphrase to open the vault", id="lock-state")
-            yield Label(f"Vault: {self.app.vault_path}", id="vault-path", markup=False)
+            yield Label(f"Vault: {self.host.vault_path}", id="vault-path", markup=False)
             yield Input(placeholder="Passphrase", password=True, id="passphrase")
             yield Label("", id="error", classes="error", markup=False)
             yield Button("Unlock", variant="primary", id="unlock")
@@ -117,20 +138,20 @@ class UnlockScreen(_PassphraseScreen):
     @on(Button.Pressed, "#unlock")
     def submit(self) -> None:
         field = self.query_one("#passphrase", Input)
-        passphrase = field.value
-        if not passphrase:
+        secret = Secret(field.value)
+        if not secret:
             self.show_error("Enter the passphrase.")
             return
         field.value = ""
         self.query_one("#error").display = False
         self.set_busy(True, "Deriving the key and decrypting the contacts…")
-        self.unlock(passphrase)
+        self.unlock(secret)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kdf")
-    def unlock(self, passphrase: str) -> None:
+    def unlock(self, secret: Secret) -> None:
         try:
-            vault = self.app.open_vault()
-            vault.derive_keys(passphrase)
+            vault = self.host.open_vault()
+            vault.derive_keys(secret.take())
             try:
                 vault.load_contacts()
             except BaseException:
@@ -151,7 +172,7 @@ class CreateScreen(_PassphraseScreen):
         yield Header()
         with Center(), Vertical(id="dialog", classes="passphrase-box"):
             yield Static("Create a new vault", id="create-title")
-            yield Label(f"Vault: {self.app.vault_path}", id="vault-path", markup=False)
+            yield Label(f"Vault: {self.host.vault_path}", id="vault-path", markup=False)
             yield Static(
                 "The passphrase encrypts every contact in this vault and the copies you sync. "
                 "It cannot be recovered: if you forget it, the contacts are lost. "
@@ -189,26 +210,27 @@ class CreateScreen(_PassphraseScreen):
     @on(Input.Submitted, "#repeat")
     @on(Button.Pressed, "#create")
     def submit(self) -> None:
-        first = self.query_one("#passphrase", Input).value
-        second = self.query_one("#repeat", Input).value
-        if len(first) < 8:
+        first = self.query_one("#passphrase", Input)
+        repeat = self.query_one("#repeat", Input)
+        if len(first.value) < 8:
             self.show_error("The passphrase must be at least 8 characters long.")
             return
-        if first != second:
+        if first.value != repeat.value:
             self.show_error("The two passphrases differ; type them again.")
-            self.query_one("#repeat", Input).value = ""
-            self.query_one("#repeat", Input).focus()
+            repeat.value = ""
+            repeat.focus()
             return
+        secret = Secret(first.value)
         for widget in self.query(Input):
             widget.value = ""
         self.query_one("#error").display = False
         self.set_busy(True, "Deriving the key and creating the vault…")
-        self.create(first)
+        self.create(secret)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kdf")
-    def create(self, passphrase: str) -> None:
+    def create(self, secret: Secret) -> None:
         try:
-            vault = self.app.create_vault(passphrase)
+            vault = self.host.create_vault(secret.take())
         except VaultError as error:
             self.post_message(VaultRefused(str(error)))
         else:

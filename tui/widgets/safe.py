@@ -9,32 +9,19 @@ returns ``rich.text.Text``, which Textual renders without parsing markup.
 
 from __future__ import annotations
 
-import unicodedata
-
 from rich.style import Style
 from rich.text import Text
 
-# Control (Cc), format (Cf: bidi overrides, zero-width joiners), surrogates,
-# private use, unassigned, and line/paragraph separators are made visible.
-_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+from vault import safetext
 
 
 def printable(text: str, *, multiline: bool = False) -> str:
-    """``text`` with every invisible or controlling character replaced by a visible escape."""
-    if text.isprintable() and not multiline:
-        return text
-    out = []
-    for ch in text:
-        if multiline and ch == "\n":
-            out.append(ch)
-        elif ch == "\t":
-            out.append("    " if multiline else " ")
-        elif unicodedata.category(ch) in _HIDDEN:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """``text`` with every invisible or controlling character replaced by a visible escape.
+
+    The same rule as the command line's (:func:`vault.safetext.printable`), without a
+    length limit: the screen clips or wraps long text itself.
+    """
+    return safetext.printable(text, None, multiline=multiline)
 
 
 def literal(text: str, style: str | Style = "", *, multiline: bool = False) -> Text:

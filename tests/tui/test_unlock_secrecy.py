@@ -1,0 +1,133 @@
+"""The passphrase stays out of crash reports and worker arguments (issue 10, case 12).
+
+Textual prints an unexpected exception with Rich's traceback; by default that
+traceback lists every frame's local variables, and a frame on the unlock path
+holds the passphrase.  Textual's ``@work`` also keeps the worker's arguments
+(in the worker's callable and, as ``repr``, in its description) while it runs.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+from textual.worker import Worker, get_current_worker
+
+from tests.conftest import PASSPHRASE, FixedClock
+from tests.tui.helpers import SIZE, app_for, seed, settle, unlock
+from tui.screens.contacts import ContactsScreen
+from tui.screens.unlock import CreateScreen, UnlockScreen
+from vault.service import Vault
+
+
+async def create(pilot: Pilot[Any]) -> None:
+    """Fill both fields of the create screen and submit."""
+    assert isinstance(pilot.app.screen, CreateScreen)
+    pilot.app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+    repeat = pilot.app.screen.query_one("#repeat", Input)
+    repeat.value = PASSPHRASE
+    repeat.focus()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def reveals_passphrase(value: object) -> bool:
+    """Whether ``value`` is, shows or still holds the passphrase."""
+    if value == PASSPHRASE or PASSPHRASE in repr(value) or PASSPHRASE in str(value):
+        return True
+    held = [*getattr(value, "__dict__", {}).values()]
+    held += [getattr(value, name, None) for name in getattr(type(value), "__slots__", ())]
+    return any(item == PASSPHRASE for item in held)
+
+
+def assert_no_secret_in(crash: str) -> None:
+    assert "RuntimeError" in crash, "no crash report was captured, so the checks below would prove nothing"
+    assert PASSPHRASE not in crash
+    assert "passphrase = " not in crash
+    assert "locals" not in crash  # Rich's title of a frame's variable table
+
+
+async def test_a_crash_while_unlocking_prints_neither_the_passphrase_nor_local_variables(
+    vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(vault_path, clock)
+
+    def failing_kdf(self: Vault, passphrase: str) -> None:
+        raise RuntimeError("the key derivation fell over")
+
+    monkeypatch.setattr(Vault, "derive_keys", failing_kdf)
+    app = app_for(vault_path, clock)
+    with pytest.raises(RuntimeError, match="fell over"):  # a bug still stops the app (and fails tests)
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+    printed = capsys.readouterr()
+    assert_no_secret_in(printed.out + printed.err)
+
+
+async def test_a_crash_while_creating_prints_neither_the_passphrase_nor_local_variables(
+    vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing_create(cls: type[Vault], path: Path, passphrase: str, **options: object) -> Vault:
+        raise RuntimeError("the disk fell over")
+
+    monkeypatch.setattr(Vault, "create", classmethod(failing_create))
+    app = app_for(vault_path, clock)
+    with pytest.raises(RuntimeError, match="fell over"):
+        async with app.run_test(size=SIZE) as pilot:
+            await create(pilot)
+    printed = capsys.readouterr()
+    assert_no_secret_in(printed.out + printed.err)
+
+
+def assert_worker_holds_no_passphrase(worker: Worker[Any]) -> None:
+    work = worker._work
+    assert isinstance(work, partial)
+    handed = [*work.args, *work.keywords.values()]
+    assert handed, "expected the worker to be a bound method with its arguments"
+    assert not any(reveals_passphrase(argument) for argument in handed)
+    assert PASSPHRASE not in worker.description
+    assert PASSPHRASE not in repr(worker)
+
+
+async def test_the_unlock_worker_is_not_handed_the_passphrase(
+    vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(vault_path, clock)
+    workers: list[Worker[Any]] = []
+    derive_keys = Vault.derive_keys
+
+    def watched_kdf(self: Vault, passphrase: str) -> None:
+        workers.append(get_current_worker())
+        derive_keys(self, passphrase)
+
+    monkeypatch.setattr(Vault, "derive_keys", watched_kdf)
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, UnlockScreen)
+        await unlock(pilot)
+        assert isinstance(app.screen, ContactsScreen)
+    [worker] = workers
+    assert_worker_holds_no_passphrase(worker)
+
+
+async def test_the_create_worker_is_not_handed_the_passphrase(
+    vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workers: list[Worker[Any]] = []
+    create_vault = Vault.create
+
+    def watched_create(cls: type[Vault], path: Path, passphrase: str, **options: Any) -> Vault:
+        workers.append(get_current_worker())
+        return create_vault(path, passphrase, **options)
+
+    monkeypatch.setattr(Vault, "create", classmethod(watched_create))
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await create(pilot)
+        assert isinstance(app.screen, ContactsScreen)
+    [worker] = workers
+    assert_worker_holds_no_passphrase(worker)

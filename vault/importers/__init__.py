@@ -1,0 +1,66 @@
+"""Import of contacts from vCard (2.1, 3.0, 4.0) and CSV (Google, Outlook, generic).
+
+Three steps, all pure except reading the file:
+
+1. :func:`read_entries` turns the file into :class:`ParsedEntry` objects, one per
+   vCard or CSV row, each either with fields or with an error message that names
+   the entry and line but never its content.
+2. :func:`plan_import` validates every entry (through the vault's own
+   validation), matches it against the stored contacts (vCard UID, normalised
+   e-mail, E.164 phone) and against earlier entries of the same file, and says
+   for each entry whether it would be added, merged or skipped.
+3. The :class:`~vault.service.Vault` commits the plan in one transaction.
+
+Hostile input is expected: the file, each entry and each field have size caps
+(the constants below, documented in the README), bytes that are not UTF-8, NUL
+bytes and control characters (terminal escapes) make that entry an error, and
+CSV cells that start like a spreadsheet formula are refused.  Markup is kept as
+literal text; front ends render it literally.  Photos, logos, sounds and keys are
+skipped before parsing so a 10 MB PHOTO costs nothing.
+
+Modules: :mod:`~vault.importers.reading` reads the file and picks the parser,
+:mod:`~vault.importers.vcard` and :mod:`~vault.importers.csvfile` parse,
+:mod:`~vault.importers.entries` holds what they produce, and
+:mod:`~vault.importers.plan` decides what happens to each entry.
+"""
+
+from __future__ import annotations
+
+from vault.importers.csvfile import classify_header, looks_like_formula, parse_csv
+from vault.importers.entries import ImportRefused, ParsedEntry
+from vault.importers.plan import ImportEntry, ImportPlan, ImportReport, Outcome, plan_import
+from vault.importers.reading import detect_format, read_entries, read_file
+from vault.importers.vcard import SKIPPED_PROPERTIES, parse_vcards, split_unescaped, unescape
+
+# --- documented limits -------------------------------------------------------------------
+# The parsers read these here, at call time, so this is the one place to read or change them.
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a whole import file
+MAX_ENTRIES = 100_000  # vCards or CSV rows per file
+MAX_ENTRY_BYTES = 256 * 1024  # one vCard (photos excluded) or one CSV row
+MAX_CSV_FIELD = 128 * 1024  # one CSV cell (the csv module's own default limit)
+MAX_COLUMNS = 500  # CSV columns
+
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_CSV_FIELD",
+    "MAX_ENTRIES",
+    "MAX_ENTRY_BYTES",
+    "MAX_FILE_BYTES",
+    "SKIPPED_PROPERTIES",
+    "ImportEntry",
+    "ImportPlan",
+    "ImportRefused",
+    "ImportReport",
+    "Outcome",
+    "ParsedEntry",
+    "classify_header",
+    "detect_format",
+    "looks_like_formula",
+    "parse_csv",
+    "parse_vcards",
+    "plan_import",
+    "read_entries",
+    "read_file",
+    "split_unescaped",
+    "unescape",
+]

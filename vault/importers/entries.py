@@ -1,0 +1,32 @@
+"""What the readers hand to the planner: one :class:`ParsedEntry` per vCard or CSV row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vault.errors import VaultError
+
+
+class ImportRefused(VaultError):
+    """This file cannot be imported; nothing was imported."""
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One vCard or CSV row: its fields, or why it cannot be read."""
+
+    index: int  # 1-based position in the file
+    line: int  # first line of the entry in the file
+    name: str = ""
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    org: str = ""
+    notes: str = ""
+    uid: str = ""
+    error: str = ""
+    ignored: tuple[str, ...] = ()  # vCard properties not imported (data minimisation)
+
+
+def normalise_newlines(text: str) -> str:
+    """``text`` with CR LF and lone CR line breaks turned into LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
