@@ -66,3 +66,153 @@ def test_import_linter_contracts_hold() -> None:
         pytest.skip("import-linter is not installed in this environment")
     out = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# --- inside the core: parts, not a knot (issue 9) ---------------------------------------
+
+JOBS_AND_PARTS = (
+    "vault.audit",
+    "vault.book",
+    "vault.export",
+    "vault.importers",
+    "vault.keyring",
+    "vault.policy",
+    "vault.purge",
+    "vault.requests",
+    "vault.sealing",
+    "vault.sync",
+)
+
+
+def _graph():  # type: ignore[no-untyped-def]
+    grimp = pytest.importorskip("grimp")
+    return grimp.build_graph("vault", include_external_packages=False)
+
+
+def _cycles(graph) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    modules = sorted(graph.modules)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in modules:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def _without_package_inits(graph):  # type: ignore[no-untyped-def]
+    """A package's __init__ re-exporting its submodules is not a cycle between parts."""
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported.startswith(module + "."):
+                graph.remove_import(importer=module, imported=imported)
+    return graph
+
+
+def test_the_core_import_graph_has_no_cycle() -> None:
+    assert _cycles(_without_package_inits(_graph())) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = _graph()
+    graph.add_import(importer="vault.records", imported="vault.service")  # service -> ... -> records
+    assert any("vault.service" in c and "vault.records" in c for c in _cycles(graph))
+
+
+def test_jobs_and_parts_never_import_the_facade() -> None:
+    graph = _graph()
+    offenders = [
+        module
+        for module in sorted(graph.modules)
+        if module.startswith(JOBS_AND_PARTS) and "vault.service" in graph.find_modules_directly_imported_by(module)
+    ]
+    assert offenders == []
+
+
+def _private_reaches(path: Path) -> list[str]:
+    """``from vault.x import _name`` and ``module._name`` where module is a vault module."""
+    tree = ast.parse(path.read_text(), str(path))
+    modules: set[str] = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in {"vault", "tui"}:
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{node.module}.{alias.name}")
+                modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in {"vault", "tui"}:
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    offenders = []
+    for path in [*(ROOT / "vault").rglob("*.py"), *(ROOT / "tui").rglob("*.py")]:
+        offenders += [f"{path.relative_to(ROOT)}: {name}" for name in _private_reaches(path)]
+    assert offenders == []
+
+
+def test_the_private_name_check_catches_a_reach_in(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from vault import service\nfrom vault.book import _by_name\nservice._check_passphrase('x')\n")
+    assert _private_reaches(sample) == ["vault.book._by_name", "service._check_passphrase"]
+
+
+def test_modules_stay_small_or_say_why() -> None:
+    long = []
+    for path in [*(ROOT / "vault").rglob("*.py"), *(ROOT / "tui").rglob("*.py")]:
+        text = path.read_text()
+        if text.count("\n") > 500 and "Longer than 500 lines because" not in text[:3000]:
+            long.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
+    assert long == []
+
+
+def test_the_facade_is_thin() -> None:
+    """Issue 9 asks for "under ~400 lines": ~65 one-line delegations with their docstrings."""
+    assert (ROOT / "vault" / "service.py").read_text().count("\n") <= 430

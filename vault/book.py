@@ -354,9 +354,9 @@ class RecordBook:
         sealed: list[tuple[Contact, ContactRow]] = []
         with self._store.session() as s:
             for contact in added:
-                row = self.sealer.seal(contact)
-                s.add(row)
-                sealed.append((contact, row))
+                added_row = self.sealer.seal(contact)
+                s.add(added_row)
+                sealed.append((contact, added_row))
                 self._audit.add(s, added_action, contact.id)
             for (current, _), contact in zip(pairs, new, strict=True):
                 row = s.get(ContactRow, current.id)

@@ -21,6 +21,7 @@ oracle); callers turn it into the user-facing error that names *what* broke.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import struct
 import time
@@ -210,6 +211,16 @@ def unpad(data: bytes, block: int = PAD_BLOCK) -> bytes:
         return bytes(sodium.sodium_unpad(data, block))
     except nacl.exceptions.CryptoError:
         raise ValueError("bad padding") from None
+
+
+def mac(key: bytes | bytearray, data: bytes) -> bytes:
+    """Keyed BLAKE2b-256 (a MAC; libsodium's crypto_generichash with a key)."""
+    return hashlib.blake2b(data, key=bytes(key), digest_size=32).digest()
+
+
+def mac_ok(key: bytes | bytearray, data: bytes, tag: bytes) -> bool:
+    """Constant-time check of :func:`mac`."""
+    return hmac.compare_digest(mac(key, data), tag)
 
 
 def checksum(data: bytes) -> bytes:

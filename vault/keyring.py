@@ -27,6 +27,7 @@ from vault.store.repository import Store
 
 LABEL_RECORDS = b"records_"
 LABEL_KEYWRAP = b"keywrap_"
+LABEL_PUSH = b"pushauth"  # authenticates sync blobs (vault.sync.blob.push_auth)
 
 
 class KeyHeaderFields(Protocol):
@@ -119,6 +120,7 @@ class PurposeKeys:
     index: bytearray  # seals the index cache's buckets
     row_tag: bytearray  # tags rows in the index cache
     requests: bytearray  # seals data-subject requests
+    push: bytearray  # authenticates pushed sync blobs
 
     def wipe(self) -> None:
         for field in fields(self):
@@ -264,6 +266,7 @@ class KeyRing:
             index=bytearray(crypto.derive_subkey(root, cache.LABEL, cache.SEAL_SUBKEY)),
             row_tag=bytearray(crypto.derive_subkey(root, cache.LABEL, cache.TAG_SUBKEY)),
             requests=bytearray(requests.request_key(root)),
+            push=bytearray(crypto.derive_subkey(root, LABEL_PUSH)),
         )
 
     def lock(self) -> None:

@@ -42,6 +42,14 @@ DRAFT_FIELDS = (
 )
 
 
+def check_passphrase(passphrase: str) -> None:
+    """A new passphrase: 8 to 1024 characters."""
+    if not isinstance(passphrase, str) or len(passphrase) < 8:
+        raise InvalidInput("passphrase", "must be at least 8 characters")
+    if len(passphrase) > 1024:
+        raise InvalidInput("passphrase", "must be at most 1024 characters")
+
+
 def draft_fields(draft: ContactDraft) -> dict[str, Any]:
     """The fields a draft sets on a contact."""
     return {name: getattr(draft, name) for name in DRAFT_FIELDS}

@@ -16,9 +16,11 @@ from sqlalchemy import delete, select
 from vault import crypto, head
 from vault.audit import AuditLog
 from vault.errors import VaultDamaged
+from vault.head import Pins
 from vault.keyring import (
     LABEL_KEYWRAP,
     LABEL_RECORDS,
+    KeyRing,
     header_checksum,
     kdf_of,
     purpose_key_ad,
@@ -32,7 +34,34 @@ from vault.store.models import ContactRow, IndexBucketRow, RequestRow, Tombstone
 from vault.store.repository import Store
 
 
-def rotate(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.KdfParams) -> bytes:
+def change_passphrase(
+    store: Store,
+    ring: KeyRing,
+    audit: AuditLog,
+    pins: Pins,
+    old: str,
+    new: str,
+    kdf: crypto.KdfParams,
+    *,
+    allow_weak_kdf: bool,
+    rotate: bool,
+) -> None:
+    """Rewrap the root key under ``new`` (and ``kdf``), or with ``rotate`` replace every key.
+
+    Raises WrongPassphrase when ``old`` does not open the vault; nothing changes then.
+    KDF costs below the floor need ``allow_weak_kdf`` unless they are the vault's own.
+    """
+    crypto.check_kdf(kdf, allow_weak=allow_weak_kdf or kdf == ring.kdf)
+    if rotate:
+        pins.repin_key(rotate_keys(store, audit, old, new, kdf))
+    else:
+        with store.session() as s:
+            ring.rewrap(store.meta_in(s), old, new, kdf)
+            audit.add(s, "passphrase")
+    ring.reload()
+
+
+def rotate_keys(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.KdfParams) -> bytes:
     """Rotate every key of the vault in ``store``; returns the new verify key.
 
     Raises WrongPassphrase when ``old`` does not open the vault.  Records that

@@ -29,19 +29,23 @@ from vault.clock import Clock, local_today, naive_utc, utc_now
 from vault.config import Config
 from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
 from vault.crypto import is_below_floor as kdf_is_below_floor
-from vault.errors import InvalidInput, VaultNotFound
-from vault.head import Pins
+from vault.errors import VaultNotFound
+from vault.head import Pins, fingerprint
 from vault.keyring import KeyRing, create_vault_file
 from vault.model import AuditEntry, Contact, ContactDraft, EraseOutcome, EraseResult, LegalBasis, RetentionRule, State
 from vault.purge import DueRecord, PreviewRecord, PurgeReport, ReviewDue
 from vault.requests import DataRequest, RequestDesk, RequestType
 from vault.store.repository import Store
+from vault.sync import clone as cloning
+from vault.sync import engine
+from vault.sync import parts as sync_parts
+from vault.sync.parts import SyncParts
+from vault.sync.remote import Remote
 from vault.sync.report import Progress, SyncReport, SyncStatus
 
 if TYPE_CHECKING:
     from vault.export import ExportResult
     from vault.importers import ImportReport
-    from vault.sync.parts import SyncParts
 
 # Re-exported so front ends can name KDF settings and the clock without importing vault.crypto.
 __all__ = ["KDF_DEFAULT", "KDF_FLOOR", "Clock", "DueRecord", "KdfParams", "Vault", "kdf_is_below_floor", "utc_now"]
@@ -54,11 +58,6 @@ class Vault:
     (purge selection, the audit log) is possible; everything personal needs
     :meth:`unlock`.  :meth:`Vault.create` makes a new one and returns it unlocked.
     """
-
-    # Report types, for front ends that annotate sync results.
-    SyncProgress = Progress
-    SyncReport = SyncReport
-    SyncStatus = SyncStatus
 
     def __init__(self, path: Path, *, config: Config | None = None, clock: Clock = utc_now) -> None:
         self.path = Path(path)
@@ -76,6 +75,9 @@ class Vault:
         self._pins = Pins(self._ring.vault_id)
         self._audit = AuditLog(self._store, clock, self._ring.device_id)
         self._book = RecordBook(self._store, self._ring, self._audit, clock, self._pins)
+        push = lambda: engine.push_if_configured(self._sync_parts())  # noqa: E731
+        store, pins, audit = self._store, self._pins, self._audit
+        self._purge = purging.PurgeTarget(self.path, store, pins, audit, clock, self._book.forget, push)
         self._requests = RequestDesk(
             self._store, lambda: self._ring.keys.requests, self._ring.vault_id, self._audit, self.today, self.get
         )
@@ -83,18 +85,10 @@ class Vault:
     # --- life cycle (vault.keyring) ---------------------------------------------------
 
     @classmethod
-    def create(
-        cls,
-        path: Path,
-        passphrase: str,
-        *,
-        kdf: crypto.KdfParams | None = None,
-        allow_weak_kdf: bool = False,
-        config: Config | None = None,
-        clock: Clock = utc_now,
-    ) -> Vault:
+    def create(cls, path: Path, passphrase: str, *, kdf: KdfParams | None = None, allow_weak_kdf: bool = False,
+               config: Config | None = None, clock: Clock = utc_now) -> Vault:  # fmt: skip
         """Create a new vault at ``path`` (never overwrites) and return it unlocked."""
-        _check_passphrase(passphrase)
+        policy.check_passphrase(passphrase)
         create_vault_file(Path(path), passphrase, kdf, allow_weak_kdf=allow_weak_kdf, clock=clock)
         vault = cls(path, config=config, clock=clock)
         vault.unlock(passphrase)
@@ -144,14 +138,11 @@ class Vault:
         self.close()
 
     def unlock(self, passphrase: str) -> None:
-        """Derive the KEK, unwrap the keys and load every record (see :meth:`load_contacts`).
-
-        Raises WrongPassphrase, VaultTampered (a verify key other than the pinned
-        one, a head that does not verify or is older than this device has seen),
-        VaultDamaged (key header) or KdfParametersRefused.
-        """
+        """Derive the keys and load every record.  Raises WrongPassphrase, VaultTampered (see
+        vault.head), VaultDamaged (key header) or KdfParametersRefused (hostile KDF costs)."""
         self.derive_keys(passphrase)
         self.load_contacts()
+        sync_parts.keep_push_key(self._sync_parts())  # for passphrase-less pushes (the purge)
 
     def derive_keys(self, passphrase: str) -> None:
         """First half of :meth:`unlock`: KDF and key unwrapping (timed apart by benchmarks)."""
@@ -164,44 +155,25 @@ class Vault:
         self._book.clear()
 
     def change_passphrase(
-        self,
-        old: str,
-        new: str,
-        *,
-        kdf: crypto.KdfParams | None = None,
-        allow_weak_kdf: bool = False,
-        rotate: bool = False,
+        self, old: str, new: str, *, kdf: KdfParams | None = None, allow_weak_kdf: bool = False, rotate: bool = False
     ) -> None:
-        """Rewrap the root key under a new passphrase (and optionally new KDF costs).
+        """Rewrap the root key under a new passphrase (and optionally new KDF costs); with ``rotate``
+        replace every key and re-seal every row (vault.rotation), then unlock again if unlocked."""
+        from vault.rotation import change_passphrase
 
-        With ``rotate`` every key is replaced and every row re-sealed (vault.rotation);
-        an unlocked vault is unlocked again with the new passphrase afterwards.
-        """
-        _check_passphrase(new)
-        kdf = kdf or self.kdf
-        crypto.check_kdf(kdf, allow_weak=allow_weak_kdf or kdf == self.kdf)
+        policy.check_passphrase(new)
+        was_unlocked = not self.is_locked
+        change_passphrase(self._store, self._ring, self._audit, self._pins, old, new, kdf or self.kdf,
+                          allow_weak_kdf=allow_weak_kdf, rotate=rotate)  # fmt: skip
         if rotate:
-            from vault.rotation import rotate as rotate_keys
-
-            verify_key = rotate_keys(self._store, self._audit, old, new, kdf)
-            self._pins.repin_key(verify_key)
-            was_unlocked = not self.is_locked
             self.lock()
-            self._ring.reload()
             if was_unlocked:
                 self.unlock(new)
-            return
-        with self._store.session() as s:
-            meta = self._store.meta_in(s)
-            self._ring.rewrap(meta, old, new, kdf)
-            self._audit.add(s, "passphrase")
-        self._ring.reload()
 
     # --- reading (vault.book) -----------------------------------------------------------
 
     def load_contacts(self) -> None:
-        """(Re)load every record; records that fail, or that are not the newest version
-        by the signed manifest, go to :attr:`damaged_ids` (see vault.head)."""
+        """(Re)load every record; failing or stale ones (vault.head) go to :attr:`damaged_ids`."""
         try:
             self._book.load(self._pins)
         except BaseException:
@@ -290,8 +262,7 @@ class Vault:
         return policy.erase_decision(self.get(record_id), self.rules, self.today())
 
     def erase(self, record_id: str) -> EraseResult:
-        """Erasure (Art. 17): delete now with a signed tombstone, or restrict when a
-        retention duty or hold forbids deletion.  The result says which."""
+        """Erasure (Art. 17): delete now, or restrict while a retention duty or hold applies."""
         result = self.erase_preview(record_id)
         if result.outcome is EraseOutcome.RESTRICTED:
             if not self.get(record_id).is_restricted:
@@ -320,32 +291,17 @@ class Vault:
     def purge(
         self, today: date | None = None, *, dry_run: bool = False, wait: float = 10.0, expect_key: str | None = None
     ) -> PurgeReport:
-        """Delete expired, unheld records whose signed metadata verifies; no passphrase needed.
-
-        Records with a bad signature are listed in ``report.refused`` and left
-        alone.  Raises VaultBusy when another process keeps the vault longer than
-        ``wait`` seconds, and VerifyKeyChanged when ``expect_key`` (a
-        :attr:`verify_key_fingerprint` pinned earlier) no longer matches.
-        """
+        """Delete expired, unheld records whose signed metadata verifies; no passphrase needed
+        (vault.purge: refused records, VaultBusy, VaultTampered, VerifyKeyChanged)."""
         day = today or self.today()
         if dry_run:
             return purging.dry_run(self._store, self._pins, day, expect_key=expect_key)
-        return purging.run(self._purge_target(), day, wait=wait, expect_key=expect_key)
-
-    def _purge_target(self) -> purging.PurgeTarget:
-        def push() -> object | None:
-            from vault.sync import engine  # lazy: the purge must not load sync's imports
-
-            return engine.push_if_configured(self._sync_parts())
-
-        return purging.PurgeTarget(
-            self.path, self._store, self._pins, self._audit, self._clock, self._book.forget, push
-        )
+        return purging.run(self._purge, day, wait=wait, expect_key=expect_key)
 
     @property
     def verify_key_fingerprint(self) -> str:
         """Short hex fingerprint of the public verify key (pinned by the purge schedule)."""
-        return purging.fingerprint(self._ring.verify_key)
+        return fingerprint(self._ring.verify_key)
 
     def purge_preview(self, days: int = 30, today: date | None = None) -> list[PreviewRecord]:
         """Records the purge reaches within ``days`` days (:class:`vault.purge.PreviewRecord`)."""
@@ -388,34 +344,17 @@ class Vault:
 
     def find_person(self, *, name: str = "", email: str = "", phone: str = "") -> list[Contact]:
         """Every record (restricted ones too) matching the name, the e-mail or the phone (E.164)."""
-        from vault.export import PersonQuery, find_person
+        from vault.export.person import find_in_book
 
-        query = PersonQuery.parse(name=name, email=email, phone=phone, region=self.config.region)
-        # Decode only the records whose search keys may match (a superset), not all of them.
-        keys = self._book.search_keys()
-        candidates = (self.get(cid) for cid, key in keys.items() if query.may_match(key[0]))
-        return find_person(candidates, name=name, email=email, phone=phone, region=self.config.region)
+        return find_in_book(self._book, name=name, email=email, phone=phone, region=self.config.region)
 
     def export_person(self, ids: Iterable[str], out_dir: Path, lang: str = "en") -> ExportResult:
-        """Write the Art. 15/20 answer for these records into ``out_dir`` (new or
-        empty; folder 0700, files 0600) and log ``exported`` per record id."""
-        from vault.export import ExportResult, build_export, remove_export, write_export
+        """Write the Art. 15/20 answer for these records into ``out_dir`` and log it (vault.export.job)."""
+        from vault.export.job import export_records
 
         contacts = [self.get(record_id) for record_id in dict.fromkeys(ids)]
-        files = build_export(
-            contacts, self.config, self.rules, exported_at=self._clock(), today=self.today(), lang=lang
-        )
-        written: Path | None = None
-        try:
-            with self._store.session() as s:
-                for contact in contacts:
-                    self._audit.add(s, "exported", contact.id)
-                written = write_export(Path(out_dir), files)
-        except BaseException:
-            if written is not None:  # the audit rows did not commit: take the files back
-                remove_export(written)
-            raise
-        return ExportResult(written, tuple(files), tuple(c.id for c in contacts))
+        return export_records(contacts, Path(out_dir), store=self._store, audit=self._audit, config=self.config,
+                              rules=self.rules, exported_at=self._clock(), today=self.today(), lang=lang)  # fmt: skip
 
     def import_file(
         self,
@@ -429,116 +368,52 @@ class Vault:
         source: str | None = None,
         purpose: str = "",
     ) -> ImportReport:
-        """Import a vCard or CSV file with one legal basis and rule for the batch.
-
-        Entries matching a stored contact (vCard UID, e-mail, phone) are merged
-        or skipped, never duplicated.  With ``dry_run`` nothing is written.  Any
-        entry error blocks the whole import unless ``skip_invalid``; what is
-        written goes in one transaction.
-        """
-        from vault import importers
+        """Import a vCard or CSV file with one legal basis and rule for the batch (vault.importers.job)."""
+        from vault.importers.job import import_file
 
         self._ring.keys  # noqa: B018  (VaultLocked before reading the file)
-        chosen = self.rules.get(rule)  # UnknownRule before reading the file
-        if not chosen.until_withdrawn and trigger is None:
-            raise InvalidInput("trigger", f"the rule {chosen.key} needs a {chosen.trigger_label}")
-        path = Path(path)
-        kind, parsed, ignored = importers.read_entries(importers.read_file(path), path.name)
-        plan = importers.plan_import(
-            path.name,
-            kind,
-            parsed,
-            self._book.unsorted(),
-            basis=basis,
-            rule=rule,
-            trigger=trigger,
-            source=f"import of the file {path.name} on {self.today().isoformat()}" if source is None else source,
-            purpose=purpose,
-            validate=self._validated,
-            ignored_columns=ignored,
-        )
-        if dry_run or (plan.has_errors and not skip_invalid):
-            return plan.report(committed=False, dry_run=dry_run)
-        now = naive_utc(self._clock())
-        new = [policy.new_contact(clean, self.rules, now) for clean in plan.new]
-        self._book.rewrite_many(
-            [(current, replace(current, **policy.draft_fields(clean))) for current, clean in plan.merges.values()],
-            "updated",
-            "import",
-            conflict="a contact was changed elsewhere during the import; nothing was imported",
-            added=new,
-            added_action="imported",
-        )
-        return plan.report(committed=True, dry_run=False, new_ids=[c.id for c in new])
+        return import_file(Path(path), book=self._book, rules=self.rules, basis=basis, rule=rule, trigger=trigger,
+                           dry_run=dry_run, skip_invalid=skip_invalid, source=source, purpose=purpose,
+                           today=self.today(), now=naive_utc(self._clock()), validate=self._validated)  # fmt: skip
 
-    # --- sync (vault.sync.engine) -----------------------------------------------------------
+    # --- sync (vault.sync) -------------------------------------------------------------------
 
     def _sync_parts(self) -> SyncParts:
-        from vault.sync.parts import SyncParts
-
         return SyncParts(self.path, self._store, self._ring, self._book, self._audit, self._clock)
 
     @property
     def sync_configured(self) -> bool:
         """True when `sealbook sync setup` has been run for this vault on this device."""
-        from vault.sync.parts import is_configured
-
-        return is_configured(self._sync_parts())
+        return sync_parts.is_configured(self._sync_parts())
 
     def sync_setup(
         self, url: str, *, user: str = "", password: str | None = None, known_hosts: str = "", identity: str = ""
     ) -> str:
         """Save the sync target (password to the OS keyring or a 0600 file); returns it for display."""
-        from vault.sync.parts import configure
+        return sync_parts.configure(self._sync_parts(), url, user=user, password=password, known_hosts=known_hosts,
+                                    identity=identity).describe()  # fmt: skip
 
-        target = configure(
-            self._sync_parts(), url, user=user, password=password, known_hosts=known_hosts, identity=identity
-        )
-        return target.describe()
+    def sync_push(self, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
+        """Push an encrypted snapshot; locked, too (the purge), unless the remote has unseen changes."""
+        return engine.push(self._sync_parts(), remote, progress=progress)
 
-    def sync_push(self, remote: object = None, *, progress: Progress | None = None) -> SyncReport:
-        """Push an encrypted snapshot.  Works while locked (the unattended purge) unless
-        the remote has changes this device has not seen: then unlocked it pulls and
-        merges first, locked it raises RemoteNewer."""
-        from vault.sync import engine
-
-        return engine.push(self._sync_parts(), remote, progress=progress)  # type: ignore[arg-type]
-
-    def sync_pull(self, remote: object = None, *, progress: Progress | None = None) -> SyncReport:
-        """Fetch the remote blob and merge it; refuses rollback, fork and foreign blobs."""
-        from vault.sync import engine
-
-        return engine.pull(self._sync_parts(), remote, progress=progress)  # type: ignore[arg-type]
+    def sync_pull(self, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
+        """Fetch the remote blob and merge it; refuses rollback, forged and foreign blobs."""
+        return engine.pull(self._sync_parts(), remote, progress=progress)
 
     def sync_status(self, *, check_remote: bool = False) -> SyncStatus:
         """Counters, last push/pull, pending local changes; optionally whether the remote moved."""
-        from vault.sync import engine
-
         return engine.status(self._sync_parts(), check_remote=check_remote)
 
     @classmethod
-    def clone_from(
-        cls,
-        url: str | None,
-        path: Path,
-        passphrase: str,
-        *,
-        user: str = "",
-        password: str | None = None,
-        known_hosts: str = "",
-        identity: str = "",
-        remote: object = None,
-        config: Config | None = None,
-        clock: Clock = utc_now,
-        progress: Progress | None = None,
-    ) -> tuple[Vault, SyncReport]:
-        """Create a local vault at ``path`` from the remote blob and the passphrase, and
-        remember the target.  ``url`` may be None when an open ``remote`` is passed."""
-        from vault.sync.clone import after_clone, clone
-        from vault.sync.parts import remote_for
-
-        with remote_for(url, remote, user, password, known_hosts, identity) as target:
-            cloned = clone(target, path, passphrase, local_today(clock), progress=progress)
+    def clone_from(cls, url: str | None, path: Path, passphrase: str, *, user: str = "", password: str | None = None,
+                   known_hosts: str = "", identity: str = "", remote: Remote | None = None,
+                   config: Config | None = None, clock: Clock = utc_now,
+                   progress: Progress | None = None) -> tuple[Vault, SyncReport]:  # fmt: skip
+        """A new local vault at ``path`` from the remote blob and the passphrase; remembers the
+        target (``url`` may be None when an open ``remote`` is passed)."""
+        with sync_parts.remote_for(url, remote, user, password, known_hosts, identity) as target:
+            cloned = cloning.clone(target, path, passphrase, local_today(clock), progress=progress)
             vault = cls(path, config=config, clock=clock)
             try:
                 vault.unlock(passphrase)
@@ -546,14 +421,7 @@ class Vault:
                 vault.close()
                 Path(path).unlink(missing_ok=True)
                 raise
-            report = after_clone(vault._sync_parts(), cloned, target)
+            report = cloning.after_clone(vault._sync_parts(), cloned, target)
         if url is not None:
             vault.sync_setup(url, user=user, password=password, known_hosts=known_hosts, identity=identity)
         return vault, report
-
-
-def _check_passphrase(passphrase: str) -> None:
-    if not isinstance(passphrase, str) or len(passphrase) < 8:
-        raise InvalidInput("passphrase", "must be at least 8 characters")
-    if len(passphrase) > 1024:
-        raise InvalidInput("passphrase", "must be at most 1024 characters")

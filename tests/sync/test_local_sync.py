@@ -14,7 +14,6 @@ from tests.sync.conftest import Pair, later
 from vault.service import Vault
 from vault.store.models import ContactRow, TombstoneRow
 from vault.sync.errors import (
-    ForkRefused,
     RemoteChanged,
     RemoteNewer,
     RemoteRefused,
@@ -195,24 +194,6 @@ def test_replayed_older_blob_is_refused_and_nothing_changes(local_pair: Pair, tm
     with pytest.raises(RollbackRefused):
         p.b.sync_pull(p.remote_b)
     assert names(p.b) == before
-
-
-def test_fork_same_counter_other_content_is_refused(local_pair: Pair, tmp_path: Path) -> None:
-    p = local_pair
-    blob = tmp_path / "shared-folder" / "sealbook.blob"
-    base = blob.read_bytes()
-    p.a.add(draft(name="Fork A"))
-    p.a.sync_push(p.remote_a)  # counter 2
-    fork_a = blob.read_bytes()
-    blob.write_bytes(base)
-    p.b.add(draft(name="Fork B"))
-    os.utime(blob)
-    p.b.sync_push(p.remote_b)  # B never saw A's push: also counter 2
-    blob.write_bytes(fork_a)
-    state_before = names(p.b)
-    with pytest.raises(ForkRefused):
-        p.b.sync_pull(p.remote_b)
-    assert names(p.b) == state_before
 
 
 def test_locked_push_works_and_refuses_when_the_remote_is_newer(local_pair: Pair) -> None:

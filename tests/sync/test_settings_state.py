@@ -55,9 +55,11 @@ def test_credentials_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 
 
 def test_setup_stores_target_and_password_never_in_the_vault(local_pair: Pair, tmp_path: Path) -> None:
-    shown = local_pair.a.sync_setup(
-        "https://cloud.example/remote.php/dav/files/owner/sb", user="owner", password="super-secret-app-password"
-    )
+    # Setup now checks the target at once, so the target must exist (the WebDAV
+    # variant against a real server is in test_sync_hygiene.py).
+    target = tmp_path / "target"
+    target.mkdir()
+    shown = local_pair.a.sync_setup(str(target), user="owner", password="super-secret-app-password")
     assert "super-secret" not in shown
     assert local_pair.a.sync_configured
     assert b"super-secret-app-password" not in local_pair.a.path.read_bytes()

@@ -132,7 +132,8 @@ def _print_report(report: Any, as_json: bool) -> None:
         common.print_json(report)
         return
     if report.action == "up-to-date":
-        print(f"Up to date with {common.plain(report.target, None)} (version {report.counter}).")
+        print(f"Up to date with {common.plain(report.target, None)} (version {report.counter}); nothing new to send.")
+        _print_notes(report)
         return
     verb = {"pushed": "Pushed", "pulled": "Pulled", "cloned": "Cloned"}[report.action]
     print(
@@ -154,6 +155,12 @@ def _print_report(report: Any, as_json: bool) -> None:
             + ", ".join(common.plain(item) for item in report.rejected),
             file=sys.stderr,
         )
+    _print_notes(report)
+
+
+def _print_notes(report: Any) -> None:
+    for note in getattr(report, "notes", ()):
+        print(f"sealbook: {common.plain(note, None)}", file=sys.stderr)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:

@@ -165,7 +165,7 @@ class Store:
         rows = s.execute(
             select(TombstoneRow.id, TombstoneRow.meta_version).where(TombstoneRow.meta_version.isnot(None))
         )
-        return {rid: int(v) for rid, v in rows}
+        return {rid: int(v) for rid, v in rows if v is not None}
 
     # --- contacts ------------------------------------------------------------
 

@@ -4,13 +4,20 @@ Modules:
 
 * ``blob``      the format: plaintext key header + secretstream body of a
                 zlib-compressed ``VACUUM INTO`` snapshot (see its docstring);
-                pinned by tests/data/sync/blob-v1.*.
+                pinned by tests/data/sync/blob-v1.*; the first chunk carries
+                the push key's MAC, without which no pull or clone accepts it.
 * ``snapshot``  VACUUM INTO a private temp dir; a read-only, validated look
                 into a pulled snapshot.
-* ``merge``     the pure merge plan (authenticate, newest meta_version wins,
-                tombstones win when they prove themselves, omission deletes nothing).
-* ``engine``    push / pull / clone / status behind ``Vault.sync_*``; the
-                rollback/fork check against ``state``.
+* ``merge``     the pure merge plan (authenticate, newest meta_version wins, a
+                verified tombstone beats every version up to its own, an
+                unverifiable one deletes nothing; omission deletes nothing).
+* ``engine``    push / pull / status behind ``Vault.sync_*``; the rollback
+                check against ``state`` (a lower counter is refused; an honest
+                fork, same counter and other content that authenticates, is
+                merged and pushed as max + 1).
+* ``parts``     what the jobs receive (``SyncParts``), the target settings, the push key.
+* ``clone``     a new device's vault from the blob and the passphrase.
+* ``content``   a hash of what a push would send, so an unchanged vault sends nothing.
 * ``local``, ``webdav``, ``sftp``: the backends (protocol in ``remote``).
 * ``state``     per-device high-water mark (0600 JSON in the data folder).
 * ``settings``  target settings and the password (OS keyring or 0600 file).

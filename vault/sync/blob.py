@@ -33,7 +33,7 @@ import re
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -117,21 +117,22 @@ class BlobInfo:
     previous: bytes  # BLAKE2b-256 of the blob this one replaces (zeros for the first)
     created: str  # ISO 8601 UTC
     snapshot_bytes: int
+    auth: bytes = b""
+    """Version 2: the push key's MAC over the header and the fields above (:func:`push_auth`)."""
 
     def encode(self) -> bytes:
-        return json.dumps(
-            {
-                "v": 1,
-                "counter": self.counter,
-                "device": self.device,
-                "previous": self.previous.hex(),
-                "created": self.created,
-                "snapshot_bytes": self.snapshot_bytes,
-                "compression": "zlib",
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode("ascii")
+        fields: dict[str, object] = {
+            "v": 2 if self.auth else 1,
+            "counter": self.counter,
+            "device": self.device,
+            "previous": self.previous.hex(),
+            "created": self.created,
+            "snapshot_bytes": self.snapshot_bytes,
+            "compression": "zlib",
+        }
+        if self.auth:
+            fields["auth"] = self.auth.hex()
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("ascii")
 
     @classmethod
     def decode(cls, raw: bytes) -> BlobInfo:
@@ -143,9 +144,11 @@ class BlobInfo:
                 previous=bytes.fromhex(d["previous"]),
                 created=d["created"],
                 snapshot_bytes=d["snapshot_bytes"],
+                auth=bytes.fromhex(d["auth"]) if d.get("v") == 2 else b"",
             )
             ok = (
-                d.get("v") == 1
+                d.get("v") in (1, 2)
+                and (d.get("v") == 1 or len(info.auth) == 32)
                 and d.get("compression") == "zlib"
                 and type(info.counter) is int
                 and 1 <= info.counter < 2**62
@@ -162,6 +165,23 @@ class BlobInfo:
         if not ok:
             raise BlobDamaged("remote copy")
         return info
+
+
+def push_auth(push_key: bytes | bytearray, header: bytes, info: BlobInfo) -> bytes:
+    """The MAC that proves a blob was pushed by a device of this vault (issue 10).
+
+    Anyone holding the public sync key can build a blob; only a device that
+    holds the push key (derived from the root key; kept 0600 in each device's
+    state folder for passphrase-less pushes) can authenticate one.  It covers
+    the header (which fixes the file key, hence every chunk) and the chain fields.
+    """
+    return crypto.mac(push_key, _push_fields(header, info))
+
+
+def _push_fields(header: bytes, info: BlobInfo) -> bytes:
+    return crypto.pae(
+        b"sealbook-push-v1", header, info.counter, info.device, info.previous, info.created, info.snapshot_bytes
+    )
 
 
 def blob_hash(blob: bytes) -> bytes:
@@ -251,11 +271,13 @@ def seal_snapshot(
     info: BlobInfo,
     *,
     progress: Progress | None = None,
+    push_key: bytes | bytearray | None = None,
     _file_key: bytes | None = None,
     _stream_header: bytes | None = None,
     _ephemeral: bytes | None = None,
 ) -> bytes:
-    """Build a blob from a snapshot file.  Needs only public key material.
+    """Build a blob from a snapshot file.  Needs only public key material, and the
+    push key to authenticate it (every push passes one; :func:`open_blob` requires it).
 
     The underscore arguments fix the randomness for known-answer vectors.
     """
@@ -291,6 +313,8 @@ def seal_snapshot(
             done += len(piece)
             progress("encrypt", done, total)
     compressed += compressor.flush()
+    if push_key is not None:
+        info = replace(info, auth=push_auth(push_key, header, info))
     out = [header]
     first = sealer.push(info.encode(), ad)
     out += [_LEN.pack(len(first)), first]
@@ -322,11 +346,14 @@ def open_blob(
     out_path: Path,
     *,
     progress: Progress | None = None,
+    push_key: bytes | bytearray | None = None,
 ) -> tuple[BlobHeader, BlobInfo]:
     """Authenticate and decrypt a blob; the snapshot goes to ``out_path`` (created 0600).
 
-    Every failure is :class:`BlobDamaged` (or Foreign/Unsupported for the
-    header); on failure ``out_path`` is removed.
+    With ``push_key`` (every pull and clone) the blob must carry that key's MAC
+    (:func:`push_auth`), checked on the first chunk before any snapshot byte is
+    written.  Every failure is :class:`BlobDamaged` (or Foreign/Unsupported for
+    the header); on failure ``out_path`` is removed.
     """
     progress = progress or _no_progress
     header, offset = read_header(blob)
@@ -336,7 +363,8 @@ def open_blob(
     fd = os.open(out_path, flags, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
-            info, written = _pull_chunks(blob, offset, opener, ad, out, progress)
+            check = None if push_key is None else _auth_check(push_key, blob[:offset])
+            info, written = _pull_chunks(blob, offset, opener, ad, out, progress, check)
             out.flush()
             os.fsync(out.fileno())
         if written != info.snapshot_bytes:
@@ -347,8 +375,22 @@ def open_blob(
     return header, info
 
 
+def _auth_check(push_key: bytes | bytearray, header: bytes) -> Callable[[BlobInfo], None]:
+    def check(info: BlobInfo) -> None:
+        if not info.auth or not crypto.mac_ok(push_key, _push_fields(header, info), info.auth):
+            raise BlobDamaged("remote copy: not pushed by a device of this vault")
+
+    return check
+
+
 def _pull_chunks(
-    blob: bytes, offset: int, opener: crypto.StreamOpener, ad: bytes, out: Any, progress: Progress
+    blob: bytes,
+    offset: int,
+    opener: crypto.StreamOpener,
+    ad: bytes,
+    out: Any,
+    progress: Progress,
+    check: Callable[[BlobInfo], None] | None,
 ) -> tuple[BlobInfo, int]:
     info: BlobInfo | None = None
     decompressor = zlib.decompressobj()
@@ -372,6 +414,8 @@ def _pull_chunks(
             if final:
                 raise BlobDamaged("remote copy")
             info = BlobInfo.decode(plain)
+            if check is not None:
+                check(info)
             continue
         try:
             data = decompressor.decompress(plain, 1024 * 1024)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from vault import crypto
 from vault.errors import VaultExists
-from vault.keyring import unwrap_purpose_key, unwrap_root
+from vault.keyring import LABEL_PUSH, unwrap_purpose_key, unwrap_root
 from vault.records import FORMAT_VERSION
 from vault.sync.blob import blob_hash, open_blob, read_header
 from vault.sync.errors import BlobDamaged, NoRemoteCopy
@@ -58,6 +58,7 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
     root = unwrap_root(fields, header.wrapped_root_key, passphrase)  # caps the KDF before deriving
     try:
         sync_secret = unwrap_purpose_key(root, header.vault_id, "sync", header.wrapped_sync_secret_key)
+        push_key = crypto.derive_subkey(root, LABEL_PUSH)
     except crypto.SealBroken:
         raise BlobDamaged("remote copy header") from None
     finally:
@@ -67,7 +68,7 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
     try:
         with private_tempdir(path) as tmp:
             snapshot = tmp / "clone.db"
-            _header, info = open_blob(data, sync_secret, snapshot, progress=progress)
+            _header, info = open_blob(data, sync_secret, snapshot, progress=progress, push_key=push_key)
             remote_data = read_snapshot(snapshot)
             m = remote_data.meta
             if (

@@ -8,11 +8,26 @@ Order of checks on pull: header (magic, version, vault id, keys) -> stream
 authentication -> rollback/fork against this device's high-water mark -> per
 record authentication in the merge.  Nothing local changes before all of it
 passed; the merge is applied in one transaction.
+
+A lower counter than this device saw is a rollback: refused.  The same counter
+with another hash is a fork: two devices both wrote that version (a server
+that ignores If-Match lets them).  If the other blob authenticates (its
+stream under this vault's keys and every record and tombstone in it) it is an
+honest fork: it is merged like any pull (the rules are per record and
+idempotent) and the next push writes max + 1; if anything in it fails to
+authenticate the fork is refused and nothing changes.
+
+A push first takes the snapshot and compares its content digest
+(vault.sync.content) with what the remote held when this device last saw it;
+when they match and the remote has not moved, nothing is uploaded.  When
+records were deleted (purge, erase) or the key header changed since, the push
+asks the backend to remove every older copy it can see (``forget``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from vault.clock import local_today
 from vault.errors import VaultDamaged
@@ -20,6 +35,7 @@ from vault.lockfile import exclusive, lock_path_for
 from vault.model import Contact
 from vault.store.models import ContactRow, TombstoneRow, VaultMetaRow
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
+from vault.sync.content import Digests, Held, RemoteContent, content_digests
 from vault.sync.errors import (
     BlobDamaged,
     ForeignBlob,
@@ -35,17 +51,24 @@ from vault.sync.parts import (
     configured_remote,
     is_configured,
     iso,
+    push_key,
     settings_file,
     silent,
     state_file,
 )
-from vault.sync.remote import Fetched, Remote
+from vault.sync.remote import EMPTY_TAG, Fetched, Remote
 from vault.sync.report import Progress, SyncReport, SyncStatus
 from vault.sync.snapshot import RemoteRow, RemoteTombstone, private_tempdir, read_snapshot, vacuum_into
 from vault.sync.state import StateFile, SyncState
 
 MAX_PUSH_ATTEMPTS = 3
 EDIT_ACTIONS = frozenset({"created", "updated", "restricted", "unrestricted", "held", "released", "imported"})
+FORK_NOTE = "Another device wrote the same version at the same time; both were merged."
+FORK_PUSH_NOTE = "Push to share the merged result."
+HISTORY_NOTE = (
+    "Older copies on the sync target were removed; the server or a sync client may still keep "
+    "old versions or deleted files (Nextcloud: versions and trash bin) until they expire or are emptied."
+)
 
 
 # --- high-water mark ------------------------------------------------------------------
@@ -72,15 +95,17 @@ def _record_in_vault(vault: SyncParts, counter: int, digest: str, detail: str) -
 # --- pull ---------------------------------------------------------------------------------
 
 
-def _check_chain(state: SyncState, info: BlobInfo, digest: str) -> bool:
-    """True if the blob is new; False if it is the one we already hold.  Refuses rollback and fork."""
+def _check_chain(state: SyncState, info: BlobInfo, digest: str) -> str:
+    """ "new", "same" (the blob we hold) or "fork" (same counter, other content).  Refuses rollback."""
     if info.counter < state.counter:
         raise RollbackRefused(f"remote version {info.counter}, this device saw {state.counter}")
     if info.counter == state.counter:
-        if digest != state.blob_hash:
-            raise ForkRefused(f"version {info.counter}")
-        return False
-    return True
+        return "same" if digest == state.blob_hash else "fork"
+    return "new"
+
+
+def _content_file(vault: SyncParts) -> RemoteContent:
+    return RemoteContent(vault.ring.vault_id.hex(), vault.ring.device_id)
 
 
 def _locally_changed(vault: SyncParts, since: str | None) -> frozenset[str]:
@@ -116,12 +141,18 @@ def _pull_fetched(
     ):
         raise ForeignBlob(describe)
     digest = blob_hash(data).hex()
+    content = _content_file(vault)
     with private_tempdir(vault.path) as tmp:
-        _header, info = open_blob(data, keys.sync_secret, tmp / "pulled.db", progress=progress)
-        if not _check_chain(state, info, digest):
+        _header, info = open_blob(data, keys.sync_secret, tmp / "pulled.db", progress=progress, push_key=keys.push)
+        chain = _check_chain(state, info, digest)
+        if chain == "same":
             file.save(state.advanced(tag=fetched.tag))
+            held = content.load()
+            if held is not None and held.blob_hash == digest:
+                content.save(Held(fetched.tag, digest, held.digests))
             return SyncReport("up-to-date", describe, state.counter, len(data))
         remote = read_snapshot(tmp / "pulled.db")
+        digests = content_digests(tmp / "pulled.db")
     if remote.meta.vault_id != meta.vault_id:
         raise BlobDamaged("remote copy")
     progress("merge", 0, len(remote.rows))
@@ -142,6 +173,10 @@ def _pull_fetched(
         locally_changed=_locally_changed(vault, state.last_sync),
     )
     plan = plan_merge(ctx, remote.rows, remote.tombstones, local_rows, local_tombs)  # type: ignore[arg-type]
+    forked = chain == "fork"
+    if forked and plan.rejected:
+        # Not another device of this vault: something in it fails to authenticate.
+        raise ForkRefused(f"version {info.counter}")
     _apply(vault, plan, info, digest)
     progress("merge", len(remote.rows), len(remote.rows))
     now = iso(vault.clock())
@@ -150,6 +185,7 @@ def _pull_fetched(
             counter=info.counter, blob_hash=digest, tag=fetched.tag, last_pull=now, last_sync=now, blob_bytes=len(data)
         )
     )
+    content.save(Held(fetched.tag, digest, digests))
     return SyncReport(
         "pulled",
         describe,
@@ -160,6 +196,8 @@ def _pull_fetched(
         len(plan.deletes),
         tuple(sorted(set(plan.rejected))),
         tuple(sorted(set(plan.conflicts))),
+        forked=forked,
+        notes=(FORK_NOTE, FORK_PUSH_NOTE) if forked else (),
     )
 
 
@@ -251,16 +289,59 @@ def _pull(vault: SyncParts, remote: Remote | None = None, *, progress: Progress 
 # --- push ---------------------------------------------------------------------------------
 
 
-def build_blob(vault: SyncParts, counter: int, previous: bytes, progress: Progress) -> bytes:
-    """Snapshot (VACUUM INTO) and seal: needs only public key material."""
+def _take_snapshot(vault: SyncParts, tmp: Path, progress: Progress) -> Path:
+    snapshot = tmp / "snapshot.db"
+    progress("snapshot", 0, 1)
+    vacuum_into(vault.store.engine, snapshot)
+    progress("snapshot", 1, 1)
+    return snapshot
+
+
+def _seal(vault: SyncParts, snapshot: Path, counter: int, previous: bytes, progress: Progress) -> bytes:
     meta = vault.store.read_meta()
+    info = BlobInfo(counter, meta.device_id, previous, iso(vault.clock()), snapshot.stat().st_size)
+    return seal_snapshot(meta, snapshot, info, progress=progress, push_key=push_key(vault))
+
+
+def build_blob(vault: SyncParts, counter: int, previous: bytes, progress: Progress) -> bytes:
+    """Snapshot (VACUUM INTO) and seal: needs no secret but the push key."""
     with private_tempdir(vault.path) as tmp:
-        snapshot = tmp / "snapshot.db"
-        progress("snapshot", 0, 1)
-        vacuum_into(vault.store.engine, snapshot)
-        progress("snapshot", 1, 1)
-        info = BlobInfo(counter, meta.device_id, previous, iso(vault.clock()), snapshot.stat().st_size)
-        return seal_snapshot(meta, snapshot, info, progress=progress)
+        return _seal(vault, _take_snapshot(vault, tmp, progress), counter, previous, progress)
+
+
+def _deleted_since(before: Digests, now: Digests) -> bool:
+    """Tombstones or the key header changed: older copies hold what is gone or old keys."""
+    return before.tombstones != now.tombstones or before.keys != now.keys
+
+
+def _unchanged(held: Held | None, state: SyncState, tag: str | None) -> bool:
+    """The remote still holds the blob this device last pushed or pulled, and we know its content."""
+    return held is not None and tag is not None and held.tag == tag == state.tag and held.blob_hash == state.blob_hash
+
+
+def _push_report(
+    action: str,
+    remote: Remote,
+    counter: int,
+    size: int,
+    pulled: SyncReport | None,
+    *,
+    removed: int = 0,
+    notes: tuple[str, ...] = (),
+) -> SyncReport:
+    merged = (pulled.added, pulled.updated, pulled.deleted, pulled.rejected, pulled.conflicts) if pulled else None
+    forked = pulled is not None and pulled.forked
+    return SyncReport(
+        action,
+        remote.describe(),
+        counter,
+        size,
+        *(merged or (0, 0, 0, (), ())),
+        pulled_first=pulled is not None and pulled.action == "pulled",
+        forked=forked,
+        removed=removed,
+        notes=((FORK_NOTE,) if forked else ()) + notes,
+    )
 
 
 def push(
@@ -292,9 +373,12 @@ def _push(
     pulled: SyncReport | None = None
     try:
         file = state_file(vault)
+        content = _content_file(vault)
         for _attempt in range(max_attempts):
             state = _effective_state(vault, file)
             tag = remote.version()
+            if tag == EMPTY_TAG:
+                raise BlobDamaged("remote copy is empty")  # never replaced unseen: the owner decides
             if tag is not None and tag != state.tag:
                 if vault.ring.is_locked:
                     raise RemoteNewer(remote.describe())
@@ -305,11 +389,20 @@ def _push(
                     tag = fetched.tag
                 else:
                     tag = None
-            counter = state.counter + 1
+            counter = state.counter + 1  # after a fork, the counter both devices wrote + 1
             previous = bytes.fromhex(state.blob_hash) if state.blob_hash else bytes(32)
-            blob = build_blob(vault, counter, previous, progress)
+            held = content.load()
+            with private_tempdir(vault.path) as tmp:
+                snapshot = _take_snapshot(vault, tmp, progress)
+                digests = content_digests(snapshot)
+                unchanged = _unchanged(held, state, tag)
+                if unchanged and held is not None and held.digests.content == digests.content:
+                    return _push_report("up-to-date", remote, state.counter, state.blob_bytes, pulled)
+                deleted = held is not None and _deleted_since(held.digests, digests)
+                blob = _seal(vault, snapshot, counter, previous, progress)
             try:
-                new_tag = remote.put(blob, tag, progress)
+                # Records deleted since (or nothing known): every older copy may hold them.
+                new_tag = remote.put(blob, tag, progress, forget=deleted or not unchanged)
             except RemoteChanged:
                 continue  # someone pushed meanwhile: pull, merge and try again (bounded)
             digest = blob_hash(blob).hex()
@@ -319,19 +412,11 @@ def _push(
                     counter=counter, blob_hash=digest, tag=new_tag, last_push=now, last_sync=now, blob_bytes=len(blob)
                 )
             )
+            content.save(Held(new_tag, digest, digests))
             _record_in_vault(vault, counter, digest, f"push {counter}")
-            return SyncReport(
-                "pushed",
-                remote.describe(),
-                counter,
-                len(blob),
-                *(
-                    (pulled.added, pulled.updated, pulled.deleted, pulled.rejected, pulled.conflicts)
-                    if pulled
-                    else (0, 0, 0, (), ())
-                ),
-                pulled_first=pulled is not None and pulled.action == "pulled",
-            )
+            removed = getattr(remote, "removed", 0)
+            notes = (HISTORY_NOTE,) if deleted or (held is None and removed) else ()
+            return _push_report("pushed", remote, counter, len(blob), pulled, removed=removed, notes=notes)
         raise RemoteChanged(remote.describe())
     finally:
         if own:

@@ -40,7 +40,7 @@ class RollbackRefused(SyncError):
 
 
 class ForkRefused(SyncError):
-    """The remote copy has the same version number as one this device saw but other content (a fork); nothing local was changed; compare both machines before pushing."""  # noqa: E501
+    """The remote copy has the same version number as one this device saw but other content that does not authenticate; nothing local was changed."""  # noqa: E501
 
 
 class RemoteNewer(SyncError):
@@ -61,6 +61,10 @@ class RemoteAuthFailed(SyncError):
 
 class RemoteUnavailable(VaultBusy):
     """The sync server is busy or failing; try again later (the previous remote copy is intact)."""
+
+
+class RemoteLocked(RemoteUnavailable):
+    """Another device is writing to the sync target right now; try again in a minute (the remote copy is intact)."""
 
 
 class RemoteUnreachable(SyncError):
@@ -93,3 +97,7 @@ class CredentialsMissing(SyncError):
 
 class SyncStateDamaged(SyncError):
     """This device's sync state file is damaged; refusing to sync until it is repaired or removed."""
+
+
+class PushKeyMissing(SyncError):
+    """This device cannot push without the passphrase yet; unlock the vault once (any command that asks for the passphrase) and try again."""  # noqa: E501

@@ -5,6 +5,12 @@ the version, os.replace, fsync the folder, read back and compare.  An advisory
 flock on ``.sealbook.lock`` serialises pushes of processes on this machine.
 The folder is never created on push: a missing mount must not turn into a
 write onto the mount point.
+
+There is one blob file; earlier versions are replaced, not kept.  What a push
+killed midway leaves is a ``.sealbook.blob.<hex>.tmp`` file (a whole or partial
+older blob); the next successful push removes those, under the same lock, so
+none can be another process's write in progress on this machine.  A sync
+client watching the folder may keep its own history of replaced files.
 """
 
 from __future__ import annotations
@@ -13,14 +19,15 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from vault import crypto
 from vault.fsutil import atomic_write
-from vault.sync.blob import HEADER_TAG_READ, Progress, header_tag
+from vault.sync.blob import HEADER_TAG_READ, Progress
 from vault.sync.errors import RemoteChanged, RemoteRefused, RemoteStorageFull, RemoteVerifyFailed
-from vault.sync.remote import BLOB_NAME, Fetched
+from vault.sync.remote import BLOB_NAME, Fetched, fetched, tag_of
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -29,6 +36,8 @@ class LocalFolder:
     def __init__(self, folder: Path, name: str = BLOB_NAME) -> None:
         self.folder = Path(folder)
         self.path = self.folder / name
+        self.removed = 0
+        self._leftover = re.compile(rf"^\.{re.escape(name)}\.[0-9a-f]+\.tmp$")  # vault.fsutil.atomic_write
 
     def describe(self) -> str:
         return str(self.folder)
@@ -45,12 +54,23 @@ class LocalFolder:
             return None
         except OSError as exc:
             raise RemoteRefused(f"{self.path}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as handle:
-            return handle.read(limit) if limit is not None else handle.read()
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                return handle.read(limit) if limit is not None else handle.read()
+        except OSError as exc:  # e.g. a folder where the blob should be
+            raise RemoteRefused(f"{self.path}: {exc.strerror}") from None
+
+    def check(self) -> None:
+        """For `sync setup`: the folder exists (never created here), can be written, and
+        what is there at the blob's name is readable."""
+        self._check_folder()
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise RemoteRefused(f"{self.folder}: no permission to write there")
+        self.version()
 
     def version(self) -> str | None:
         start = self._read(HEADER_TAG_READ)
-        return None if start is None else header_tag(start)
+        return None if start is None else tag_of(start)
 
     def fetch(self, progress: Progress | None = None) -> Fetched | None:
         data = self._read()
@@ -58,9 +78,7 @@ class LocalFolder:
             return None
         if progress:
             progress("download", len(data), len(data))
-        tag = header_tag(data)
-        assert tag is not None
-        return Fetched(data, tag)
+        return fetched(data)
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -75,12 +93,15 @@ class LocalFolder:
         if self.version() != expected:
             raise RemoteChanged(str(self.folder))
 
-    def put(self, data: bytes, expected: str | None, progress: Progress | None = None) -> str:
+    def put(self, data: bytes, expected: str | None, progress: Progress | None = None, *, forget: bool = False) -> str:
+        """``forget`` changes nothing here: every left-over temp file is removed anyway."""
         self._check_folder()
+        self.removed = 0
         try:
             with self._lock():
                 self._expect(expected)
                 atomic_write(self.path, _pieces(data, progress), before_replace=lambda: self._expect(expected))
+                self.removed = self._remove_leftovers()
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 raise RemoteStorageFull(str(self.folder)) from None
@@ -88,9 +109,18 @@ class LocalFolder:
         landed = self._read()
         if landed is None or crypto.digest(landed) != crypto.digest(data):
             raise RemoteVerifyFailed(str(self.path))
-        tag = header_tag(data)
-        assert tag is not None
-        return tag
+        return tag_of(data)
+
+    def _remove_leftovers(self) -> int:
+        """Temp files of pushes killed midway (called under the lock: none is in progress here)."""
+        removed = 0
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                if self._leftover.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
 
     def delete(self, expected: str | None) -> None:
         with self._lock():

@@ -19,9 +19,10 @@ from vault.book import RecordBook
 from vault.clock import Clock
 from vault.keyring import KeyRing
 from vault.store.repository import Store
+from vault.sync.errors import PushKeyMissing
 from vault.sync.remote import Remote
 from vault.sync.settings import Secrets, SettingsFile, SyncSettings, normalise_url
-from vault.sync.state import StateFile
+from vault.sync.state import PushKeyFile, StateFile
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,17 @@ def configure(
     known_hosts: str = "",
     identity: str = "",
 ) -> SyncSettings:
-    """Save the target for this vault; the password goes to the keyring or a 0600 file."""
+    """Check the target, then save it for this vault; the password goes to the keyring or a 0600 file.
+
+    The check connects at once: a missing folder, an unreachable server, refused
+    credentials or an unknown host key are refused here (nothing is saved), not
+    at the first push."""
     settings = SyncSettings(url=normalise_url(url, user), user=user, known_hosts=known_hosts, identity=identity)
+    remote = open_remote(settings, password or None, quick=True)  # secret_store "none": nothing is loaded
+    try:
+        remote.check()
+    finally:
+        remote.close()
     where = "none"
     if password:
         where = Secrets().store(settings.secret_key, password)
@@ -78,15 +88,17 @@ def is_configured(vault: SyncParts) -> bool:
     return settings_file(vault).exists()
 
 
-def open_remote(settings: SyncSettings, password: str | None = None) -> Remote:
-    """A backend for the settings; the password comes from the keyring/file unless given."""
+def open_remote(settings: SyncSettings, password: str | None = None, *, quick: bool = False) -> Remote:
+    """A backend for the settings; the password comes from the keyring/file unless given.
+
+    ``quick``: one retry instead of the push's patient back-off (for setup's check)."""
     if password is None:
         password = Secrets().load(settings.secret_key, settings.secret_store)
     kind = settings.kind
     if kind == "webdav":
-        from vault.sync.webdav import WebDav
+        from vault.sync.webdav import DEFAULT_BACKOFF, WebDav
 
-        return WebDav(settings.url, settings.user, password)
+        return WebDav(settings.url, settings.user, password, backoff=DEFAULT_BACKOFF[:1] if quick else DEFAULT_BACKOFF)
     if kind == "sftp":
         from vault.sync.sftp import open_sftp
 
@@ -116,3 +128,20 @@ def remote_for(
 
 def configured_remote(vault: SyncParts) -> Remote:
     return open_remote(settings_file(vault).load())
+
+
+def push_key(vault: SyncParts) -> bytes | bytearray:
+    """The key that authenticates a push: from the unlocked key ring, else from this
+    device's state folder (kept there at unlock for the unattended purge)."""
+    if not vault.ring.is_locked:
+        return vault.ring.keys.push
+    key = PushKeyFile(vault.ring.vault_id.hex(), vault.ring.device_id).load()
+    if key is None:
+        raise PushKeyMissing()
+    return key
+
+
+def keep_push_key(vault: SyncParts) -> None:
+    """Keep the push key in this device's state folder (0600): a push without the
+    passphrase (the unattended purge) authenticates its blob with it."""
+    PushKeyFile(vault.ring.vault_id.hex(), vault.ring.device_id).save(vault.ring.keys.push)

@@ -14,7 +14,7 @@ Progress = Callable[[str, int, int], None]
 class SyncReport:
     """The outcome of a push, pull or clone.  Record ids only, never content."""
 
-    action: str  # "pushed", "pulled", "up-to-date", "cloned"
+    action: str  # "pushed", "pulled", "up-to-date" (a push with nothing new uploads nothing), "cloned"
     target: str
     counter: int
     blob_bytes: int = 0
@@ -24,6 +24,9 @@ class SyncReport:
     rejected: tuple[str, ...] = ()  # remote records/tombstones that did not authenticate
     conflicts: tuple[str, ...] = ()  # records both devices changed
     pulled_first: bool = False  # a push that merged the remote's changes first
+    forked: bool = False  # another device had written the same version: both were merged
+    removed: int = 0  # stale copies (old generations, cut-off uploads) removed from the target
+    notes: tuple[str, ...] = ()  # sentences for the owner (no record content); print each
 
 
 @dataclass(frozen=True)

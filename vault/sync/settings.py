@@ -14,7 +14,7 @@ import os
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 from vault.config import config_dir
 from vault.errors import InvalidInput
@@ -22,6 +22,7 @@ from vault.fsutil import atomic_write, private_dir
 from vault.sync.errors import CredentialsTooOpen, SyncNotConfigured, SyncStateDamaged
 
 KEYRING_SERVICE = "sealbook-sync"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # plain http is allowed only to these
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,34 @@ class SyncSettings:
         return self.url
 
 
+def _check_host(parts: SplitResult, example: str) -> None:
+    if not parts.hostname:
+        raise InvalidInput("url", f"the address needs a host name: {example}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 and parts.netloc.rpartition("@")[2].rpartition("]")[2].count(":"):
+        raise InvalidInput("url", "the port must be a number from 1 to 65535")
+
+
 def normalise_url(url: str, user: str = "") -> str:
     """Accept a folder path, file:// URL, http(s) WebDAV folder, sftp:// URL, or
-    ``nextcloud://host/folder`` (expanded to Nextcloud's WebDAV path for ``user``)."""
+    ``nextcloud://host/folder`` (expanded to Nextcloud's WebDAV path for ``user``).
+
+    Refuses (InvalidInput) what can never work: no host, a port out of range,
+    plain http to another machine, text that is not valid Unicode."""
     url = url.strip()
+    try:
+        url.encode("utf-8")
+        user.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("url", "the address or user name is not valid text") from None
+    if not url:
+        raise InvalidInput("url", "give a folder, https://..., nextcloud://host/folder or sftp://host/folder")
     parts = urlsplit(url)
+    if parts.scheme in ("http", "https", "nextcloud", "sftp"):
+        _check_host(parts, "https://host/folder" if parts.scheme != "sftp" else "sftp://host[:port]/folder")
     if parts.scheme == "file":
         return str(Path(parts.path).expanduser().resolve())
     if parts.scheme == "":
@@ -76,6 +100,8 @@ def normalise_url(url: str, user: str = "") -> str:
         path = f"/remote.php/dav/files/{quote(user)}/{folder}/" if folder else f"/remote.php/dav/files/{quote(user)}/"
         return urlunsplit(("https", parts.netloc, path, "", ""))
     if parts.scheme in ("http", "https"):
+        if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+            raise InvalidInput("url", "refusing to send credentials over plain http; use https://")
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
         return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
     if parts.scheme == "sftp":

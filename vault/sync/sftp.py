@@ -5,6 +5,12 @@ remote version, ``posix-rename@openssh.com`` over the blob (atomic), read back
 and compare.  The host key is checked against a known_hosts file and is never
 accepted silently: an unknown key is refused with its fingerprint so the owner
 can compare it out of band; a changed key is refused as possible interception.
+
+A push killed midway leaves a ``.sealbook.blob.<hex>.tmp`` upload behind.  The
+next successful push removes those whose last write is well before its own
+rename (by the server's clock: no other device can still be writing them);
+after a purge (``forget``) it removes every one, since they may hold purged
+records: a device still uploading one then fails its rename and pushes again.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import base64
 import contextlib
 import hashlib
 import posixpath
+import re
 import secrets
 import socket
 import stat
@@ -22,7 +29,7 @@ from typing import Any
 import paramiko
 
 from vault import crypto
-from vault.sync.blob import HEADER_TAG_READ, Progress, header_tag
+from vault.sync.blob import HEADER_TAG_READ, Progress
 from vault.sync.errors import (
     HostKeyMismatch,
     HostKeyUnknown,
@@ -33,7 +40,10 @@ from vault.sync.errors import (
     RemoteUnreachable,
     RemoteVerifyFailed,
 )
-from vault.sync.remote import BLOB_NAME, Fetched
+from vault.sync.remote import BLOB_NAME, Fetched, fetched, tag_of
+
+_LEFTOVER = re.compile(rf"^\.{re.escape(BLOB_NAME)}\.[0-9a-f]+\.tmp$")
+LEFTOVER_GRACE = 15 * 60  # seconds without a write after which an upload is abandoned
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -61,6 +71,7 @@ class Sftp:
     ) -> None:
         self.host, self.port, self.folder = host, port, folder.rstrip("/") or "/"
         self.path = posixpath.join(self.folder, BLOB_NAME)
+        self.removed = 0
         known = Path(known_hosts).expanduser() if known_hosts else Path("~/.ssh/known_hosts").expanduser()
         self._client = paramiko.SSHClient()
         if known.is_file():
@@ -130,23 +141,33 @@ class Sftp:
             raise RemoteRefused(f"{self.host}: {exc.strerror or 'read failed'}") from None
         return bytes(out)
 
+    def check(self) -> None:
+        """For `sync setup` (the connection already checked the host key and the
+        credentials): the folder exists (never created here)."""
+        try:
+            info = self._sftp.stat(self.folder)
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISDIR(info.st_mode or 0):
+            raise RemoteRefused(f"{self.host}: {self.folder} is not a folder")
+        self.version()
+
     def version(self) -> str | None:
         start = self._read(HEADER_TAG_READ)
-        return None if start is None else header_tag(start)
+        return None if start is None else tag_of(start)
 
     def fetch(self, progress: Progress | None = None) -> Fetched | None:
         data = self._read(progress=progress)
         if data is None:
             return None
-        tag = header_tag(data)
-        assert tag is not None
-        return Fetched(data, tag)
+        return fetched(data)
 
     def _expect(self, expected: str | None) -> None:
         if self.version() != expected:
             raise RemoteChanged(self.host)
 
-    def put(self, data: bytes, expected: str | None, progress: Progress | None = None) -> str:
+    def put(self, data: bytes, expected: str | None, progress: Progress | None = None, *, forget: bool = False) -> str:
+        self.removed = 0
         self._expect(expected)
         tmp = posixpath.join(self.folder, f".{BLOB_NAME}.{secrets.token_hex(6)}.tmp")
         try:
@@ -178,9 +199,24 @@ class Sftp:
         landed = self._read()
         if landed is None or crypto.digest(landed) != crypto.digest(data):
             raise RemoteVerifyFailed(self.host)
-        tag = header_tag(data)
-        assert tag is not None
-        return tag
+        self.removed = self._remove_leftovers(forget)
+        return tag_of(data)
+
+    def _remove_leftovers(self, every: bool) -> int:
+        """Best effort: a left-over upload that cannot be removed now goes with a later push."""
+        removed = 0
+        try:
+            now = self._sftp.stat(self.path).st_mtime or 0
+            for entry in self._sftp.listdir_attr(self.folder):
+                if not _LEFTOVER.match(entry.filename) or not stat.S_ISREG(entry.st_mode or 0):
+                    continue
+                if every or (entry.st_mtime or 0) < now - LEFTOVER_GRACE:
+                    with contextlib.suppress(OSError):
+                        self._sftp.remove(posixpath.join(self.folder, entry.filename))
+                        removed += 1
+        except (OSError, paramiko.SSHException, EOFError):
+            pass
+        return removed
 
     def delete(self, expected: str | None) -> None:
         self._expect(expected)

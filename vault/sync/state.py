@@ -68,3 +68,37 @@ class StateFile:
     def save(self, state: SyncState) -> None:
         private_dir(self.path.parent)
         atomic_write(self.path, json.dumps(asdict(state), indent=1, sort_keys=True).encode("utf-8"))
+
+
+class PushKeyFile:
+    """The push key of one local vault (vault id + device id), for pushes without the passphrase.
+
+    32 bytes, 0600, beside the state file; written at unlock while sync is set
+    up.  Whoever steals it can authenticate blobs of their own making, but not
+    records (the record key) nor tombstones and metadata (the signing key): at
+    worst they can raise the counter and make devices refuse the remote copy.
+    """
+
+    def __init__(self, vault_id: str, device_id: str, directory: Path | None = None) -> None:
+        if not (_SAFE.match(vault_id) and _SAFE.match(device_id)):
+            raise SyncStateDamaged("ids")
+        self.path = (directory or state_dir()) / f"{vault_id}-{device_id}.push"
+
+    def load(self) -> bytes | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return None
+        except OSError:
+            raise SyncStateDamaged(str(self.path)) from None
+        with os.fdopen(fd, "rb") as handle:
+            key = handle.read(64)
+        if len(key) != 32:
+            raise SyncStateDamaged(str(self.path))
+        return key
+
+    def save(self, key: bytes | bytearray) -> None:
+        if self.load() == bytes(key):
+            return
+        private_dir(self.path.parent)
+        atomic_write(self.path, bytes(key))

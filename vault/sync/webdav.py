@@ -15,6 +15,22 @@ silently replaces another device's push.  Only one validator is sent; a
 Nextcloud ``OC-ETag`` is preferred and a ``-gzip`` suffix added by Apache's
 mod_deflate is removed.  423 and 5xx back off (bounded); 507 is "storage
 full", 401 "check credentials".  Passwords never appear in messages.
+
+Where the server offers WebDAV locks, the pointer is LOCKed (exclusive, 60 s)
+from that last look to the clean-up: the server then refuses every other
+write to the pointer, even one whose If-Match it would ignore, and two
+devices never both move it.  Without locks the race stays as narrow as the
+re-check makes it; if two devices still both write the same version, the
+engine merges the fork on the next pull (both blobs authenticate).
+
+Clean-up after the pointer moved: the previous generation goes, and so do
+generation files no pointer names (uploads of pushes cut off midway).  Under
+the lock every such file goes; without one, only those the server last
+modified more than ``STRAY_GRACE`` ago (another device may be uploading one
+right now), except after a purge (``forget``): then every file that may hold
+the purged records goes.  A device whose generation vanished before its
+pointer names it uploads it again.  Deleted files may stay in the server's
+trash bin and versions (Nextcloud) until those expire.
 """
 
 from __future__ import annotations
@@ -26,8 +42,11 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
+from xml.etree import ElementTree
 
 from vault import crypto
 from vault.errors import InvalidInput
@@ -36,6 +55,7 @@ from vault.sync.errors import (
     BlobDamaged,
     RemoteAuthFailed,
     RemoteChanged,
+    RemoteLocked,
     RemoteRefused,
     RemoteStorageFull,
     RemoteUnavailable,
@@ -43,6 +63,7 @@ from vault.sync.errors import (
     RemoteVerifyFailed,
 )
 from vault.sync.remote import Fetched
+from vault.sync.settings import LOCAL_HOSTS
 
 if TYPE_CHECKING:
     import httpx
@@ -53,8 +74,19 @@ if TYPE_CHECKING:
 
 POINTER = "sealbook.pointer"
 _GENERATION = re.compile(r"^sealbook-[0-9a-f]{16}\.blob$")
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_BACKOFF = (0.5, 1.0, 2.0, 4.0)
+STRAY_GRACE = timedelta(minutes=15)
+MAX_LISTING_BYTES = 4 * 1024 * 1024
+_LOCKINFO = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>'
+    b"<D:locktype><D:write/></D:locktype><D:owner>sealbook</D:owner></D:lockinfo>"
+)
+_PROPFIND = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/>'
+    b"<D:resourcetype/></D:prop></D:propfind>"
+)
+_XML = {"Content-Type": 'application/xml; charset="utf-8"'}
+_LOCK_TOKEN = re.compile(r"^<[\x21-\x7e]{1,400}>$")
 
 
 @dataclass(frozen=True)
@@ -91,9 +123,10 @@ class WebDav:
         parts = urlsplit(folder_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InvalidInput("url", "a WebDAV target needs an https:// folder URL")
-        if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
+        if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
             raise InvalidInput("url", "refusing to send credentials over plain http; use https://")
         self.folder = folder_url if folder_url.endswith("/") else folder_url + "/"
+        self.removed = 0
         self._host = parts.hostname
         self._backoff = tuple(backoff)
         self._sleep = sleep
@@ -131,6 +164,7 @@ class WebDav:
         body: bytes | None = None,
         progress: Progress | None = None,
         stream_to: Callable[[httpx.Response], bytes] | None = None,
+        passthrough: frozenset[int] = frozenset(),
     ) -> tuple[httpx.Response, bytes]:
         last = ""
         for attempt in range(len(self._backoff) + 1):
@@ -145,6 +179,8 @@ class WebDav:
             try:
                 with self._client.stream(method, url, headers=request_headers, content=content) as response:
                     code = response.status_code
+                    if code in passthrough:
+                        return response, response.read()
                     if code == 401:
                         raise RemoteAuthFailed(self._host)
                     if code == 403:
@@ -193,6 +229,11 @@ class WebDav:
         pointer = self._pointer()
         return pointer.tag if pointer else None
 
+    def check(self) -> None:
+        """For `sync setup`: the server answers and takes the credentials (the folder
+        itself may be missing: the first push creates it)."""
+        self.version()
+
     def _get(self, name: str, progress: Progress | None = None, expected_size: int = 0) -> bytes | None:
         def collect(response: httpx.Response) -> bytes:
             total = int(response.headers.get("Content-Length") or expected_size or 0)
@@ -219,6 +260,8 @@ class WebDav:
                 return None
             data = self._get(pointer.blob, progress, pointer.size)
             if data is not None and len(data) == pointer.size and crypto.digest(data).hex() == pointer.hash:
+                if not data:
+                    raise BlobDamaged("remote copy is empty")
                 return Fetched(data, pointer.tag)
             if attempt == 0:
                 continue  # the pointer may have moved between the two requests
@@ -242,11 +285,12 @@ class WebDav:
                 break
         raise RemoteRefused(f"{self._host}: cannot create the target folder")
 
-    def _delete_quietly(self, name: str) -> None:
+    def _delete_quietly(self, name: str) -> bool:
         try:
-            self._request("DELETE", self._url(name))
-        except Exception:  # best effort: a left-over generation is harmless
-            return
+            response, _ = self._request("DELETE", self._url(name))
+        except Exception:  # best effort: a left-over generation goes with a later push
+            return False
+        return 200 <= response.status_code < 300
 
     def _check(self, expected: str | None) -> _Pointer | None:
         current = self._pointer()
@@ -254,8 +298,8 @@ class WebDav:
             raise RemoteChanged(self._host)
         return current
 
-    def put(self, data: bytes, expected: str | None, progress: Progress | None = None) -> str:
-        current = self._check(expected)
+    def _upload(self, data: bytes, progress: Progress | None) -> str:
+        """A new generation file holding ``data``, read back and compared; returns its name."""
         name = ""
         for attempt in range(3):
             # A fresh name per attempt: a retried PUT whose first try landed gets 412.
@@ -268,38 +312,147 @@ class WebDav:
                 continue
             if response.status_code != 412:
                 break
-        if not 200 <= response.status_code < 300:
-            raise RemoteRefused(f"{self._host}: HTTP {response.status_code}")
         try:
+            if not 200 <= response.status_code < 300:
+                raise RemoteRefused(f"{self._host}: HTTP {response.status_code}")
             landed = self._get(name)
             if landed is None or crypto.digest(landed) != crypto.digest(data):
                 raise RemoteVerifyFailed(self._host)
-            pointer = json.dumps(
-                {"v": 1, "blob": name, "size": len(data), "hash": crypto.digest(data).hex()},
-                sort_keys=True,
-                separators=(",", ":"),
-            ).encode("ascii")
-            if current is None:
-                condition = {"If-None-Match": "*"}
-            elif current.strong_etag:
-                condition = {"If-Match": current.strong_etag}
-            else:
-                condition = {}
-            self._check(expected)  # some servers ignore If-Match: look again right before writing
-            response, _ = self._request("PUT", self._url(POINTER), headers=condition, body=pointer)
-            if response.status_code == 412:
-                raise RemoteChanged(self._host)
-            if not 200 <= response.status_code < 300:
-                raise RemoteRefused(f"{self._host}: HTTP {response.status_code}")
         except BaseException:
             self._delete_quietly(name)
             raise
-        after = self._pointer()
-        if after is None or after.raw != pointer:
-            raise RemoteChanged(self._host)  # another device's pointer won; ours is not counted
-        if current is not None and current.blob != name:
-            self._delete_quietly(current.blob)
-        return after.tag
+        return name
+
+    def _ensure(self, name: str, data: bytes) -> None:
+        """Upload ``name`` again if it vanished (pruned by a device that holds no lock)."""
+        response, _ = self._request("HEAD", self._url(name))
+        if response.status_code != 404:
+            return
+        response, _ = self._request("PUT", self._url(name), headers={"If-None-Match": "*"}, body=data)
+        landed = self._get(name) if 200 <= response.status_code < 300 else None
+        if landed is None or crypto.digest(landed) != crypto.digest(data):
+            raise RemoteVerifyFailed(self._host)
+
+    def _lock(self) -> str | None:
+        """An exclusive write lock on the pointer; None where the server offers none."""
+        delays = (0.0, *self._backoff)
+        for delay in delays:
+            if delay:
+                self._sleep(delay * (1 + random.random() * 0.2))  # noqa: S311 - jitter, not crypto
+            response, _ = self._request(
+                "LOCK",
+                self._url(POINTER),
+                headers={**_XML, "Depth": "0", "Timeout": "Second-60"},
+                body=_LOCKINFO,
+                passthrough=frozenset({403, 423}),
+            )
+            if response.status_code == 423:
+                continue  # another device holds it: its push takes seconds
+            token = (response.headers.get("Lock-Token") or "").strip()
+            if response.status_code in (200, 201) and _LOCK_TOKEN.match(token):
+                return token
+            return None  # 405, 501, 403...: no locks here; the re-checks still guard
+        raise RemoteLocked(self._host)
+
+    def _unlock(self, token: str) -> None:
+        try:
+            self._request("UNLOCK", self._url(POINTER), headers={"Lock-Token": token})
+        except Exception:  # noqa: S110 - the lock expires by itself (60 s)
+            pass
+
+    def put(self, data: bytes, expected: str | None, progress: Progress | None = None, *, forget: bool = False) -> str:
+        self.removed = 0
+        current = self._check(expected)
+        name = self._upload(data, progress)
+        pointer = json.dumps(
+            {"v": 1, "blob": name, "size": len(data), "hash": crypto.digest(data).hex()},
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode("ascii")
+        token: str | None = None
+        attempted = committed = False
+        try:
+            # A first pointer is not locked: LOCK on a missing file creates an empty one.
+            token = self._lock() if current is not None else None
+            current = self._check(expected)  # some servers ignore If-Match: look again right before writing
+            self._ensure(name, data)
+            condition: dict[str, str] = {}
+            if current is None:
+                condition["If-None-Match"] = "*"
+            elif current.strong_etag:
+                condition["If-Match"] = current.strong_etag
+            if token:
+                condition["If"] = f"({token})"
+            attempted = True
+            response, _ = self._request("PUT", self._url(POINTER), headers=condition, body=pointer)
+            if response.status_code in (412, 423):
+                raise RemoteChanged(self._host)
+            if not 200 <= response.status_code < 300:
+                raise RemoteRefused(f"{self._host}: HTTP {response.status_code}")
+            after = self._pointer()
+            if after is None or after.raw != pointer:
+                raise RemoteChanged(self._host)  # another device's pointer won; ours is not counted
+            committed = True
+            self._ensure(name, data)
+            removed = 0
+            if current is not None and current.blob != name and self._delete_quietly(current.blob):
+                removed += 1
+            self.removed = removed + self._remove_strays(name, every=forget or token is not None)
+            return after.tag
+        except BaseException:
+            if not committed and not (attempted and self._names(name)):
+                self._delete_quietly(name)  # never a generation a pointer may name
+            raise
+        finally:
+            if token:
+                self._unlock(token)
+
+    def _names(self, name: str) -> bool:
+        """True if the pointer names ``name`` (or cannot be read: then assume it does)."""
+        try:
+            pointer = self._pointer()
+        except Exception:
+            return True
+        return pointer is not None and pointer.blob == name
+
+    def _remove_strays(self, keep: str, *, every: bool) -> int:
+        """Delete generation files no pointer names; best effort (left-overs go with a later push)."""
+        try:
+            listing = self._listing()
+            pointer = self._pointer()
+        except Exception:
+            return 0
+        if listing is None:
+            return 0
+        now, entries = listing
+        kept = {keep, pointer.blob if pointer else keep}
+        removed = 0
+        for name, modified in entries:
+            if name in kept or not _GENERATION.match(name):
+                continue
+            if not every and (now is None or modified is None or modified > now - STRAY_GRACE):
+                continue  # maybe another device's upload in progress
+            if self._delete_quietly(name):
+                removed += 1
+        return removed
+
+    def _listing(self) -> tuple[datetime | None, list[tuple[str, datetime | None]]] | None:
+        """(the server's time, [(file name, last modified)]) of the target folder, or None."""
+        response, raw = self._request("PROPFIND", self.folder, headers={**_XML, "Depth": "1"}, body=_PROPFIND)
+        if response.status_code != 207 or len(raw) > MAX_LISTING_BYTES or b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+            return None
+        try:
+            root = ElementTree.fromstring(raw)  # noqa: S314 - no DTD (checked above), bounded size
+        except ElementTree.ParseError:
+            return None
+        entries: list[tuple[str, datetime | None]] = []
+        for item in root.iter("{DAV:}response"):
+            href = item.findtext("{DAV:}href") or ""
+            path = unquote(urlsplit(href.strip()).path)
+            if not path or path.endswith("/"):
+                continue  # the folder itself, or a sub-folder
+            entries.append((path.rsplit("/", 1)[-1], _http_date(item.findtext(".//{DAV:}getlastmodified"))))
+        return _http_date(response.headers.get("Date")), entries
 
     def delete(self, expected: str | None) -> None:
         current = self._check(expected)
@@ -310,6 +463,14 @@ class WebDav:
         if response.status_code == 412:
             raise RemoteChanged(self._host)
         self._delete_quietly(current.blob)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value.strip()) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def _pieces(data: bytes, progress: Progress | None) -> Iterator[bytes]:

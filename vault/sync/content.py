@@ -1,0 +1,144 @@
+"""What a blob holds, as digests: lets a push with nothing new upload nothing.
+
+``content_digests`` reads a snapshot file (our own ``VACUUM INTO`` copy before
+a push, or the snapshot a pull just authenticated) and hashes what the merge
+and a clone use: every column of ``contacts`` and ``tombstones`` and the key
+header in ``vault_meta`` (without what is per device: device id, sync mark,
+manifest head).  The audit log, requests and caches are not compared: the
+merge does not carry them.
+
+:class:`RemoteContent` remembers, per (vault, device), the digests of the
+blob the remote held when this device last pushed or pulled, with that blob's
+hash and the remote's version tag.  A push whose snapshot digest equals it
+while the remote still shows that tag has nothing to upload.  A missing or
+unreadable record only means "unknown": the push then uploads, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from vault.fsutil import atomic_write, private_dir
+from vault.sync.errors import BlobDamaged
+from vault.sync.state import state_dir
+
+# vault_meta columns that differ between devices of one vault or change on every sync.
+_PER_DEVICE = frozenset({"id", "device_id", "sync_counter", "sync_hash", "head_epoch", "head_sig", "header_checksum"})
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Digests:
+    content: str  # records, tombstones and key header together
+    tombstones: str  # tombstones alone: a new one means something was deleted
+    keys: str  # the key header alone: a passphrase change or key rotation
+
+
+def _value(value: Any) -> bytes:
+    if value is None:
+        return b"n"
+    if isinstance(value, bytes):
+        return b"b" + value
+    if isinstance(value, bool | int):
+        return b"i" + str(int(value)).encode("ascii")
+    if isinstance(value, float):
+        return b"f" + repr(value).encode("ascii")
+    return b"s" + str(value).encode("utf-8", "surrogatepass")
+
+
+def _feed(out: Any, values: list[Any]) -> None:
+    out.update(len(values).to_bytes(8, "little"))
+    for value in values:
+        piece = _value(value)
+        out.update(len(piece).to_bytes(8, "little"))
+        out.update(piece)
+
+
+def _table(conn: sqlite3.Connection, name: str, order: str, skip: frozenset[str] = frozenset()) -> Any:
+    cursor = conn.execute(f"SELECT * FROM {name} ORDER BY {order}")  # noqa: S608 - fixed names only
+    columns = [d[0] for d in cursor.description]
+    keep = sorted((c, i) for i, c in enumerate(columns) if c not in skip)
+    digest = hashlib.blake2b(digest_size=32)
+    _feed(digest, [c for c, _ in keep])
+    for row in cursor:
+        _feed(digest, [row[i] for _, i in keep])
+    return digest
+
+
+def content_digests(snapshot: Path) -> Digests:
+    """Digests of a snapshot file (opened read-only; nothing in it runs)."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(snapshot))}?immutable=1", uri=True)
+        try:
+            conn.execute("PRAGMA trusted_schema=OFF")
+            kinds = dict(
+                conn.execute(
+                    "SELECT name, type FROM sqlite_master WHERE name IN ('vault_meta', 'contacts', 'tombstones')"
+                ).fetchall()
+            )
+            if kinds != {"vault_meta": "table", "contacts": "table", "tombstones": "table"}:
+                raise ValueError
+            keys = _table(conn, "vault_meta", "id", _PER_DEVICE)
+            tombstones = _table(conn, "tombstones", "id")
+            contacts = _table(conn, "contacts", "id")
+        finally:
+            conn.close()
+    except (sqlite3.Error, ValueError, TypeError, UnicodeError):
+        raise BlobDamaged("snapshot") from None
+    whole = hashlib.blake2b(digest_size=32)
+    for part in (keys, tombstones, contacts):
+        whole.update(part.digest())
+    return Digests(whole.hexdigest(), tombstones.hexdigest(), keys.hexdigest())
+
+
+@dataclass(frozen=True)
+class Held:
+    """What the remote held when this device last saw it (pushed or pulled)."""
+
+    tag: str
+    blob_hash: str
+    digests: Digests
+
+
+class RemoteContent:
+    """A 0600 JSON file beside the sync state: the :class:`Held` of the last sync."""
+
+    def __init__(self, vault_id: str, device_id: str, directory: Path | None = None) -> None:
+        self.path = (directory or state_dir()) / f"{vault_id}-{device_id}.content.json"
+
+    def load(self) -> Held | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                d = json.loads(handle.read(64 * 1024).decode("utf-8"))
+            digests = Digests(**d["digests"])
+            held = Held(d["tag"], d["blob_hash"], digests)
+            fields = (held.blob_hash, digests.content, digests.tombstones, digests.keys)
+            if not isinstance(held.tag, str) or not all(isinstance(f, str) and set(f) <= _HEX for f in fields):
+                return None
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+            return None
+        return held
+
+    def save(self, held: Held) -> None:
+        """Best effort: without the record the next push uploads (a stale one never matches)."""
+        try:
+            private_dir(self.path.parent)
+            atomic_write(self.path, json.dumps(asdict(held), sort_keys=True).encode("utf-8"))
+        except OSError:
+            self.forget()
+
+    def forget(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
