@@ -103,7 +103,8 @@ class RecordBook:
         re-sealed afterwards, if the vault is not busy.
         """
         keys = self._ring.keys
-        findings = self._check_head(pins)
+        manifest, tombstones = self._check_head(pins)
+        versions: dict[str, int] = {}
         self._data_version = self._store.data_version()
         index = cache.ContactIndex()
         self._contacts, self._damaged = index, set()
@@ -125,6 +126,7 @@ class RecordBook:
             stale: list[str] = []
             # cache.row_tag(cache.stored_metadata(...)) inlined: this loop runs once per record.
             for record_id, version, end, review, hold, meta_sig, sealed in self._store.contact_checks():
+                versions[record_id] = version
                 entry = entry_of(record_id)
                 if (
                     entry is not None
@@ -162,25 +164,26 @@ class RecordBook:
         finally:
             if collecting:
                 gc.enable()
-        self.mark_damaged(findings.stale | findings.missing)
+        if manifest is not None:
+            findings = head.compare(manifest, versions, tombstones)
+            self.mark_damaged(findings.stale | findings.missing)
         self._flush_index()
 
-    def _check_head(self, pins: Pins) -> head.Findings:
-        """Verify the signed head and compare the rows with its manifest; the first
-        unlock of a vault without a head (made before heads existed) seals one."""
+    def _check_head(self, pins: Pins) -> tuple[dict[str, int] | None, dict[str, int]]:
+        """Verify the signed head (VaultTampered when it fails) and return the manifest
+        with the tombstones' versions; the first unlock of a vault without a head (made
+        before heads existed, or a fresh clone) seals one instead and returns None."""
         with self._store.session() as s:
             meta = self._store.meta_in(s)
             if meta.head_sig is None:
                 epoch = head.seal_first(s, self._store, self.sealer.sign)
-                findings = head.Findings()
+                manifest = None
             else:
                 manifest = head.verified_manifest(s, self._store, pins)
-                findings = head.compare(
-                    manifest, self._store.contact_versions_in(s), self._store.tombstone_versions_in(s)
-                )
                 epoch = meta.head_epoch
+            tombstones = self._store.tombstone_versions_in(s)
         pins.pin(self._ring.verify_key, self._ring.device_id, epoch)
-        return findings
+        return manifest, tombstones
 
     def absorb(self, rows: Iterable[SealedRow], *, flush: bool = True) -> None:
         """Open rows one by one (new or changed ones: refresh, sync, a stale cache).

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from vault import crypto
 from vault.config import data_dir
 from vault.errors import VaultTampered
 from vault.fsutil import atomic_write, private_dir
+from vault.store.models import INDEX_BUCKETS, VaultMetaRow, index_bucket
 from vault.store.repository import Store
 
 _SAFE = re.compile(r"^[0-9a-f]{32}$")
@@ -47,9 +48,25 @@ def fingerprint(verify_key: bytes) -> str:
     return crypto.digest(verify_key)[:16].hex()
 
 
-def manifest_digest(entries: Iterable[tuple[str, int]]) -> bytes:
-    """BLAKE2b-256 over the (id, version) pairs in id order."""
-    return crypto.digest(b"".join(crypto.pae(record_id, version) for record_id, version in sorted(entries)))
+def bucket_digest(entries: Iterable[tuple[str, int]]) -> bytes:
+    """BLAKE2b-256 over one bucket's (id, version) pairs in id order, each as
+    ``len(id):id version\n`` (length-prefixed, so no two manifests encode alike)."""
+    parts = []
+    for record_id, version in sorted(entries):
+        raw = record_id.encode("utf-8", "surrogatepass")
+        parts.append(b"%d:%b%d\n" % (len(raw), raw, version))
+    return crypto.digest(b"".join(parts))
+
+
+def manifest_digest(buckets: Sequence[bytes]) -> bytes:
+    """The digest the head signs: over the 256 bucket digests in order."""
+    return crypto.digest(b"".join(buckets))
+
+
+def _split(blob: bytes | None) -> list[bytes] | None:
+    if blob is None or len(blob) != INDEX_BUCKETS * 32:
+        return None
+    return [blob[i : i + 32] for i in range(0, len(blob), 32)]
 
 
 def head_message(vault_id: bytes, device_id: str, epoch: int, digest: bytes) -> bytes:
@@ -164,37 +181,85 @@ class Pins:
 
 def reseal(s: Session, store: Store, sign: Callable[[bytes], bytes], changes: Mapping[str, int | None]) -> int:
     """Apply ``changes`` (record id -> newest version, None to drop) to the manifest,
-    raise the epoch and re-sign the head, inside the caller's transaction.  Returns the epoch."""
+    raise the epoch and re-sign the head, inside the caller's transaction.  Returns the epoch.
+
+    Only the buckets ``changes`` touch are re-hashed.  Before that, the stored bucket
+    digests must match the signed head and each touched bucket must match its stored
+    digest, so a row changed behind the vault's back is never signed into a new head.
+    """
     meta = store.meta_in(s)
-    manifest = store.update_manifest(s, changes)
+    digests = _split(meta.manifest_digests)
+    if digests is None or meta.head_sig is None:
+        raise VaultTampered("the signed head is missing")
+    message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests))
+    if not crypto.verify(meta.verify_key, message, meta.head_sig):
+        raise VaultTampered("the signed head does not match")
+    touched = sorted({index_bucket(record_id) for record_id in changes})
+    for bucket in touched:
+        if bucket_digest(_grouped(store.manifest_bucket_in(s, bucket), check_bucket=False)[bucket]) != digests[bucket]:
+            raise VaultTampered("the manifest was changed outside sealbook")
+    store.update_manifest(s, changes)
+    for bucket in touched:
+        digests[bucket] = bucket_digest(_grouped(store.manifest_bucket_in(s, bucket), check_bucket=False)[bucket])
+    return _sign(meta, digests, sign)
+
+
+def resign(s: Session, store: Store, verify_key_before: bytes, sign: Callable[[bytes], bytes]) -> int:
+    """Re-sign the head with a new signing key (key rotation), after checking it under the old one."""
+    meta = store.meta_in(s)
+    digests = _split(meta.manifest_digests)
+    if digests is None or meta.head_sig is None:
+        raise VaultTampered("the signed head is missing")
+    message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests))
+    if not crypto.verify(verify_key_before, message, meta.head_sig):
+        raise VaultTampered("the signed head does not match")
+    return _sign(meta, digests, sign)
+
+
+def _sign(meta: VaultMetaRow, digests: list[bytes], sign: Callable[[bytes], bytes]) -> int:
+    meta.manifest_digests = b"".join(digests)
     meta.head_epoch = (meta.head_epoch or 0) + 1
-    meta.head_sig = sign(
-        head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(manifest.items()))
-    )
+    meta.head_sig = sign(head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests)))
     return meta.head_epoch
 
 
 def seal_first(s: Session, store: Store, sign: Callable[[bytes], bytes]) -> int:
-    """The first head of a vault that has none (created before heads existed): trust on first use."""
-    rows = store.contact_versions_in(s)
+    """The first head of a vault that has none (made before heads existed, or a fresh
+    clone whose rows the blob authenticated): trust on first use."""
     entries: dict[str, int | None] = dict(store.tombstone_versions_in(s))
-    entries.update(rows)
-    return reseal(s, store, sign, entries)
+    entries.update(store.contact_versions_in(s))
+    store.update_manifest(s, entries)
+    groups = _grouped(store.manifest_in(s), check_bucket=True)
+    return _sign(store.meta_in(s), [bucket_digest(group) for group in groups], sign)
+
+
+def _grouped(rows: Iterable[tuple[object, ...]], *, check_bucket: bool) -> list[list[tuple[str, int]]]:
+    """Manifest rows (id, version[, bucket]) grouped by bucket; VaultTampered for a malformed
+    row, or (``check_bucket``) one whose stored bucket is not its id's."""
+    groups: list[list[tuple[str, int]]] = [[] for _ in range(INDEX_BUCKETS)]
+    for row in rows:
+        record_id, version = row[0], row[1]
+        if type(record_id) is not str or type(version) is not int:
+            raise VaultTampered("the manifest holds a malformed entry")
+        bucket = index_bucket(record_id)
+        if check_bucket and row[2] != bucket:
+            raise VaultTampered("the manifest holds a malformed entry")
+        groups[bucket].append((record_id, version))
+    return groups
 
 
 def verified_manifest(s: Session, store: Store, pins: Pins) -> dict[str, int]:
-    """The manifest, after checking the head: pinned verify key, signature, epoch.
-
-    Raises VaultTampered when any of them fails; nothing is changed.
-    """
+    """The manifest, after checking the head: pinned verify key, signature over every
+    bucket re-hashed from the rows, epoch.  Raises VaultTampered when any fails."""
     meta = store.meta_in(s)
     pins.check_key(meta.verify_key)
     if meta.head_sig is None:
         raise VaultTampered("no signed head yet; unlock the vault once to seal it")
-    manifest = store.manifest_in(s)
-    message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(manifest.items()))
-    if not crypto.verify(meta.verify_key, message, meta.head_sig):
+    groups = _grouped(store.manifest_in(s), check_bucket=True)
+    digests = [bucket_digest(group) for group in groups]
+    message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests))
+    if not crypto.verify(meta.verify_key, message, meta.head_sig) or meta.manifest_digests != b"".join(digests):
         raise VaultTampered("the signed head does not match")
     if meta.head_epoch < pins.epoch(meta.device_id):
         raise VaultTampered("this is an older copy of the vault than this device has seen")
-    return manifest
+    return {record_id: version for group in groups for record_id, version in group}

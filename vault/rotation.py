@@ -134,7 +134,7 @@ def rotate_keys(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.K
                 continue  # damaged before: stays damaged
 
         s.execute(delete(IndexBucketRow))  # sealed under the old index key: rebuilt at the next unlock
-        head.reseal(s, store, lambda message: crypto.sign(seed, message), {})
+        head.resign(s, store, old_verify, lambda message: crypto.sign(seed, message))
         audit.add(s, "rotated")
         crypto.wipe(root)
         crypto.wipe(old_signing)

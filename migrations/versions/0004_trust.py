@@ -23,18 +23,23 @@ def upgrade() -> None:
     with op.batch_alter_table("vault_meta") as batch:
         batch.add_column(sa.Column("head_epoch", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("head_sig", sa.LargeBinary(64), nullable=True))
+        batch.add_column(sa.Column("manifest_digests", sa.LargeBinary(), nullable=True))
     # Starts empty: the first unlock after the upgrade fills it from the rows and signs it.
     op.create_table(
         "manifest",
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_manifest")),
     )
+    op.create_index(op.f("ix_manifest_bucket"), "manifest", ["bucket"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_manifest_bucket"), table_name="manifest")
     op.drop_table("manifest")
     with op.batch_alter_table("vault_meta") as batch:
+        batch.drop_column("manifest_digests")
         batch.drop_column("head_sig")
         batch.drop_column("head_epoch")
     with op.batch_alter_table("tombstones") as batch:

@@ -108,6 +108,9 @@ class VaultMetaRow(Base):
     # and the Ed25519 signature over (vault, device, epoch, manifest digest).
     head_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     head_sig: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
+    # The manifest's 256 bucket digests (32 bytes each) the head's digest is made of:
+    # a write re-hashes only the buckets it changes.
+    manifest_digests: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class ContactRow(Base):
@@ -148,6 +151,7 @@ class ManifestRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[int] = mapped_column(Integer, index=True)  # index_bucket(id)
 
 
 class AuditRow(Base):

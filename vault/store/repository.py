@@ -52,6 +52,7 @@ EXPECTED_SCHEMA = frozenset(
         ("index", "ix_audit_action"),
         ("index", "ix_audit_at"),
         ("index", "ix_contacts_retention_end"),
+        ("index", "ix_manifest_bucket"),
         ("index", "ix_requests_deadline"),
         ("index", "sqlite_autoindex_alembic_version_1"),
         ("index", "sqlite_autoindex_contacts_1"),
@@ -144,18 +145,30 @@ class Store:
 
     # --- the manifest (vault.head) -----------------------------------------------
 
-    def manifest_in(self, s: Session) -> dict[str, int]:
-        return {rid: int(v) for rid, v in s.execute(select(ManifestRow.id, ManifestRow.version))}
+    def manifest_in(self, s: Session) -> list[tuple[object, object, object]]:
+        """Every manifest row as stored: (id, version, bucket), unconverted (the caller checks them)."""
+        driver = s.connection().connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        return driver.execute("SELECT id, version, bucket FROM manifest").fetchall()
 
-    def update_manifest(self, s: Session, changes: Mapping[str, int | None]) -> dict[str, int]:
-        """Set (or drop, for None) manifest entries; returns the whole manifest afterwards."""
+    def manifest_bucket_in(self, s: Session, bucket: int) -> list[tuple[object, object]]:
+        """(id, version) of one manifest bucket, as stored."""
+        driver = s.connection().connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        return driver.execute("SELECT id, version FROM manifest WHERE bucket = ?", (bucket,)).fetchall()
+
+    def update_manifest(self, s: Session, changes: Mapping[str, int | None]) -> None:
+        """Set (or drop, for None) manifest entries."""
         drop = [rid for rid, version in changes.items() if version is None]
         for start in range(0, len(drop), 500):
             s.execute(delete(ManifestRow).where(ManifestRow.id.in_(drop[start : start + 500])))
-        keep = [{"id": rid, "version": version} for rid, version in changes.items() if version is not None]
+        keep = [
+            {"id": rid, "version": version, "bucket": index_bucket(rid)}
+            for rid, version in changes.items()
+            if version is not None
+        ]
         if keep:
             s.execute(insert(ManifestRow).prefix_with("OR REPLACE"), keep)
-        return self.manifest_in(s)
 
     def contact_versions_in(self, s: Session) -> dict[str, int]:
         return {rid: int(v) for rid, v in s.execute(select(ContactRow.id, ContactRow.meta_version))}

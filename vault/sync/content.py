@@ -31,7 +31,9 @@ from vault.sync.errors import BlobDamaged
 from vault.sync.state import state_dir
 
 # vault_meta columns that differ between devices of one vault or change on every sync.
-_PER_DEVICE = frozenset({"id", "device_id", "sync_counter", "sync_hash", "head_epoch", "head_sig", "header_checksum"})
+_PER_DEVICE = frozenset(
+    {"id", "device_id", "sync_counter", "sync_hash", "head_epoch", "head_sig", "manifest_digests", "header_checksum"}
+)
 _HEX = frozenset("0123456789abcdef")
 
 
