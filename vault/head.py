@@ -34,13 +34,17 @@ from sqlalchemy.orm import Session
 
 from vault import crypto
 from vault.config import data_dir
-from vault.errors import VaultTampered
+from vault.errors import VaultError, VaultTampered
 from vault.fsutil import atomic_write, private_dir
 from vault.store.models import INDEX_BUCKETS, VaultMetaRow, index_bucket
 from vault.store.repository import Store
 
 _SAFE = re.compile(r"^[0-9a-f]{32}$")
 _DEVICE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+
+
+class NotPinned(VaultError):
+    """This device has not pinned this vault's key yet; unlock the vault once on this device, then purge."""
 
 
 def fingerprint(verify_key: bytes) -> str:
@@ -248,11 +252,13 @@ def _grouped(rows: Iterable[tuple[object, ...]], *, check_bucket: bool) -> list[
     return groups
 
 
-def verified_manifest(s: Session, store: Store, pins: Pins) -> dict[str, int]:
+def verified_manifest(s: Session, store: Store, pins: Pins, *, require_pin: bool = False) -> dict[str, int]:
     """The manifest, after checking the head: pinned verify key, signature over every
-    bucket re-hashed from the rows, epoch.  Raises VaultTampered when any fails."""
+    bucket re-hashed from the rows, epoch.  Raises VaultTampered when any fails, and
+    NotPinned when ``require_pin`` (the passphrase-less purge) and nothing is pinned."""
     meta = store.meta_in(s)
-    pins.check_key(meta.verify_key)
+    if not pins.check_key(meta.verify_key) and require_pin:
+        raise NotPinned()
     if meta.head_sig is None:
         raise VaultTampered("no signed head yet; unlock the vault once to seal it")
     groups = _grouped(store.manifest_in(s), check_bucket=True)

@@ -162,7 +162,7 @@ def due_records(store: Store, pins: Pins, today: date) -> list[DueRecord]:
     """Records whose signed retention end lies before ``today`` and with no hold, each
     verified (signature, and the newest version by the signed manifest)."""
     with store.session() as s:
-        manifest = verified_manifest(s, store, pins)
+        manifest = verified_manifest(s, store, pins, require_pin=True)
     meta = store.read_meta()
     return [
         DueRecord(
@@ -246,7 +246,7 @@ def _purge_transaction(
         store,
         today,
         verify,
-        manifest_of=lambda s: verified_manifest(s, store, target.pins),
+        manifest_of=lambda s: verified_manifest(s, store, target.pins, require_pin=True),
         now=naive_utc(target.now()),
         device=target.audit.device,
         purged_action=REASON_PURGED,

@@ -45,12 +45,13 @@ conn.close()
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private HOME and XDG folders for in-process runs of main()."""
+    """A private HOME and XDG folders for in-process runs of main().  The data folder
+    stays the one the vault was created with (tests/conftest.py): it holds this
+    device's pins, and a purge on a device without them refuses to run."""
     home = tmp_path / "home"
     for name, sub in (
         ("XDG_STATE_HOME", ".local/state"),
         ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
     ):
         monkeypatch.setenv(name, str(home / sub))
     monkeypatch.setenv("HOME", str(home))
