@@ -119,6 +119,8 @@ class PurgeReport:
     """True while the remote copy (if sync is configured) still holds purged records."""
     push_error: str = ""
     """Why the push after the purge failed (the purge itself stands; the next run retries)."""
+    push_notes: tuple[str, ...] = ()
+    """What the push says the server may still keep (versions, trash bin): no personal data."""
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -303,7 +305,7 @@ def after_purge(target: PurgeTarget, report: PurgeReport) -> PurgeReport:
         return replace(report, push_error=str(error))
     if pushed is None:
         return report  # sync not configured: the push stays pending
-    return replace(report, push_pending=False)
+    return replace(report, push_pending=False, push_notes=tuple(getattr(pushed, "notes", ())))
 
 
 # --- previews and reviews -------------------------------------------------------------

@@ -372,3 +372,16 @@ def test_the_purge_pushes_when_sync_is_configured(
     assert any(remote.iterdir())
     assert not push_is_pending(vault._audit)
     assert [a.detail for a in vault.audit_log(action="synced")] == ["push 1"]
+
+
+def test_the_purge_says_what_the_server_may_still_keep(
+    vault_path: Path, vault: Vault, mixed: dict[str, str], clock: FixedClock, tmp_path: Path
+) -> None:
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    vault.sync_setup(str(remote))
+    vault.sync_push()  # the server now holds the records that will expire
+    with Vault(vault_path, clock=clock) as cron:
+        report = cron.purge(TODAY)
+    assert report.purged and not report.push_pending
+    assert any("trash" in note for note in report.push_notes)

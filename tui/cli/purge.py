@@ -170,6 +170,7 @@ def _as_json(report: PurgeReport, code: int) -> dict[str, Any]:
         "erased": report.scrubbed,
         "push_pending": report.push_pending,
         "push_error": report.push_error,
+        "push_notes": list(report.push_notes),
         "ok": report.ok,
         "exit_code": code,
     }
@@ -207,6 +208,8 @@ def _print_report(report: PurgeReport) -> None:
         print("The remote copy still holds the purged records: a push is pending.")
     elif report.purged:
         print("The remote copy was updated.")
+    for note in report.push_notes:
+        print(f"sealbook: {common.plain(note, None)}", file=sys.stderr)
 
 
 # --- schedule -------------------------------------------------------------------------------
