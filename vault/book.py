@@ -207,7 +207,7 @@ class RecordBook:
 
     def refresh(self) -> bool:
         """Pick up commits made by other processes (purge, CLI); True if anything changed."""
-        self._ring.keys  # noqa: B018  (VaultLocked while locked)
+        self._ring.require_unlocked()
         version = self._store.data_version()
         if version == self._data_version:
             return False
@@ -271,16 +271,16 @@ class RecordBook:
 
     def all(self, *, include_restricted: bool = True) -> list[Contact]:
         """Every readable contact, sorted by name."""
-        self._ring.keys  # noqa: B018  (VaultLocked while locked)
+        self._ring.require_unlocked()
         return _by_name(c for c in self._contacts.all() if include_restricted or not c.is_restricted)
 
     def unsorted(self) -> list[Contact]:
-        self._ring.keys  # noqa: B018
+        self._ring.require_unlocked()
         return self._contacts.all()
 
     def search(self, query: str, *, include_restricted: bool = False) -> list[Contact]:
         """Case-, accent- and spelling-insensitive substring search (see vault.search)."""
-        self._ring.keys  # noqa: B018
+        self._ring.require_unlocked()
         parsed = parse_query(query)
         index = self._contacts
         return _by_name(
@@ -292,11 +292,11 @@ class RecordBook:
     def search_keys(self) -> Mapping[str, Sequence[str]]:
         """The precomputed search keys by record id: items 0 and 1 of each value are
         the text and digits haystacks (front ends may filter incrementally)."""
-        self._ring.keys  # noqa: B018
+        self._ring.require_unlocked()
         return self._contacts.keys
 
     def get(self, record_id: str) -> Contact:
-        self._ring.keys  # noqa: B018
+        self._ring.require_unlocked()
         if record_id in self._damaged:
             raise VaultDamaged(f"record {record_id}")
         try:
@@ -306,7 +306,7 @@ class RecordBook:
 
     def resolve(self, prefix: str) -> Contact:
         """A contact by its id or an unambiguous id prefix (at least 4 characters)."""
-        self._ring.keys  # noqa: B018
+        self._ring.require_unlocked()
         if prefix in self._contacts or prefix in self._damaged:
             return self.get(prefix)
         if len(prefix) >= 4:

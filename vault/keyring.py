@@ -215,6 +215,11 @@ class KeyRing:
             raise VaultLocked()
         return self._keys
 
+    def require_unlocked(self) -> None:
+        """VaultLocked while locked: the first line of everything that needs the keys."""
+        if self._keys is None:
+            raise VaultLocked()
+
     @property
     def vault_id(self) -> bytes:
         return self.meta.vault_id

@@ -224,7 +224,7 @@ class Vault:
 
     def add_many(self, drafts: Iterable[ContactDraft], *, action: str = "imported") -> list[Contact]:
         """Store several contacts in one transaction: all or nothing."""
-        self._ring.keys  # noqa: B018  (VaultLocked before validating anything)
+        self._ring.require_unlocked()  # VaultLocked before validating anything
         now = naive_utc(self._clock())
         contacts = [policy.new_contact(self._validated(draft), self.rules, now) for draft in drafts]
         self._book.insert(contacts, action)
@@ -371,7 +371,7 @@ class Vault:
         """Import a vCard or CSV file with one legal basis and rule for the batch (vault.importers.job)."""
         from vault.importers.job import import_file
 
-        self._ring.keys  # noqa: B018  (VaultLocked before reading the file)
+        self._ring.require_unlocked()  # VaultLocked before reading the file
         return import_file(Path(path), book=self._book, rules=self.rules, basis=basis, rule=rule, trigger=trigger,
                            dry_run=dry_run, skip_invalid=skip_invalid, source=source, purpose=purpose,
                            today=self.today(), now=naive_utc(self._clock()), validate=self._validated)  # fmt: skip
