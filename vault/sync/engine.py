@@ -26,10 +26,11 @@ asks the backend to remove every older copy it can see (``forget``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from vault.clock import local_today
+from vault.clock import local_today, naive_utc
 from vault.errors import VaultDamaged
 from vault.lockfile import exclusive, lock_path_for
 from vault.model import Contact
@@ -108,6 +109,24 @@ def _content_file(vault: SyncParts) -> RemoteContent:
     return RemoteContent(vault.ring.vault_id.hex(), vault.ring.device_id)
 
 
+def _held_here(vault: SyncParts, rows: Iterable[ContactRow]) -> frozenset[str]:
+    """Held records whose current version is a hold this device placed (its own "held"
+    audit row at or after the version's update time), not one received from another device."""
+    held = {row.id for row in rows if row.hold}
+    if not held:
+        return frozenset()
+    placed: dict[str, datetime] = {}
+    for entry in vault.audit.entries(action="held"):
+        if entry.record_id in held and entry.device == vault.ring.device_id:
+            placed[entry.record_id] = naive_utc(entry.at)
+    out = set()
+    for record_id, at in placed.items():
+        contact = vault.book.local(record_id)
+        if contact is not None and at >= contact.updated:
+            out.add(record_id)
+    return frozenset(out)
+
+
 def _locally_changed(vault: SyncParts, since: str | None) -> frozenset[str]:
     if since is None:
         return frozenset()
@@ -171,6 +190,8 @@ def _pull_fetched(
         authenticate=authenticate,  # type: ignore[arg-type]
         local_contact=local_contact,  # type: ignore[arg-type]
         locally_changed=_locally_changed(vault, state.last_sync),
+        last_sync=naive_utc(datetime.fromisoformat(state.last_sync)) if state.last_sync else None,
+        held_here=_held_here(vault, local_rows.values()),
     )
     plan = plan_merge(ctx, remote.rows, remote.tombstones, local_rows, local_tombs)  # type: ignore[arg-type]
     forked = chain == "fork"

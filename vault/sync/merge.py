@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from vault import crypto
 from vault.model import Contact
@@ -66,6 +66,8 @@ class MergeContext:
     authenticate: Callable[[RemoteRow], Contact | None]  # None: does not authenticate
     local_contact: Callable[[str], Contact | None]  # decrypted local version (None if damaged)
     locally_changed: frozenset[str]  # ids edited on this device since the last sync
+    last_sync: datetime | None = None  # naive UTC; a remote version updated after it is concurrent
+    held_here: frozenset[str] = frozenset()  # ids whose current local version is a hold placed on this device
 
 
 def _meta_ok(ctx: MergeContext, row: RemoteRow | LocalRowLike) -> bool:
@@ -93,6 +95,21 @@ def _beats(tomb: RemoteTombstone, version: int) -> bool:
     return tomb.meta_version is not None and version <= tomb.meta_version
 
 
+def _deletes(ctx: MergeContext, tomb: RemoteTombstone, local: LocalRowLike) -> bool:
+    """Whether a verified remote tombstone deletes our row.
+
+    It must be the very version that was deleted (same version and signature) or a
+    newer one; and a hold this device placed on its current version is never lifted
+    by another device's deletion it has not seen (the two happened concurrently:
+    "held stays held", reported as a conflict for the owner to decide).
+    """
+    if tomb.meta_version is None:
+        return False
+    if local.meta_version == tomb.meta_version:
+        return local.meta_sig == tomb.meta_sig
+    return local.meta_version < tomb.meta_version and not (local.hold and local.id in ctx.held_here)
+
+
 def plan_merge(
     ctx: MergeContext,
     remote_rows: list[RemoteRow],
@@ -114,8 +131,8 @@ def plan_merge(
             plan.rejected.append(tomb.id)
             continue
         local = local_rows.get(tomb.id)
-        if local is not None and not _beats(tomb, local.meta_version):
-            plan.conflicts.append(tomb.id)  # deleted elsewhere at an older version than ours: ours stays
+        if local is not None and not _deletes(ctx, tomb, local):
+            plan.conflicts.append(tomb.id)  # deleted elsewhere, but not the version we hold: ours stays
             continue
         if local is not None:
             plan.deletes.append(tomb.id)
@@ -164,6 +181,8 @@ def plan_merge(
             plan.updated += 1
             if row.id in ctx.locally_changed:
                 plan.conflicts.append(row.id)
-        elif row.meta_version == local.meta_version:
+        elif row.meta_version == local.meta_version or (
+            row.id in ctx.locally_changed and ctx.last_sync is not None and remote.updated > ctx.last_sync
+        ):
             plan.conflicts.append(row.id)  # concurrent edits; the local version was kept
     return plan
