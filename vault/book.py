@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from vault import crypto, head
 from vault import index as cache
 from vault.audit import AuditLog
-from vault.clock import Clock, naive_utc
+from vault.clock import Clock, local_today, naive_utc
 from vault.errors import ContactNotFound, InvalidInput, VaultDamaged, VaultError
 from vault.head import Pins
 from vault.keyring import KeyRing
@@ -28,6 +28,7 @@ from vault.records import tombstone_message
 from vault.sealing import RecordSealer, SealedRow
 from vault.search import clear_caches, contact_keys, matches, parse_query
 from vault.store.models import ContactRow, TombstoneRow, index_bucket
+from vault.store.purging import ACTION_EXPIRED, DEFAULT_LOG_RETENTION_YEARS, records_cutoff
 from vault.store.repository import Store
 
 # A record's pending state for the index cache: (contact, row tag, search keys), or None when deleted.
@@ -41,8 +42,19 @@ def _by_name(contacts: Iterable[Contact]) -> list[Contact]:
 class RecordBook:
     """The contacts of one vault: load, look up, search, add, rewrite, delete."""
 
-    def __init__(self, store: Store, ring: KeyRing, audit: AuditLog, clock: Clock, pins: Pins) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ring: KeyRing,
+        audit: AuditLog,
+        clock: Clock,
+        pins: Pins,
+        *,
+        keep_years: int = DEFAULT_LOG_RETENTION_YEARS,
+    ) -> None:
         self._store = store
+        self.keep_years = keep_years
+        """Config ``log_retention_years``: tombstones older than this are dropped at load (see vault.purge)."""
         self._ring = ring
         self._pins = pins
         self._audit = audit
@@ -180,10 +192,33 @@ class RecordBook:
                 manifest = None
             else:
                 manifest = head.verified_manifest(s, self._store, pins)
-                epoch = meta.head_epoch
+                epoch = self._expire_tombstones(s, manifest) or meta.head_epoch
             tombstones = self._store.tombstone_versions_in(s)
         pins.pin(self._ring.verify_key, self._ring.device_id, epoch)
         return manifest, tombstones
+
+    def _expire_tombstones(self, s: Session, manifest: dict[str, int]) -> int | None:
+        """Drop tombstones past ``keep_years`` (vault.purge.records_kept_until) and their
+        manifest entries, re-signing the head in the caller's transaction; returns the new
+        epoch, or None when nothing expired.
+
+        The passphrase-less purge cannot re-sign the manifest, so this happens here, at
+        unlock.  Only tombstones whose version is the manifest's (or, from before heads,
+        with no version and no manifest entry) and whose record has no row are dropped:
+        anything else stays and is reported as before.  A row that turns up later for a
+        dropped id is not in the manifest, so it is stale and refused like any other.
+        """
+        start = records_cutoff(local_today(self._clock), self.keep_years)
+        expired = self._store.expired_tombstones_in(s, datetime(start.year, start.month, start.day))
+        dropped = [rid for rid, version in expired.items() if manifest.get(rid) == version]
+        if not dropped:
+            return None
+        self._store.delete_tombstones(s, dropped)
+        self._audit.add(s, ACTION_EXPIRED, None, f"tombstones={len(dropped)}")
+        changes: dict[str, int | None] = {rid: None for rid in dropped if rid in manifest}
+        for rid in changes:
+            del manifest[rid]
+        return head.reseal(s, self._store, self.sealer.sign, changes) if changes else None
 
     def absorb(self, rows: Iterable[SealedRow], *, flush: bool = True) -> None:
         """Open rows one by one (new or changed ones: refresh, sync, a stale cache).

@@ -45,13 +45,50 @@ def default_config_path() -> Path:
     return Path(env).expanduser() if env else config_dir() / "config.toml"
 
 
+# EU and EEA states (ISO 3166-1 alpha-2; "EL" is the EU's own code for Greece):
+# a recipient anywhere else is in a third country and needs a transfer basis.
+# One string rather than a literal of 31 items, which the formatter would spread over 33 lines.
+EEA = frozenset("AT BE BG CY CZ DE DK EE EL ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split())  # noqa: SIM905
+ROLES = ("processor", "controller")  # Art. 28 processor, or an independent controller
+TRANSFERS = ("adequacy", "scc", "bcr")  # Art. 45 decision, Art. 46(2)(c) clauses, Art. 47 rules
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A text the owner wrote for the letter: one for every language, or one per language."""
+
+    default: str = ""
+    by_lang: tuple[tuple[str, str], ...] = ()
+
+    def in_lang(self, lang: str) -> str:
+        """The text in ``lang``, else the common one, else any."""
+        return dict(self.by_lang).get(lang) or self.default or next((text for _, text in self.by_lang), "")
+
+
 @dataclass(frozen=True)
 class Processor:
-    """A recipient of the data (Art. 15(1)(c)), e.g. the webspace host."""
+    """A recipient of the data (Art. 15(1)(c), (2)), e.g. the webspace host.
+
+    ``role`` is ``processor`` (Art. 28) or ``controller`` (an independent one);
+    ``country`` an ISO code; outside the EU/EEA ``transfer`` says on what the
+    transfer rests (``adequacy`` with the decision's name, ``scc``, ``bcr``).
+    """
 
     name: str
     purpose: str = ""
     country: str = ""
+    role: str = "processor"
+    transfer: str = ""
+    adequacy_decision: str = ""
+    purpose_by_lang: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_third_country(self) -> bool:
+        return bool(self.country) and self.country.upper() not in EEA
+
+    def purpose_in(self, lang: str) -> str:
+        """The purpose in the letter's language when the config gives one."""
+        return Wording(self.purpose, self.purpose_by_lang).in_lang(lang)
 
 
 @dataclass(frozen=True)
@@ -60,10 +97,19 @@ class Config:
 
     region: str = "DE"
     idle_lock_minutes: int = 5
+    # Audit log, tombstones and closed requests: kept N years after the end of the
+    # year of the event or closing (§§195, 199 BGB), then dropped (vault.purge).
+    log_retention_years: int = 3
     controller_name: str = ""
     controller_address: str = ""
     controller_email: str = ""
     supervisory_authority: str = ""
+    # The letter: merchants (Kaufleute) are bound by §257 HGB, freelancers are not;
+    # what else the owner keeps besides the address book; salutation and signature.
+    merchant: bool = False
+    other_systems: tuple[Wording, ...] = ()
+    salutation: Wording = Wording()
+    signature: str = ""
     processors: tuple[Processor, ...] = ()
     rules: tuple[RetentionRule, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -72,7 +118,7 @@ class Config:
         return RuleBook(self.rules)
 
 
-_TOP_KEYS = {"region", "idle_lock_minutes", "controller", "processors", "rules"}
+_TOP_KEYS = {"region", "idle_lock_minutes", "log_retention_years", "controller", "processors", "rules"}
 
 
 def parse_config(data: dict[str, Any]) -> Config:
@@ -84,14 +130,19 @@ def parse_config(data: dict[str, Any]) -> Config:
         idle = data.get("idle_lock_minutes", 5)
         if not isinstance(idle, int) or isinstance(idle, bool) or not 0 <= idle <= 24 * 60:
             raise ConfigError("idle_lock_minutes must be 0..1440 (0 = never)")
+        log_years = data.get("log_retention_years", 3)
+        if not isinstance(log_years, int) or isinstance(log_years, bool) or not 1 <= log_years <= 30:
+            raise ConfigError("log_retention_years must be 1..30 (years after the end of the year of the event)")
         controller = data.get("controller", {})
         if not isinstance(controller, dict):
             raise ConfigError("[controller] must be a table")
-        processors = []
-        for item in data.get("processors", []):
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                raise ConfigError("each [[processors]] entry needs a name")
-            processors.append(Processor(str(item["name"]), str(item.get("purpose", "")), str(item.get("country", ""))))
+        processors = [_processor(item) for item in data.get("processors", [])]
+        merchant = controller.get("merchant", False)
+        if not isinstance(merchant, bool):
+            raise ConfigError("[controller] merchant must be true or false")
+        others = controller.get("other_systems", [])
+        if not isinstance(others, list):
+            raise ConfigError("[controller] other_systems must be a list of texts")
         rules_table = data.get("rules", {})
         if not isinstance(rules_table, dict):
             raise ConfigError("[rules] must be a table of tables")
@@ -99,10 +150,15 @@ def parse_config(data: dict[str, Any]) -> Config:
         config = Config(
             region=region.upper(),
             idle_lock_minutes=idle,
+            log_retention_years=log_years,
             controller_name=str(controller.get("name", "")),
             controller_address=str(controller.get("address", "")),
             controller_email=str(controller.get("email", "")),
             supervisory_authority=str(controller.get("supervisory_authority", "")),
+            merchant=merchant,
+            other_systems=tuple(_wording(item, "[controller] other_systems") for item in others),
+            salutation=_wording(controller.get("salutation", ""), "[controller] salutation"),
+            signature=str(controller.get("signature", "")),
             processors=tuple(processors),
             rules=rules,
             extra={k: v for k, v in data.items() if k not in _TOP_KEYS},
@@ -111,6 +167,42 @@ def parse_config(data: dict[str, Any]) -> Config:
         return config
     except InvalidInput as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _wording(value: object, where: str) -> Wording:
+    """A text, or a table of texts by language (``{de = "...", en = "..."}``)."""
+    if isinstance(value, str):
+        return Wording(value)
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return Wording("", tuple(sorted(value.items())))
+    raise ConfigError(f"{where} must be a text or a table of texts by language (de, en)")
+
+
+def _processor(item: object) -> Processor:
+    """One [[processors]] entry: a name, a role, a country and, outside the EU/EEA, a transfer basis."""
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise ConfigError("each [[processors]] entry needs a name")
+    name = item["name"]
+    country = item.get("country", "")
+    if not (isinstance(country, str) and len(country) == 2 and country.isalpha() and country.isascii()):
+        raise ConfigError(f"[[processors]] {name}: country must be a two-letter ISO code such as DE (EL for Greece)")
+    role = item.get("role", "processor")
+    if role not in ROLES:
+        raise ConfigError(f"[[processors]] {name}: role must be processor (Art. 28 GDPR) or controller")
+    transfer = item.get("transfer", "")
+    decision = item.get("adequacy_decision", "")
+    purpose = _wording(item.get("purpose", ""), f"[[processors]] {name}: purpose")
+    processor = Processor(
+        name, purpose.default, country.upper(), str(role), str(transfer), str(decision), purpose.by_lang
+    )
+    if (processor.is_third_country or transfer) and transfer not in TRANSFERS:
+        raise ConfigError(
+            f"[[processors]] {name}: outside the EU/EEA, set transfer to adequacy (with adequacy_decision), "
+            "scc (standard contractual clauses) or bcr (binding corporate rules)"
+        )
+    if transfer == "adequacy" and not (isinstance(decision, str) and decision.strip()):
+        raise ConfigError(f"[[processors]] {name}: name the adequacy_decision, e.g. EU-US Data Privacy Framework")
+    return processor
 
 
 def load_config(path: Path | None = None) -> Config:

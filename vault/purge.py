@@ -31,6 +31,28 @@ Steps of a purge run (DESIGN.md, Purge; notes/security-and-sync.md, 2 and 3):
    earlier run could not complete;
 4. :func:`after_purge`: push a fresh blob when sync is configured (else the push stays pending).
 
+Records about the records (issue 11, 15): the audit log, tombstones and closed
+requests are kept ``keep_years`` (config ``log_retention_years``, default 3)
+after the END of the year of the event or of closing, like the limitation
+period of §§195, 199 BGB: a row of 2022-03-10 is kept through 2025-12-31 and
+dropped from 2026-01-01 (:func:`records_kept_until`).  Between steps 2 and 3
+the purge deletes, in one more transaction under the same lock, the audit rows
+and closed requests past that (a request's notes are sealed inside its row and
+go with it), and writes one ``records-expired`` audit row with the counts; the
+scrub of step 3 then erases them for real.  The newest ``push-pending`` and
+``synced`` rows are kept whatever their age: they say whether the remote copy
+still holds purged records.
+
+Tombstones are NOT deleted here.  Each carries a version the signed manifest
+(vault.head) also holds, and unlock reports a manifest id with neither a row nor
+a tombstone as "missing"; the passphrase-less purge cannot re-sign the manifest,
+and letting an unsigned marker excuse a missing record would let anyone who can
+edit the file hide a deletion.  So expired tombstones are dropped at the next
+unlock (vault.book, ``RecordBook.load``), together with their manifest entries
+in one re-signed head; afterwards a row replayed for such a record is "not in the
+manifest", hence stale, and still refused.  The purge report counts the
+tombstones waiting for that (``tombstones_due``).
+
 The purge receives a :class:`PurgeTarget` (store, audit log, clock, and two
 callbacks), never the facade.
 """
@@ -50,7 +72,11 @@ from vault.head import Pins, fingerprint, verified_manifest
 from vault.lockfile import DEFAULT_WAIT_SECONDS, exclusive, lock_path_for
 from vault.retention import purge_from
 from vault.sealing import signature_ok
-from vault.store.purging import delete_expired, ending_by, reviews_before
+from vault.store.purging import ACTION_EXPIRED as ACTION_EXPIRED  # the keeping rule, re-exported
+from vault.store.purging import DEFAULT_LOG_RETENTION_YEARS as DEFAULT_LOG_RETENTION_YEARS
+from vault.store.purging import delete_expired, drop_old_records, ending_by, reviews_before
+from vault.store.purging import records_cutoff as records_cutoff
+from vault.store.purging import records_kept_until as records_kept_until
 from vault.store.repository import Store
 
 REASON_PURGED = "purged"
@@ -85,6 +111,8 @@ class PurgeTarget:
     """Tells an unlocked instance to stop showing a purged record."""
     push: Callable[[], object | None]
     """Pushes the remote copy when sync is configured (None when it is not); raises VaultError on failure."""
+    keep_years: int = DEFAULT_LOG_RETENTION_YEARS
+    """Config ``log_retention_years``: how long the audit log and closed requests are kept."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +150,12 @@ class PurgeReport:
     push_notes: tuple[str, ...] = ()
     """What the push says the server may still keep (versions, trash bin): no personal data."""
     timings: dict[str, float] = field(default_factory=dict)
+    log_rows_dropped: int = 0
+    """Audit rows past ``log_retention_years`` that were (in a dry run: would be) deleted."""
+    requests_dropped: int = 0
+    """Closed requests past ``log_retention_years`` that were (would be) deleted, notes and all."""
+    tombstones_due: int = 0
+    """Tombstones past ``log_retention_years``: dropped by the next unlock, which re-signs the manifest."""
 
     @property
     def ok(self) -> bool:
@@ -186,15 +220,34 @@ def due_records(store: Store, pins: Pins, today: date) -> list[DueRecord]:
     ]
 
 
-def dry_run(store: Store, pins: Pins, today: date, *, expect_key: str | None = None) -> PurgeReport:
+def dry_run(target: PurgeTarget, today: date, *, expect_key: str | None = None) -> PurgeReport:
     """What a purge on ``today`` would delete and refuse; writes nothing, takes no lock."""
+    store = target.store
     _check_key(store.read_meta().verify_key, expect_key)  # the key due_records verifies with
-    due = due_records(store, pins, today)
+    due = due_records(store, target.pins, today)
+    log_rows, requests, tombstones = _drop_old_records(store, today, target.keep_years, None, "", dry_run=True)
     return PurgeReport(
         today=today,
         dry_run=True,
         purged=tuple(PurgedRecord(d.record_id, d.retention_end) for d in due if d.signature_ok),
         refused=tuple(d.record_id for d in due if not d.signature_ok),
+        log_rows_dropped=log_rows,
+        requests_dropped=requests,
+        tombstones_due=tombstones,
+    )
+
+
+def _drop_old_records(
+    store: Store, today: date, keep_years: int, now: datetime | None, device: str, *, dry_run: bool = False
+) -> tuple[int, int, int]:
+    return drop_old_records(
+        store,
+        records_cutoff(today, keep_years),
+        keep_newest=(ACTION_PUSH_PENDING, ACTION_SYNCED),
+        now=now or datetime.min,
+        device=device,
+        action=ACTION_EXPIRED,
+        dry_run=dry_run,
     )
 
 
@@ -216,6 +269,11 @@ def run(
         purged, refused = _purge_transaction(target, today, expect_key)
         timings["transaction"] = time.perf_counter() - mark
         mark = time.perf_counter()
+        log_rows, requests, tombstones = _drop_old_records(
+            target.store, today, target.keep_years, naive_utc(target.now()), target.audit.device
+        )
+        timings["records"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         scrubbed = _scrub(target)
         timings["scrub"] = time.perf_counter() - mark
         for record in purged:
@@ -228,6 +286,9 @@ def run(
             scrubbed=scrubbed,
             push_pending=bool(purged) or _push_is_pending_or_unknown(target.audit),
             timings=timings,
+            log_rows_dropped=log_rows,
+            requests_dropped=requests,
+            tombstones_due=tombstones,
         )
         report = after_purge(target, report)
     timings["total"] = time.perf_counter() - started

@@ -29,7 +29,8 @@ from vault.retention import add_months
 from vault.store.models import RequestRow
 from vault.store.repository import Store
 
-REQUEST_PAYLOAD_VERSION = 1
+REQUEST_PAYLOAD_VERSION = 2  # 2 adds "informed" (issue 11, 14); version 1 payloads are still read
+_READABLE_VERSIONS = (1, 2)
 DEADLINE_MONTHS = 1  # Art. 12(3) GDPR: "within one month of receipt"
 EXTENSION_MONTHS = 2  # Art. 12(3): "may be extended by two further months where necessary"
 DUE_SOON_DAYS = 7  # warn a week before the deadline
@@ -79,6 +80,8 @@ class DataRequest:
     notes: str = ""
     closed: date | None = None
     version: int = 1
+    informed: date | None = None
+    """When the person was told of the extension and its reasons (Art. 12(3) sentence 3); None when not extended."""
 
     @property
     def is_closed(self) -> bool:
@@ -112,9 +115,13 @@ def deadline_for(received: date) -> date:
     return add_months(received, DEADLINE_MONTHS)
 
 
-def extended_deadline(received: date) -> date:
-    """Art. 12(3): the one-month deadline extended by two further months."""
-    return add_months(received, DEADLINE_MONTHS + EXTENSION_MONTHS)
+def extended_deadline(deadline: date) -> date:
+    """Art. 12(3): the original deadline "extended by two further months".
+
+    Counted from the original deadline, not from receipt, so month ends differ:
+    received 31 Jan 2026 -> deadline 28 Feb -> extended 28 Apr (not 30 Apr).
+    """
+    return add_months(deadline, EXTENSION_MONTHS)
 
 
 def parse_type(value: str | RequestType) -> RequestType:
@@ -170,6 +177,7 @@ def encode(request: DataRequest) -> bytes:
         "type": request.type.value,
         "record_ids": list(request.record_ids),
         "notes": request.notes,
+        "informed": _d(request.informed),
     }
     return crypto.pad(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
@@ -192,8 +200,9 @@ def open_row(row: RequestRow, key: bytes | bytearray, vault_id: bytes) -> DataRe
     try:
         raw = crypto.open_sealed(key, row.sealed, ad)
         data = json.loads(raw if raw.endswith(b"}") else crypto.unpad(raw))  # unpadded: sealed before padding
-        if data.get("v") != REQUEST_PAYLOAD_VERSION:
+        if data.get("v") not in _READABLE_VERSIONS:
             raise ValueError("unsupported request payload")
+        informed = data.get("informed") or ""  # absent in version 1 payloads
         return DataRequest(
             id=row.id,
             type=RequestType(data["type"]),
@@ -203,6 +212,7 @@ def open_row(row: RequestRow, key: bytes | bytearray, vault_id: bytes) -> DataRe
             notes=str(data["notes"]),
             closed=row.closed,
             version=row.version,
+            informed=date.fromisoformat(str(informed)) if informed else None,
         )
     except (crypto.SealBroken, ValueError, KeyError, TypeError):
         raise VaultDamaged(f"request {row.id}") from None
@@ -320,23 +330,32 @@ class RequestDesk:
                 raise RequestNotFound(request_id)
             return open_row(row, key, self._vault_id)
 
-    def extend(self, request_id: str, *, reason: str) -> DataRequest:
-        """Extend the deadline by two months (Art. 12(3)): once, before the first month ends,
-        with a reason the person must be told."""
+    def extend(self, request_id: str, *, reason: str, informed: date) -> DataRequest:
+        """Extend the deadline by two further months (Art. 12(3) sentence 2): once, with the
+        reason, and the day the person was told of it (sentence 3: within one month of receipt).
+
+        The new deadline is the original deadline plus two months (:func:`extended_deadline`).
+        What counts is when the person was told, not when the owner records it, so an
+        extension told in time may be recorded later; one told after the original
+        deadline, before receipt or on a day still to come is refused.
+        """
         current = self.get(request_id)
         reason = clean_notes(reason)
         if not reason:
             raise InvalidInput("reason", "the person must be told why the answer takes longer")
         if current.is_closed or current.is_extended:
             raise InvalidInput("request", "is closed or already extended")
-        if self._today() > current.deadline:
-            raise InvalidInput("request", "can only be extended within one month of receipt")
+        if informed > self._today():
+            raise InvalidInput("informed", "lies in the future")
+        if informed < current.received or informed > current.deadline:
+            raise InvalidInput("informed", "the person must be told within one month of receipt")
         notes = clean_notes(f"{current.notes}\nExtended: {reason}" if current.notes else f"Extended: {reason}")
         new = replace(
             current,
-            deadline=extended_deadline(current.received),
+            deadline=extended_deadline(current.deadline),
             notes=notes,
             version=current.version + 1,
+            informed=informed,
         )
         return self._save(current, new, "request-extended")
 

@@ -74,10 +74,11 @@ class Vault:
             raise
         self._pins = Pins(self._ring.vault_id)
         self._audit = AuditLog(self._store, clock, self._ring.device_id)
-        self._book = RecordBook(self._store, self._ring, self._audit, clock, self._pins)
+        keep = self.config.log_retention_years  # the audit log, tombstones, closed requests
+        self._book = RecordBook(self._store, self._ring, self._audit, clock, self._pins, keep_years=keep)
         push = lambda: engine.push_if_configured(self._sync_parts())  # noqa: E731
         store, pins, audit = self._store, self._pins, self._audit
-        self._purge = purging.PurgeTarget(self.path, store, pins, audit, clock, self._book.forget, push)
+        self._purge = purging.PurgeTarget(self.path, store, pins, audit, clock, self._book.forget, push, keep)
         self._requests = RequestDesk(
             self._store, lambda: self._ring.keys.requests, self._ring.vault_id, self._audit, self.today, self.get
         )
@@ -295,7 +296,7 @@ class Vault:
         (vault.purge: refused records, VaultBusy, VaultTampered, VerifyKeyChanged)."""
         day = today or self.today()
         if dry_run:
-            return purging.dry_run(self._store, self._pins, day, expect_key=expect_key)
+            return purging.dry_run(self._purge, day, expect_key=expect_key)
         return purging.run(self._purge, day, wait=wait, expect_key=expect_key)
 
     @property
@@ -332,8 +333,8 @@ class Vault:
     def get_request(self, request_id: str) -> DataRequest:
         return self._requests.get(request_id)
 
-    def extend_request(self, request_id: str, *, reason: str) -> DataRequest:
-        return self._requests.extend(request_id, reason=reason)
+    def extend_request(self, request_id: str, *, reason: str, informed: date) -> DataRequest:
+        return self._requests.extend(request_id, reason=reason, informed=informed)
 
     def close_request(self, request_id: str, *, closed: date | None = None, notes: str = "") -> DataRequest:
         return self._requests.close(request_id, closed=closed, notes=notes)
@@ -348,13 +349,15 @@ class Vault:
 
         return find_in_book(self._book, name=name, email=email, phone=phone, region=self.config.region)
 
-    def export_person(self, ids: Iterable[str], out_dir: Path, lang: str = "en") -> ExportResult:
-        """Write the Art. 15/20 answer for these records into ``out_dir`` and log it (vault.export.job)."""
+    def export_person(self, ids: Iterable[str], out_dir: Path, lang: str = "en", *,
+                      portability: bool = False) -> ExportResult:  # fmt: skip
+        """Write the Art. 15 answer for these records (none: the negative answer), or the Art. 20 export, and log it."""
         from vault.export.job import export_records
 
         contacts = [self.get(record_id) for record_id in dict.fromkeys(ids)]
         return export_records(contacts, Path(out_dir), store=self._store, audit=self._audit, config=self.config,
-                              rules=self.rules, exported_at=self._clock(), today=self.today(), lang=lang)  # fmt: skip
+                              rules=self.rules, exported_at=self._clock(), today=self.today(), lang=lang,
+                              portability=portability)  # fmt: skip
 
     def import_file(
         self,

@@ -87,14 +87,6 @@ def test_export_without_yes_and_without_a_terminal_asks_for_yes(
     assert not (tmp_path / "answer").exists()
 
 
-def test_export_with_no_match_writes_nothing(
-    setup: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run(capsys, ["export", "Nobody Here", "--out", str(tmp_path / "answer"), "--yes"], setup)
-    assert code == 1 and "no record matches" in err
-    assert not (tmp_path / "answer").exists()
-
-
 def test_import_preview_then_import_then_reimport(setup: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     args = [
         "import",
@@ -181,10 +173,11 @@ def test_request_extend_moves_the_deadline_and_reminds_to_tell_the_person(
 ) -> None:
     code, out, _ = run(capsys, ["request", "open", "portability", "--json"], setup)
     opened = json.loads(out)
-    code, out, _ = run(capsys, ["request", "extend", opened["id"], "--reason", "complex request"], setup)
-    assert code == 0 and "Tell the person" in out
+    informed = ["--informed", opened["received"]]
+    code, out, _ = run(capsys, ["request", "extend", opened["id"], "--reason", "complex request", *informed], setup)
+    assert code == 0 and f"the person was told on {opened['received']}" in out
     code, out, _ = run(capsys, ["request", "list", "--json"], setup)
     (listed,) = json.loads(out)
     assert listed["extended"] is True and listed["deadline"] > opened["deadline"]
-    code, _, err = run(capsys, ["request", "extend", opened["id"], "--reason", "again"], setup)
+    code, _, err = run(capsys, ["request", "extend", opened["id"], "--reason", "again", *informed], setup)
     assert code == 1 and "already extended" in err

@@ -161,6 +161,7 @@ class SyncModel(RuleBasedStateMachine):
         self.tainted = False  # the server has been hostile in this example
         self.serial = 0
         self.known_bug_hits = 0
+        self.born: dict[str, int] = {}  # record id -> creation order
 
     def teardown(self) -> None:
         for device in self.devices:
@@ -184,7 +185,7 @@ class SyncModel(RuleBasedStateMachine):
         return self.devices[index % len(self.devices)]
 
     def _record(self, device: Device, index: int) -> str | None:
-        ids = sorted(device.view)
+        ids = sorted(device.view, key=self.born.__getitem__)  # by creation, not by random id: replayable
         return ids[index % len(ids)] if ids else None
 
     def _precedes(self, a: VKey, b: VKey) -> bool:
@@ -444,6 +445,7 @@ class SyncModel(RuleBasedStateMachine):
         contact = device.vault.add(draft(name=f"Person {self.serial}", **fields))
         new = _observe(device.vault)
         self.parent[new[contact.id].vk] = None
+        self.born[contact.id] = len(self.born)
         self._settle(device, new, conflicts=frozenset())
 
     @rule(d=st.integers(0, 2), r=st.integers(0, 50), extend=st.booleans())
@@ -556,8 +558,7 @@ class SyncModel(RuleBasedStateMachine):
         ):
             src.backup(dst)
         with contextlib.closing(sqlite3.connect(snapshot)) as conn:
-            ids = sorted(row[0] for row in conn.execute("SELECT id FROM contacts"))
-            target = ids[r % len(ids)] if ids else None
+            target = self._record(device, r)
             if target is not None and how == "expire":
                 conn.execute("UPDATE contacts SET retention_end = '2000-01-01', hold = 0 WHERE id = ?", (target,))
             elif target is not None and how == "release":

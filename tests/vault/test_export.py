@@ -32,7 +32,7 @@ CONFIG = Config(
     supervisory_authority="Berliner Beauftragte für Datenschutz und Informationsfreiheit",
     processors=(
         Processor("netcup GmbH", "webspace for the encrypted backup", "DE"),
-        Processor("Mail Provider Inc.", "e-mail hosting", "US"),
+        Processor("Mail Provider Inc.", "e-mail hosting", "US", transfer="scc"),
     ),
 )
 
@@ -160,10 +160,13 @@ def test_a_failed_write_leaves_no_folder_and_no_audit_row(
     assert dsar_vault.audit_log(action="exported") == []
 
 
-def test_export_of_nothing_is_refused(dsar_vault: Vault, tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput):
-        dsar_vault.export_person([], tmp_path / "answer")
-    assert not (tmp_path / "answer").exists()
+def test_export_of_no_records_writes_the_negative_answer(dsar_vault: Vault, tmp_path: Path) -> None:
+    # Issue 11 point 10: no matching record is answered with a letter, not with nothing.
+    out = dsar_vault.export_person([], tmp_path / "answer").out_dir
+    assert sorted(p.name for p in out.iterdir()) == sorted(export.NEGATIVE_FILES)
+    assert "we hold no personal data about you" in (out / "answer.txt").read_text(encoding="utf-8")
+    rows = dsar_vault.audit_log(action="exported")
+    assert [(r.record_id, r.detail) for r in rows] == [(None, "negative answer")]
 
 
 # --- data.json --------------------------------------------------------------------------------
@@ -309,19 +312,22 @@ ITEM_CONTENT = {
         "Consent (Art. 6(1)(a) GDPR)",
         "contact data: e-mail addresses",  # (b)
         "contact data: phone numbers",
-        "netcup GmbH: webspace for the encrypted backup (DE)",  # (c)
-        "Mail Provider Inc. is located outside the EU/EEA (US)",  # (c) + Art. 15(2)
-        "The retention period ends on 2033-12-31",  # (d) concrete end
+        "netcup GmbH: processor acting on our behalf",  # (c)
+        "purpose: webspace for the encrypted backup; established in: Germany",
+        "established in: United States; third country outside the EU/EEA",  # (c) + Art. 15(2)
+        "standard contractual clauses",
+        "Starting point: invoice date 2025-03-10",  # (d) the trigger, named as what it is
+        "starts at the end of that calendar year (2025-12-31) and ends on 2033-12-31",  # (d) concrete end
         "deleted automatically from 2034-01-01",
-        "for as long as the purpose lasts, reviewed on 2028-01-20 at the latest",  # (d) consent criterion
+        "kept until you withdraw your consent",  # (d) consent criterion
         "rectification",  # (e)
         "erasure",
         "restriction of processing",
-        "object to the processing",
+        "object at any time, on grounds relating to your particular situation",  # Art. 21(1) with its condition
         "supervisory authority",  # (f)
         "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
         "source: business card at the trade fair, 2025",  # (g)
-        "collected from you directly",
+        "source: not recorded",  # (g) never "collected from you" by default
         "No automated decision-making, including profiling",  # (h)
         "restricted (Art. 18 GDPR)",
     ],
@@ -331,20 +337,23 @@ ITEM_CONTENT = {
         "Einwilligung (Art. 6 Abs. 1 lit. a DSGVO)",
         "Kontaktdaten: E-Mail-Adressen",
         "Kontaktdaten: Telefonnummern",
-        "netcup GmbH: webspace for the encrypted backup (DE)",
-        "Mail Provider Inc. hat seinen Sitz außerhalb der EU/des EWR (US)",
-        "Die Aufbewahrungsfrist endet am 31.12.2033",
+        "netcup GmbH: Auftragsverarbeiter",
+        "Zweck: webspace for the encrypted backup; Sitz: Deutschland",
+        "Sitz: USA; Drittland außerhalb der EU/des EWR",
+        "Standardvertragsklauseln",
+        "Ausgangspunkt: Rechnungsdatum 10.03.2025",
+        "beginnt mit dem Ende dieses Kalenderjahres (31.12.2025) und endet am 31.12.2033",
         "Rechnungen und Buchungsbelege: 8 Jahre ab Ende des Kalenderjahres",
-        "ab dem 01.01.2034 automatisch gelöscht",
-        "solange der Zweck besteht, spätestens am 20.01.2028 überprüft",
+        "Ab dem 01.01.2034 wird der Datensatz automatisch gelöscht",
+        "gespeichert, bis Sie Ihre Einwilligung widerrufen",
         "Berichtigung",
         "Löschung",
         "Einschränkung der Verarbeitung",
-        "Widerspruch gegen die Verarbeitung",
+        "Widerspruch gegen eine Verarbeitung einzulegen, die auf Art. 6 Abs. 1 lit. e oder f DSGVO beruht",
         "Aufsichtsbehörde",
         "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
         "Herkunft: business card at the trade fair, 2025",
-        "bei Ihnen selbst erhoben",
+        "Herkunft: keine Angabe",
         "Eine automatisierte Entscheidungsfindung einschließlich Profiling",
         "eingeschränkt (Art. 18 DSGVO)",
     ],

@@ -155,17 +155,18 @@ def test_an_extension_adds_two_months_once_and_needs_a_reason(vault: Vault, cloc
     request = vault.open_request("access", received=date(2026, 5, 31))
     assert request.deadline == date(2026, 6, 30) and not request.is_extended
     with pytest.raises(InvalidInput, match="why"):
-        vault.extend_request(request.id, reason="  ")
-    extended = vault.extend_request(request.id, reason="many records in paper archives")
-    assert (extended.deadline, extended.is_extended) == (date(2026, 8, 31), True)
+        vault.extend_request(request.id, reason="  ", informed=date(2026, 6, 15))
+    extended = vault.extend_request(request.id, reason="many records in paper archives", informed=date(2026, 6, 15))
+    # the original deadline (30 June) plus two months (issue 11, 14), not receipt plus three
+    assert (extended.deadline, extended.is_extended) == (date(2026, 8, 30), True)
     assert extended.notes == "Extended: many records in paper archives"
     assert vault.get_request(request.id) == extended
     with pytest.raises(InvalidInput, match="already extended"):
-        vault.extend_request(request.id, reason="again")
+        vault.extend_request(request.id, reason="again", informed=date(2026, 6, 15))
 
 
 def test_an_extension_after_the_first_month_is_refused(vault: Vault, clock: FixedClock) -> None:
     request = vault.open_request("erasure", received=date(2026, 5, 1))
     with pytest.raises(InvalidInput, match="within one month"):
-        vault.extend_request(request.id, reason="too late")
+        vault.extend_request(request.id, reason="too late", informed=date(2026, 6, 10))
     assert vault.get_request(request.id).deadline == date(2026, 6, 1)

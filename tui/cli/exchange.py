@@ -51,6 +51,12 @@ def register(subparsers: Any) -> None:
     export.add_argument("--out", required=True, type=Path, metavar="DIR", help="new or empty folder to write")
     export.add_argument("--lang", choices=("de", "en"), default="en", help="language of the answer letter")
     export.add_argument("--yes", action="store_true", help="export the matching records without asking")
+    export.add_argument(
+        "--portability",
+        action="store_true",
+        help="write the Art. 20 export instead: only data the person provided, on consent or a contract "
+        "(portability.json, contacts.vcf, cover letter)",
+    )
     add_passphrase_option(export)
     add_json_option(export)
 
@@ -90,6 +96,13 @@ def register(subparsers: Any) -> None:
     )
     extended.add_argument("id", help="request id or a prefix of at least 4 characters")
     extended.add_argument("--reason", required=True, help="why the answer takes longer (stored encrypted)")
+    extended.add_argument(
+        "--informed",
+        type=_date,
+        required=True,
+        metavar="DATE",
+        help="when you told the person of the extension and its reasons (YYYY-MM-DD; within the first month)",
+    )
     extended.set_defaults(handler=run_request_extend)
     closed = actions.add_parser("close", help="mark a request answered")
     closed.add_argument("id", help="request id or a prefix of at least 4 characters")
@@ -146,28 +159,44 @@ def _confirm(question: str) -> bool:
 
 def run_export(args: argparse.Namespace) -> int:
     criteria = _criteria(args)
+    stream = sys.stderr if args.json else sys.stdout
     with open_vault(args) as vault:
         found = vault.find_person(**criteria)
-        if not found:
-            print("sealbook: no record matches; nothing was exported", file=sys.stderr)
-            return EXIT_ERROR
-        if not args.json or not args.yes:
-            print(f"{len(found)} matching record(s):", file=sys.stderr if args.json else sys.stdout)
+        if found:
+            print(f"{len(found)} matching record(s):", file=stream)
             for contact in found:
-                print(f"  {_describe(contact)}", file=sys.stderr if args.json else sys.stdout)
-        if not args.yes and not _confirm(f"Export these {len(found)} record(s) to {args.out}?"):
+                print(f"  {_describe(contact)}", file=stream)
+            question = f"Export these {len(found)} record(s) to {args.out}?"
+        else:
+            # Art. 15(1): the person is told that no data are held (negative answer).
+            print("no record matches: the letter will say that the address book holds no data"
+                  + (" to export under Art. 20" if args.portability else ""), file=stream)  # fmt: skip
+            question = f"Write the negative answer to {args.out}?"
+        if not args.yes and not _confirm(question):
             print("sealbook: nothing was exported", file=sys.stderr)
             return EXIT_ERROR
-        result = vault.export_person([c.id for c in found], args.out, args.lang)
-        if not vault.config.controller_name or not vault.config.controller_address:
-            print(
-                "warning: controller name/address are not configured ([controller] in config.toml); "
-                "the letter says so instead",
-                file=sys.stderr,
-            )
+        result = vault.export_person([c.id for c in found], args.out, args.lang, portability=args.portability)
+        config = vault.config
+    if not config.controller_name or not config.controller_address:
+        print(
+            "warning: controller name/address are not configured ([controller] in config.toml); "
+            "the letter says so instead",
+            file=sys.stderr,
+        )
+    if not args.portability and config.other_systems:
+        print(
+            "note: the letter covers the address book and lists your other systems ([controller] other_systems); "
+            "check them for this person too",
+            file=sys.stderr,
+        )
     print(PLAINTEXT_WARNING.format(path=result.out_dir), file=sys.stderr)
     if args.json:
         print_json({"out_dir": str(result.out_dir), "files": result.files, "record_ids": result.record_ids})
+    elif args.portability:
+        print(f"wrote the Art. 20 export of {len(result.record_ids)} record(s) to {result.out_dir}: "
+              f"{', '.join(result.files)}")  # fmt: skip
+    elif not result.record_ids:
+        print(f"wrote the negative answer to {result.out_dir}: {', '.join(result.files)}")
     else:
         print(f"exported {len(result.record_ids)} record(s) to {result.out_dir}: {', '.join(result.files)}")
     return EXIT_OK
@@ -250,6 +279,8 @@ def _request_line(request: DataRequest, today: date, *, notes: bool) -> str:
         f"{plain(request.id[:8])}  {request.type.value:<13} received {request.received.isoformat()}  "
         f"deadline {request.deadline.isoformat()}  {when}  records: {len(request.record_ids)}"
     )
+    if request.informed:
+        line += f"  extended, person told {request.informed.isoformat()}"
     if notes and request.notes:
         line += "\n    " + safe(request.notes).replace("\n", "\n    ")
     return line
@@ -264,6 +295,7 @@ def _request_json(request: DataRequest, today: date) -> dict[str, Any]:
         "closed": request.closed.isoformat() if request.closed else None,
         "status": request.status(today).value,
         "extended": request.is_extended,
+        "informed": request.informed.isoformat() if request.informed else None,
         "days_left": request.days_left(today),
         "record_ids": list(request.record_ids),
         "notes": request.notes,
@@ -304,14 +336,15 @@ def run_request_list(args: argparse.Namespace) -> int:
 
 def run_request_extend(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
-        request = vault.extend_request(args.id, reason=args.reason)
+        request = vault.extend_request(args.id, reason=args.reason, informed=args.informed)
         today = vault.today()
     if args.json:
         print_json(_request_json(request, today))
     else:
         print(
-            f"extended request {plain(request.id)}; answer by {request.deadline.isoformat()}. Tell the person about "
-            "the extension and its reasons now (Art. 12(3) GDPR)."
+            f"extended request {plain(request.id)}; answer by {request.deadline.isoformat()} (the original "
+            f"deadline plus two months). Recorded: the person was told on {args.informed.isoformat()} "
+            "(Art. 12(3) GDPR)."
         )
     return EXIT_OK
 

@@ -147,7 +147,8 @@ def _summary(report: PurgeReport, code: int) -> str:
         f"{_stamp()} purge today={report.today.isoformat()} purged={len(report.purged)} "
         f"refused={len(report.refused)} erased={'yes' if report.scrubbed else 'no'} "
         f"push_pending={'yes' if report.push_pending else 'no'}"
-        f"{' push_failed' if report.push_error else ''} exit={code}"
+        f"{' push_failed' if report.push_error else ''} log_rows_dropped={report.log_rows_dropped} "
+        f"requests_dropped={report.requests_dropped} tombstones_due={report.tombstones_due} exit={code}"
     )
 
 
@@ -171,6 +172,10 @@ def _as_json(report: PurgeReport, code: int) -> dict[str, Any]:
         "push_pending": report.push_pending,
         "push_error": report.push_error,
         "push_notes": list(report.push_notes),
+        # The records about the records (counts only): past log_retention_years.
+        "log_rows_dropped": report.log_rows_dropped,
+        "requests_dropped": report.requests_dropped,
+        "tombstones_due": report.tombstones_due,
         "ok": report.ok,
         "exit_code": code,
     }
@@ -192,6 +197,13 @@ def _print_report(report: PurgeReport) -> None:
         )
         for record_id in report.refused:
             print(f"  {common.plain(record_id)}", file=sys.stderr)
+    if report.log_rows_dropped or report.requests_dropped or report.tombstones_due:
+        verb = "would be" if report.dry_run else "were"
+        print(
+            f"Past the keeping period of the records about the records: {report.log_rows_dropped} audit log "
+            f"row(s) and {report.requests_dropped} closed request(s) {verb} deleted; "
+            f"{report.tombstones_due} tombstone(s) go at the next unlock."
+        )
     if report.dry_run:
         return
     if report.scrubbed:

@@ -38,6 +38,11 @@ class ExportScreen(Activity):
             yield DataTable(id="export-matches", cursor_type="row")
             yield Input(value=str(Path.home() / f"sealbook-export-{stamp}"), id="export-out")
             yield Select([("English", "en"), ("Deutsch", "de")], value="en", allow_blank=False, id="export-lang")
+            yield Select(
+                [("Access: everything, with the Art. 15 letter", "access"),
+                 ("Portability (Art. 20): only what the person provided", "portability")],
+                value="access", allow_blank=False, id="export-kind",
+            )  # fmt: skip
             yield Static(
                 Text(
                     "The folder will hold the person's data in plain text: hand it over, then delete it.",
@@ -72,6 +77,7 @@ class ExportScreen(Activity):
         table = self.query_one("#export-matches", DataTable)
         table.clear()
         self._ids = []
+        self.query_one("#export", Button).disabled = True
         if not query:
             self.status("Type a name, an e-mail address or a phone number.")
             return
@@ -89,31 +95,33 @@ class ExportScreen(Activity):
                 key=contact.id,
             )
             self._ids.append(contact.id)
-        self.query_one("#export", Button).disabled = not self._ids
+        self.query_one("#export", Button).disabled = False  # no match: the negative answer (Art. 15(1))
         self.status(
             f"{len(self._ids)} record(s) match. Check they are all this person's, then export."
             if self._ids
-            else "No record matches."
+            else "No record matches. Export writes the negative answer: a letter saying no data is held."
         )
 
     def export(self) -> None:
         out = Path(self.query_one("#export-out", Input).value.strip()).expanduser()
         lang = str(self.query_one("#export-lang", Select).value)
+        portability = self.query_one("#export-kind", Select).value == "portability"
         self.query_one("#export", Button).disabled = True
         self.status("Exporting...")
-        self._export(list(self._ids), out, lang)
+        self._export(list(self._ids), out, lang, portability)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _export(self, ids: list[str], out: Path, lang: str) -> None:
+    def _export(self, ids: list[str], out: Path, lang: str, portability: bool) -> None:
         try:
-            result = self.vault.export_person(ids, out, lang)
+            result = self.vault.export_person(ids, out, lang, portability=portability)
         except VaultError as error:
             self.app.call_from_thread(self.failed, error)
             return
+        what = "the Art. 20 export of " if portability else ""
+        done = f"Wrote {what}{len(result.record_ids)} record(s)" if ids else "Wrote the negative answer"
         self.app.call_from_thread(
             self.status,
-            f"Exported {len(result.record_ids)} record(s) to {result.out_dir} "
-            f"({', '.join(result.files)}). The folder holds plaintext personal data.",
+            f"{done} to {result.out_dir} ({', '.join(result.files)}). The folder holds plaintext personal data.",
         )
 
 

@@ -11,6 +11,11 @@ Files:
 - ``contacts.csv``: the same as a spreadsheet, formula prefixes escaped;
 - ``answer.txt`` / ``answer.html``: the letter with Art. 15(1)(a)-(h).
 
+With no records the folder holds only the letter: the negative answer.  The
+portability export (Art. 20, :mod:`~vault.export.portability`) is a folder of
+its own: ``portability.json``, ``contacts.vcf`` and a cover letter, with only
+the data the person provided on consent or a contract.
+
 Modules: :mod:`~vault.export.person` finds the records of one person,
 :mod:`~vault.export.formats` writes the three data files,
 :mod:`~vault.export.letter` the letter in the words of a catalogue
@@ -26,6 +31,7 @@ from vault.export.bundle import (
     DATA_FILE,
     EXPORT_FILES,
     HTML_FILE,
+    NEGATIVE_FILES,
     TEXT_FILE,
     VCARD_FILE,
     build_export,
@@ -46,8 +52,24 @@ from vault.export.formats import (
     vcard,
     vcard_uid,
 )
-from vault.export.letter import Letter, Section, build_letter, render_html, render_text, rule_words
+from vault.export.letter import (
+    Letter,
+    Section,
+    build_letter,
+    build_negative_letter,
+    effective_basis,
+    render_html,
+    render_text,
+    rule_words,
+    stated_basis,
+)
 from vault.export.person import PersonQuery, find_person
+from vault.export.portability import (
+    PORTABILITY_FILE,
+    PORTABILITY_FILES,
+    build_portability,
+    portable_records,
+)
 
 __all__ = [
     "CSV_COLUMNS",
@@ -58,6 +80,9 @@ __all__ = [
     "FORMULA_PREFIXES",
     "HTML_FILE",
     "LANGUAGES",
+    "NEGATIVE_FILES",
+    "PORTABILITY_FILE",
+    "PORTABILITY_FILES",
     "SCHEMA_RESOURCE",
     "SCHEMA_VERSION",
     "TEXT_FILE",
@@ -69,17 +94,22 @@ __all__ = [
     "Section",
     "build_export",
     "build_letter",
+    "build_negative_letter",
+    "build_portability",
     "contacts_csv",
     "csv_cell",
     "data_document",
+    "effective_basis",
     "find_person",
     "format_date",
     "load_schema",
+    "portable_records",
     "record_json",
     "remove_export",
     "render_html",
     "render_text",
     "rule_words",
+    "stated_basis",
     "vcard",
     "vcard_uid",
     "write_export",

@@ -133,7 +133,9 @@ def data_document(
             "email": config.controller_email,
             "supervisory_authority": config.supervisory_authority,
         },
-        "recipients": [{"name": p.name, "purpose": p.purpose, "country": p.country} for p in config.processors],
+        "recipients": [
+            {"name": p.name, "purpose": p.purpose_in(lang), "country": p.country} for p in config.processors
+        ],
         "records": [record_json(c, known_rule(rules, c.rule)) for c in contacts],
     }
 
@@ -168,20 +170,26 @@ def vcard_uid(contact: Contact) -> str:
     return contact.uid or f"urn:uuid:{contact.id}"
 
 
-def vcard(contacts: Iterable[Contact]) -> str:
-    """The records as vCard 4.0; sealbook's own fields as X-SEALBOOK-* properties."""
+def vcard(contacts: Iterable[Contact], *, owner_fields: bool = True) -> str:
+    """The records as vCard 4.0; sealbook's own fields as X-SEALBOOK-* properties.
+
+    Without ``owner_fields`` (the Art. 20 export) only what the person provided
+    is written: name, e-mails, phones, organisation; no notes, ids or metadata.
+    """
     lines: list[str] = []
     for c in contacts:
-        props = [
-            "BEGIN:VCARD",
-            "VERSION:4.0",
-            f"UID:{_vtext(vcard_uid(c))}",
-            f"FN:{_vtext(c.name)}",
-        ]
+        props = ["BEGIN:VCARD", "VERSION:4.0"]
+        if owner_fields:
+            props.append(f"UID:{_vtext(vcard_uid(c))}")
+        props.append(f"FN:{_vtext(c.name)}")
         props += [f"EMAIL:{_vtext(e)}" for e in c.emails]
         props += [f"TEL;VALUE=uri:tel:{p}" for p in c.phones]
         if c.org:
             props.append(f"ORG:{_vtext(c.org)}")
+        if not owner_fields:
+            props.append("END:VCARD")
+            lines.extend(_fold(p) for p in props)
+            continue
         if c.notes:
             props.append(f"NOTE:{_vtext(c.notes)}")
         props.append(f"REV:{c.updated.strftime('%Y%m%dT%H%M%SZ')}")

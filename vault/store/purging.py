@@ -5,14 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from vault.store.models import AuditRow, ContactRow, TombstoneRow
+from vault.store.models import AuditRow, ContactRow, RequestRow, TombstoneRow
 from vault.store.repository import Store
 
 # (record id, retention end, hold, meta_version, meta_sig) -> signature verifies?
 Verifier = Callable[[str, date, bool, int, bytes], bool]
+
+# The keeping rule of the records about the records (issue 11, 15).  Pure date rules
+# belong with vault.retention; they sit here because both vault.purge (audit rows,
+# closed requests) and vault.book (tombstones, at unlock) use them, and the layers
+# contract keeps those two apart.  vault.purge re-exports them.
+ACTION_EXPIRED = "records-expired"  # old audit rows, closed requests or tombstones dropped (counts only)
+DEFAULT_LOG_RETENTION_YEARS = 3  # §195 BGB: the regular limitation period
+
+
+def records_kept_until(event: date, years: int) -> date:
+    """The last day an audit row, tombstone or closed request of ``event`` is kept:
+    31 December of the event's year plus ``years`` (the period starts at the end of
+    the year, §199(1) BGB).  2022-03-10 with 3 years -> 2025-12-31."""
+    return date(event.year + years, 12, 31)
+
+
+def records_cutoff(today: date, years: int) -> date:
+    """Records of events before this day are past keeping on ``today`` (1 January of
+    ``today.year - years``): the same rule as :func:`records_kept_until`, as a bound."""
+    return date(today.year - years, 1, 1)
 
 
 def delete_expired(
@@ -107,6 +127,49 @@ def delete_expired(
         if audit:
             s.execute(insert(AuditRow), audit)
     return purged, refused
+
+
+def drop_old_records(
+    store: Store,
+    before: date,
+    *,
+    keep_newest: tuple[str, ...],
+    now: datetime,
+    device: str,
+    action: str,
+    dry_run: bool = False,
+) -> tuple[int, int, int]:
+    """The records about the records, in ONE transaction: delete audit rows written
+    before ``before`` (except the newest row of each action in ``keep_newest``, which
+    carry state such as a pending push) and requests closed before ``before`` (their
+    notes are inside the sealed row and go with it).  Tombstones written before
+    ``before`` are only counted: they are dropped by the next unlock, which can
+    re-sign the manifest (vault.book).  When anything was deleted, one ``action``
+    audit row gives the counts.  With ``dry_run`` nothing is written.
+
+    Returns (audit rows, closed requests, tombstones due).
+    """
+    start = datetime(before.year, before.month, before.day)
+    with store.session() as s:
+        newest = select(func.max(AuditRow.seq)).where(AuditRow.action.in_(keep_newest)).group_by(AuditRow.action)
+        old_audit = (AuditRow.at < start, AuditRow.seq.not_in(newest))
+        old_requests = (RequestRow.closed.is_not(None), RequestRow.closed < before)
+        tombstones = int(
+            s.scalar(select(func.count()).select_from(TombstoneRow).where(TombstoneRow.deleted_at < start)) or 0
+        )
+        if dry_run:
+            audit = int(s.scalar(select(func.count()).select_from(AuditRow).where(*old_audit)) or 0)
+            requests = int(s.scalar(select(func.count()).select_from(RequestRow).where(*old_requests)) or 0)
+            return audit, requests, tombstones
+        audit = int(s.execute(delete(AuditRow).where(*old_audit)).rowcount or 0)  # type: ignore[attr-defined]
+        requests = int(s.execute(delete(RequestRow).where(*old_requests)).rowcount or 0)  # type: ignore[attr-defined]
+        if audit or requests:
+            s.execute(
+                insert(AuditRow),
+                [{"at": now, "action": action, "record_id": None, "device": device,
+                  "detail": f"log={audit} requests={requests}"}],
+            )  # fmt: skip
+    return audit, requests, tombstones
 
 
 def ending_by(store: Store, last: date) -> list[tuple[str, date | None, bool]]:

@@ -291,6 +291,19 @@ class Store:
             s.expunge_all()
             return rows
 
+    def expired_tombstones_in(self, s: Session, before: datetime) -> dict[str, int | None]:
+        """(id -> version) of tombstones written before ``before`` whose record has no row."""
+        rows = s.execute(
+            select(TombstoneRow.id, TombstoneRow.meta_version).where(
+                TombstoneRow.deleted_at < before, TombstoneRow.id.not_in(select(ContactRow.id))
+            )
+        )
+        return {rid: None if v is None else int(v) for rid, v in rows}
+
+    def delete_tombstones(self, s: Session, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):
+            s.execute(delete(TombstoneRow).where(TombstoneRow.id.in_(ids[start : start + 500])))
+
     def delete_contacts(self, s: Session, ids: list[str]) -> None:
         """Delete rows, and the sealed index buckets that hold copies of them.
 
