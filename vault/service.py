@@ -417,14 +417,14 @@ class Vault:
         target (``url`` may be None when an open ``remote`` is passed)."""
         with sync_parts.remote_for(url, remote, user, password, known_hosts, identity) as target:
             cloned = cloning.clone(target, path, passphrase, local_today(clock), progress=progress)
-            vault = cls(path, config=config, clock=clock)
+            made = cls(path, config=config, clock=clock)
             try:
-                vault.unlock(passphrase)
+                made.unlock(passphrase)
             except BaseException:
-                vault.close()
+                made.close()
                 Path(path).unlink(missing_ok=True)
                 raise
-            report = cloning.after_clone(vault._sync_parts(), cloned, target)
+            report = cloning.after_clone(made._sync_parts(), cloned, target)
         if url is not None:
-            vault.sync_setup(url, user=user, password=password, known_hosts=known_hosts, identity=identity)
-        return vault, report
+            made.sync_setup(url, user=user, password=password, known_hosts=known_hosts, identity=identity)
+        return made, report
