@@ -61,6 +61,16 @@ def test_a_manifest_row_moved_to_another_bucket_is_refused(vault: Vault, vault_p
     added = vault.add(draft())
     vault.close()
     raw(vault_path, "UPDATE manifest SET bucket = (bucket + 1) % 256 WHERE id = ?", added.id)
+    with reopen(vault_path, clock) as v, pytest.raises(VaultTampered, match="signed head"):  # two buckets changed
+        v.unlock(PASSPHRASE)
+
+
+def test_a_manifest_row_with_a_bucket_out_of_range_is_refused(
+    vault: Vault, vault_path: Path, clock: FixedClock
+) -> None:
+    added = vault.add(draft())
+    vault.close()
+    raw(vault_path, "UPDATE manifest SET bucket = 999 WHERE id = ?", added.id)
     with reopen(vault_path, clock) as v, pytest.raises(VaultTampered, match="manifest"):
         v.unlock(PASSPHRASE)
 
