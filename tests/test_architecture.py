@@ -214,5 +214,6 @@ def test_modules_stay_small_or_say_why() -> None:
 
 
 def test_the_facade_is_thin() -> None:
-    """Issue 9 asks for "under ~400 lines": ~65 one-line delegations with their docstrings."""
-    assert (ROOT / "vault" / "service.py").read_text().count("\n") <= 430
+    """Issue 9 asks for "under ~400 lines": ~65 one-line delegations with their docstrings;
+    issue 11 added the data subject's rights (vault.rights) as eight more delegations."""
+    assert (ROOT / "vault" / "service.py").read_text().count("\n") <= 460

@@ -9,7 +9,7 @@ commit together, and memory follows only after the commit.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,7 @@ from vault.store.repository import Store
 
 # A record's pending state for the index cache: (contact, row tag, search keys), or None when deleted.
 Change = tuple[Contact, str, tuple[str, str]] | None
+Also = Callable[[Session], None]  # more work inside a write's transaction (e.g. the suppression list)
 
 
 def _by_name(contacts: Iterable[Contact]) -> list[Contact]:
@@ -366,11 +367,14 @@ class RecordBook:
             epoch = head.reseal(s, self._store, self.sealer.sign, {c.id: c.meta_version for c in contacts})
         self._settle(changes, written, epoch)
 
-    def rewrite(self, current: Contact, new: Contact, action: str, detail: str = "") -> Contact:
+    def rewrite(
+        self, current: Contact, new: Contact, action: str, detail: str = "", *, also: Also | None = None
+    ) -> Contact:
         """Replace ``current`` with ``new`` (version + 1, re-signed, re-sealed)."""
         return self.rewrite_many(
-            [(current, new)], action, detail, conflict="the contact was changed elsewhere; reload and try again"
-        )[0]
+            [(current, new)], action, detail, conflict="the contact was changed elsewhere; reload and try again",
+            also=also,
+        )[0]  # fmt: skip
 
     def rewrite_many(
         self,
@@ -381,6 +385,7 @@ class RecordBook:
         conflict: str,
         added: Sequence[Contact] = (),
         added_action: str = "",
+        also: Also | None = None,
     ) -> list[Contact]:
         """Rewrite several contacts (and add ``added``) in one transaction.
 
@@ -407,13 +412,15 @@ class RecordBook:
                 row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
                 sealed.append((contact, fresh))
                 self._audit.add(s, action, current.id, detail)
+            if also is not None:
+                also(s)
             changes = self._changes(sealed)
             written = self._write_index(s, changes)
             epoch = head.reseal(s, self._store, self.sealer.sign, {c.id: c.meta_version for c, _ in sealed})
         self._settle(changes, written, epoch)
         return new
 
-    def delete(self, ids: Sequence[str], *, reason: str) -> None:
+    def delete(self, ids: Sequence[str], *, reason: str, detail: str = "", also: Also | None = None) -> None:
         """Delete rows for good with signed tombstones, then scrub the file."""
         now = naive_utc(self._clock())
         changes: dict[str, Change] = dict.fromkeys(ids)
@@ -437,8 +444,10 @@ class RecordBook:
                         meta_sig=row.meta_sig,
                     )
                 )
-                self._audit.add(s, reason, record_id)
+                self._audit.add(s, reason, record_id, detail)
                 versions[record_id] = row.meta_version  # the manifest keeps it: the tombstone carries it
+            if also is not None:
+                also(s)
             written = self._write_index(s, changes)  # the index keeps no copy of them
             epoch = head.reseal(s, self._store, self.sealer.sign, versions)
         self._settle(changes, written, epoch)

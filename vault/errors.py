@@ -87,3 +87,16 @@ class StorageFull(VaultError):
 
 class VaultTampered(VaultDamaged):
     """The vault file was changed outside sealbook (tampered with); nothing was deleted."""
+
+
+class SuppressedPerson(VaultError):
+    """This person is on the suppression list; nothing was added.
+
+    They withdrew consent, objected or had their data erased (vault.suppression).
+    Carries the reasons and days only, never the e-mail or phone: front ends ask
+    the owner and add again with ``allow_suppressed=True`` if the owner decides so.
+    """
+
+    def __init__(self, hits: tuple[object, ...]) -> None:
+        self.hits = hits
+        super().__init__("; ".join(h.describe() for h in hits))  # type: ignore[attr-defined]

@@ -29,10 +29,10 @@ from typing import Any
 
 from vault import crypto
 from vault.model import Contact, LegalBasis, State
-from vault.records import FORMAT_VERSION
+from vault.records import FORMAT_VERSION, extra_fields, with_extra_fields
 from vault.store.models import INDEX_BUCKETS, index_bucket
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: the payload ends with the issue-11 fields as an object
 TABLE = "index_cache"
 LABEL = b"index___"  # subkey 1 seals buckets, subkey 2 tags rows
 SEAL_SUBKEY = 1
@@ -45,7 +45,7 @@ TAG_SUBKEY = 2
 # of Contact's constructor, dates as ISO strings.
 TEXT_KEY, DIGIT_KEY, ID, TAG, VERSION, PAYLOAD = range(6)
 ENTRY_FIELDS = 6
-PAYLOAD_FIELDS = 21
+PAYLOAD_FIELDS = 22
 
 Entry = list[Any]
 Tagger = Callable[[bytes, bytes, bytes], str]
@@ -90,7 +90,7 @@ def make_entry(contact: Contact, tag: str, keys: tuple[str, str]) -> Entry:
         c.id, c.name, c.basis.value, c.rule, _d(c.trigger), _d(c.retention_end), _d(c.review_at),
         list(c.emails), list(c.phones), c.org, c.notes, c.source, c.purpose,
         _d(c.consent_given), _d(c.consent_withdrawn), c.uid, c.state.value, c.hold, c.meta_version,
-        c.created.isoformat(), c.updated.isoformat(),
+        c.created.isoformat(), c.updated.isoformat(), extra_fields(c),
     ]  # fmt: skip
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return [keys[0], keys[1], c.id, tag, c.meta_version, text]
@@ -125,11 +125,11 @@ class _Decoder:
             raise ValueError("entry of another record")
         day = self.day
         rule = self._words.setdefault(p[3], p[3])
-        return Contact(
+        return with_extra_fields(Contact(
             record_id, p[1], _BASES[p[2]], rule, day(p[4]), day(p[5]), day(p[6]),
             tuple(p[7]), tuple(p[8]), p[9], p[10], p[11], p[12], day(p[13]), day(p[14]), p[15],
             _STATES[p[16]], bool(p[17]), int(p[18]), self.moment(p[19]), self.moment(p[20]),
-        )  # fmt: skip
+        ), p[21])  # fmt: skip
 
 
 # A bucket's plaintext: a JSON array with one entry per record in which the

@@ -27,6 +27,7 @@ from vault.store.repository import Store
 
 LABEL_RECORDS = b"records_"
 LABEL_KEYWRAP = b"keywrap_"
+LABEL_SUPPRESS = b"suppress"  # keys the suppression list (vault.suppression)
 LABEL_PUSH = b"pushauth"  # authenticates sync blobs (vault.sync.blob.push_auth)
 
 
@@ -121,6 +122,7 @@ class PurposeKeys:
     row_tag: bytearray  # tags rows in the index cache
     requests: bytearray  # seals data-subject requests
     push: bytearray  # authenticates pushed sync blobs
+    suppress: bytearray  # keys the suppression list's digests (vault.suppression)
 
     def wipe(self) -> None:
         for field in fields(self):
@@ -272,6 +274,7 @@ class KeyRing:
             row_tag=bytearray(crypto.derive_subkey(root, cache.LABEL, cache.TAG_SUBKEY)),
             requests=bytearray(requests.request_key(root)),
             push=bytearray(crypto.derive_subkey(root, LABEL_PUSH)),
+            suppress=bytearray(crypto.derive_subkey(root, LABEL_SUPPRESS)),
         )
 
     def lock(self) -> None:

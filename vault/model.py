@@ -23,6 +23,9 @@ MAX_NAME = 1024
 MAX_SHORT = 1024  # organisation, source, purpose, one e-mail, one phone
 MAX_NOTES = 64 * 1024
 MAX_ITEMS = 50  # e-mails or phones per contact
+MAX_DUTIES = 20  # (rule, trigger) pairs besides the main rule
+
+CONSENT_PROOF_RULE = "consent-proof"
 
 
 class LegalBasis(enum.Enum):
@@ -89,6 +92,23 @@ class RetentionRule:
     obliges: bool = False
     reference: str = ""
     trigger_label: str = "trigger date"
+    legal_claims: bool = False
+
+    @property
+    def erasure_ground(self) -> str:
+        """Why the period keeps a record despite an erasure request: a statutory duty
+        (Art. 17(3)(b)) or the establishment, exercise or defence of legal claims
+        (Art. 17(3)(e)), which is a case-by-case necessity, not a duty."""
+        return "Art. 17(3)(e) GDPR" if self.legal_claims else "Art. 17(3)(b) GDPR"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Duty:
+    """One more (rule, trigger) pair a record carries besides its main rule (issue 11.5):
+    e.g. a consent contact who also received an invoice.  The record's end is the latest."""
+
+    rule: str
+    trigger: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +128,8 @@ class ContactDraft:
     consent_given: date | None = None
     consent_withdrawn: date | None = None
     uid: str = ""
+    consent_method: str = ""  # how consent was given (form, e-mail, in person, ...): Art. 7(1)
+    duties: tuple[Duty, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +157,26 @@ class Contact:
     meta_version: int = 1
     created: datetime = field(default=datetime(1970, 1, 1))
     updated: datetime = field(default=datetime(1970, 1, 1))
+    consent_method: str = ""
+    duties: tuple[Duty, ...] = ()
+    erasure_requested: date | None = None  # Art. 17(1): asked for (or consent withdrawn), kept only by a duty or hold
+    objected: date | None = None  # Art. 21: the person objected on this day
+    hold_reason: str = ""  # why a legal hold applies ("tax audit 2025")
+    restriction_requested: date | None = None  # Art. 18(1): the person asked for the restriction on this day
+    reviewed: date | None = None  # the owner last confirmed a consent record is still needed
 
     @property
     def is_restricted(self) -> bool:
         return self.state is State.RESTRICTED
+
+    @property
+    def is_consent_proof(self) -> bool:
+        """A withdrawn consent's minimal proof: no contact data left, only the dates."""
+        return self.rule == CONSENT_PROOF_RULE
+
+    def pairs(self) -> tuple[tuple[str, date | None], ...]:
+        """Every (rule, trigger) the record carries, its main rule first."""
+        return ((self.rule, self.trigger), *((d.rule, d.trigger) for d in self.duties))
 
     def to_draft(self) -> ContactDraft:
         """The editable part of this contact, e.g. to prefill an edit form."""
@@ -156,6 +194,8 @@ class Contact:
             consent_given=self.consent_given,
             consent_withdrawn=self.consent_withdrawn,
             uid=self.uid,
+            consent_method=self.consent_method,
+            duties=self.duties,
         )
 
 
@@ -278,4 +318,15 @@ def normalise_draft(draft: ContactDraft, region: str = "DE") -> ContactDraft:
         source=clean_text(draft.source, "source", MAX_SHORT),
         purpose=clean_text(draft.purpose, "purpose", MAX_SHORT),
         uid=clean_text(draft.uid, "uid", MAX_SHORT),
+        consent_method=clean_text(draft.consent_method, "consent method", MAX_SHORT),
+        duties=_clean_duties(draft.duties),
     )
+
+
+def _clean_duties(duties: tuple[Duty, ...]) -> tuple[Duty, ...]:
+    if len(duties) > MAX_DUTIES:
+        raise InvalidInput("duties", f"at most {MAX_DUTIES} further rules per contact")
+    for duty in duties:
+        if not isinstance(duty, Duty) or not isinstance(duty.trigger, date):
+            raise InvalidInput("duties", "each further rule needs a rule and a date")
+    return tuple(sorted(set(duties)))

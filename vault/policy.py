@@ -15,12 +15,15 @@ from typing import Any
 
 from vault.errors import InvalidInput
 from vault.model import (
+    CONSENT_PROOF_RULE,
     Contact,
     ContactDraft,
+    Duty,
     EraseOutcome,
     EraseResult,
     LegalBasis,
     RetentionRule,
+    State,
     normalise_draft,
 )
 from vault.retention import RuleBook, purge_from, retention_end, review_date
@@ -39,7 +42,14 @@ DRAFT_FIELDS = (
     "consent_given",
     "consent_withdrawn",
     "uid",
+    "consent_method",
+    "duties",
 )
+
+# What an erasure turned into restriction may keep besides the name and the dates
+# (Art. 5(1)(c), 17(3)(b) "to the extent"): "email"/"phone" keep only the first one.
+KEEPABLE = frozenset({"org", "email", "phone", "source", "purpose"})
+DEFAULT_KEEP = frozenset({"org", "source", "purpose"})
 
 
 def check_passphrase(passphrase: str) -> None:
@@ -66,69 +76,246 @@ def dates_for(rules: RuleBook, rule_key: str, trigger: date | None) -> tuple[dat
     return retention_end(rule, trigger), review_date(rule, trigger)
 
 
+def _pair_ends(rules: RuleBook, pairs: tuple[tuple[str, date | None], ...]) -> list[tuple[RetentionRule, date | None]]:
+    return [(rules.get(key), retention_end(rules.get(key), trigger)) for key, trigger in pairs if key in rules]
+
+
+def duty_ends(contact: Contact, rules: RuleBook) -> list[tuple[RetentionRule, date]]:
+    """The (rule, end) of every pair that keeps the record despite an erasure request."""
+    return [(rule, end) for rule, end in _pair_ends(rules, contact.pairs()) if rule.obliges and end is not None]
+
+
+def contact_dates(contact: Contact, rules: RuleBook) -> tuple[date | None, date | None]:
+    """(retention end, review date) of a contact: the latest end over all its (rule,
+    trigger) pairs, open-ended while one of them is (a consent not withdrawn).
+
+    Once an erasure was requested (or consent withdrawn) only the duties keep it:
+    the end is the latest duty end, at least the day of the request, so the
+    unattended purge deletes it as soon as no hold keeps it either.
+    """
+    if contact.erasure_requested is not None:
+        ends = [end for _, end in duty_ends(contact, rules)]
+        return max([contact.erasure_requested, *ends]), None
+    pairs = _pair_ends(rules, contact.pairs())
+    if contact.rule not in rules:
+        return contact.retention_end, contact.review_at  # an unknown rule: keep what was signed
+    all_ends = [end for _, end in pairs]
+    end = None if any(e is None for e in all_ends) else max(e for e in all_ends if e is not None)
+    main = rules.get(contact.rule)
+    return end, review_date(main, contact.reviewed or contact.trigger)
+
+
 def validated(draft: ContactDraft, rules: RuleBook, region: str, today: date) -> ContactDraft:
-    """The draft normalised (e-mail syntax, E.164 phones, lengths) with the dates its rule needs."""
+    """The draft normalised (e-mail syntax, E.164 phones, lengths), checked against its rules.
+
+    Consent must be provable (Art. 7(1)): with the basis consent, the day it was
+    given and how are required and never filled in.  The consent rule's trigger
+    is the day consent was given.
+    """
     clean = normalise_draft(draft, region)
     rule = rules.get(clean.rule)
+    if clean.basis is LegalBasis.CONSENT:
+        if clean.consent_given is None:
+            raise InvalidInput("consent", "the basis consent needs the day consent was given (Art. 7(1) GDPR)")
+        if not clean.consent_method:
+            raise InvalidInput(
+                "consent", "the basis consent needs how it was given, e.g. form, e-mail, in person (Art. 7(1) GDPR)"
+            )
+    for day, what in ((clean.consent_given, "consent given"), (clean.consent_withdrawn, "consent withdrawn")):
+        if day is not None and day > today:
+            raise InvalidInput("consent", f"{what} lies in the future")
+    if rule.until_withdrawn and clean.trigger is None:
+        if clean.consent_given is None:
+            raise InvalidInput("trigger", f"the rule {rule.key} needs a {rule.trigger_label}")
+        clean = replace(clean, trigger=clean.consent_given)
     if not rule.until_withdrawn and clean.trigger is None:
         raise InvalidInput("trigger", f"the rule {rule.key} needs a {rule.trigger_label}")
-    if clean.basis is LegalBasis.CONSENT and clean.consent_given is None:
-        clean = replace(clean, consent_given=clean.trigger or today)
-    if rule.until_withdrawn and clean.trigger is None:
-        clean = replace(clean, trigger=clean.consent_given or today)
+    for duty in clean.duties:
+        if rules.get(duty.rule).until_withdrawn:
+            raise InvalidInput("duties", f"{duty.rule} has no fixed period; only the main rule may be open-ended")
     return clean
 
 
 def new_contact(clean: ContactDraft, rules: RuleBook, now: datetime) -> Contact:
     """A new contact (fresh random id, version 1) from a validated draft."""
-    end, review = dates_for(rules, clean.rule, clean.trigger)
-    return Contact(
+    contact = Contact(
         id=str(uuid.uuid4()),
-        retention_end=end,
-        review_at=review,
+        retention_end=None,
+        review_at=None,
         created=now,
         updated=now,
         meta_version=1,
         **draft_fields(clean),
     )
+    return with_dates(contact, rules)
+
+
+def with_dates(contact: Contact, rules: RuleBook) -> Contact:
+    end, review = contact_dates(contact, rules)
+    return replace(contact, retention_end=end, review_at=review)
 
 
 def edited(current: Contact, clean: ContactDraft, rules: RuleBook) -> Contact:
     """``current`` with a validated draft's fields and the dates they imply."""
-    end, review = dates_for(rules, clean.rule, clean.trigger)
-    return replace(current, retention_end=end, review_at=review, **draft_fields(clean))
+    return with_dates(replace(current, **draft_fields(clean)), rules)
 
 
-def erase_decision(contact: Contact, rules: RuleBook, today: date) -> EraseResult:
-    """What an erasure request does to ``contact`` today, and why (Art. 17(1), 17(3)(b))."""
-    rule = rule_of(contact, rules)
+def with_duty(contact: Contact, duty: Duty, rules: RuleBook) -> Contact:
+    """``contact`` carrying one more (rule, trigger) pair (an import merging into it);
+    unchanged when it already carries that pair."""
+    if rules.get(duty.rule).until_withdrawn:
+        raise InvalidInput("duties", f"{duty.rule} has no fixed period")
+    if (duty.rule, duty.trigger) in contact.pairs():
+        return contact
+    return with_dates(replace(contact, duties=tuple(sorted({*contact.duties, duty}))), rules)
+
+
+def _keeping_reason(
+    contact: Contact, rules: RuleBook, today: date, *, claims_needed: bool = True
+) -> tuple[str, date | None] | None:
+    """Why an erasure request cannot delete ``contact`` today, and until when; None when
+    nothing keeps it.  ``claims_needed=False``: the owner checked that the record is not
+    needed for legal claims in this case (Art. 17(3)(e) is case by case), so only
+    statutory duties (Art. 17(3)(b)) and holds keep it."""
+    running = [
+        (rule, end)
+        for rule, end in duty_ends(contact, rules)
+        if end >= today and (claims_needed or not rule.legal_claims)
+    ]
     if contact.hold:
-        return EraseResult(
-            EraseOutcome.RESTRICTED,
-            contact.id,
-            "a legal hold applies; the record is restricted until the hold is released",
-            purge_from(contact.retention_end),
+        why = f"a legal hold applies ({contact.hold_reason})" if contact.hold_reason else "a legal hold applies"
+        return f"{why}; the record is restricted and erased when the hold is released", None
+    if not running:
+        return None
+    rule, end = max(running, key=lambda pair: pair[1])
+    if rule.legal_claims:
+        return (
+            f"it may be needed for legal claims until {end.isoformat()} ({rule.reference}); under "
+            f"Art. 17(3)(e) GDPR only as far as that is necessary in this case: check it, else erase it now; "
+            f"the record is restricted and purged afterwards",
+            end,
         )
-    if rule is not None and rule.obliges and contact.retention_end and contact.retention_end >= today:
-        return EraseResult(
-            EraseOutcome.RESTRICTED,
-            contact.id,
-            f"a retention duty applies until {contact.retention_end.isoformat()} "
-            f"({rule.reference}; Art. 17(3)(b) GDPR); the record is restricted and purged afterwards",
-            purge_from(contact.retention_end),
-        )
-    return EraseResult(EraseOutcome.DELETED, contact.id, "no retention duty or hold applies; deleted now")
+    return (
+        f"a retention duty applies until {end.isoformat()} ({rule.reference}; Art. 17(3)(b) GDPR); "
+        f"the record is restricted and purged afterwards",
+        end,
+    )
 
 
-def consent_withdrawal_erases(contact: Contact, rule: RetentionRule | None, today: date) -> bool:
-    """True when a withdrawn consent leaves nothing that keeps ``contact`` (Art. 17(1)(b)).
+def erase_decision(contact: Contact, rules: RuleBook, today: date, *, claims_needed: bool = True) -> EraseResult:
+    """What an erasure request does to ``contact`` today, and why (Art. 17(1), 17(3)(b)/(e))."""
+    keeping = _keeping_reason(contact, rules, today, claims_needed=claims_needed)
+    if keeping is None:
+        return EraseResult(EraseOutcome.DELETED, contact.id, "no retention duty or hold applies; deleted now")
+    reason, end = keeping
+    return EraseResult(EraseOutcome.RESTRICTED, contact.id, reason, purge_from(end))
 
-    The processing must rest on consent; a hold or a statutory duty still
-    running (``rule.obliges`` and the retention end not yet passed) keeps the
-    record, as does an unknown rule (we cannot tell whether a duty applies).
+
+def minimised(contact: Contact, keep: frozenset[str]) -> Contact:
+    """What stays of ``contact`` while a duty or hold keeps it after an erasure request:
+    the name, the dates, the rules and what the owner chose to keep; notes always go."""
+    unknown = set(keep) - KEEPABLE
+    if unknown:
+        raise InvalidInput("keep", f"can keep only {', '.join(sorted(KEEPABLE))}, not {', '.join(sorted(unknown))}")
+    return replace(
+        contact,
+        org=contact.org if "org" in keep else "",
+        emails=contact.emails[:1] if "email" in keep else (),
+        phones=contact.phones[:1] if "phone" in keep else (),
+        source=contact.source if "source" in keep else "",
+        purpose=contact.purpose if "purpose" in keep else "",
+        notes="",
+    )
+
+
+def pending_erasure(contact: Contact, rules: RuleBook, today: date, keep: frozenset[str]) -> Contact:
+    """``contact`` restricted and minimised with its erasure recorded as requested ``today``."""
+    requested = contact.erasure_requested or today
+    return with_dates(replace(minimised(contact, keep), state=State.RESTRICTED, erasure_requested=requested), rules)
+
+
+def consent_proof(contact: Contact, rules: RuleBook) -> Contact:
+    """The minimal proof a withdrawn consent leaves (Art. 7(1)): who, the consent's day,
+    how and what for, the withdrawal's day; restricted, kept for the limitation period
+    (3 years from the end of the withdrawal's year, Art. 17(3)(e)), then purged."""
+    assert contact.consent_withdrawn is not None
+    proof = replace(
+        contact,
+        emails=(),
+        phones=(),
+        org="",
+        notes="",
+        state=State.RESTRICTED,
+        rule=CONSENT_PROOF_RULE,
+        trigger=contact.consent_withdrawn,
+        duties=(),
+        erasure_requested=None,
+        reviewed=None,
+    )
+    return with_dates(proof, rules)
+
+
+def after_withdrawal(contact: Contact, rules: RuleBook, today: date, keep: frozenset[str]) -> Contact:
+    """``contact`` (basis consent, consent now withdrawn) as it must be kept from now on.
+
+    With no duty and no hold: only the minimal proof.  With a duty: restricted at
+    once, minimised, its basis the duty (Art. 6(1)(c) with the statute), the
+    consent pair dropped.  With a hold only: restricted and minimised; the proof
+    is made when the hold is released.
     """
-    if contact.consent_withdrawn is None or contact.basis is not LegalBasis.CONSENT:
-        return False
-    if contact.hold or rule is None:
-        return False
-    return not (rule.obliges and contact.retention_end is not None and contact.retention_end >= today)
+    running = sorted(((end, rule) for rule, end in duty_ends(contact, rules) if end >= today), key=lambda p: p[0])
+    if not running and not contact.hold:
+        return consent_proof(contact, rules)
+    withdrawn = contact.consent_withdrawn or today
+    if running:
+        pairs = [(k, t) for k, t in contact.pairs() if k in rules and rules.get(k).obliges and t is not None]
+        latest = running[-1][1].key
+        main = next((k, t) for k, t in pairs if k == latest)
+        others = tuple(sorted(Duty(k, t) for k, t in pairs if (k, t) != main and t is not None))
+        contact = replace(contact, basis=LegalBasis.LEGAL_OBLIGATION, rule=main[0], trigger=main[1], duties=others)
+    kept = minimised(contact, keep)
+    return with_dates(replace(kept, state=State.RESTRICTED, erasure_requested=withdrawn), rules)
+
+
+def newly_withdrawn(current: Contact, new: Contact) -> bool:
+    """True when saving ``new`` over ``current`` withdraws a consent (Art. 7(3))."""
+    return current.consent_withdrawn is None and new.consent_withdrawn is not None and new.basis is LegalBasis.CONSENT
+
+
+def check_lift(contact: Contact, informed: date | None, today: date) -> None:
+    """Art. 18(3): before lifting a restriction the person asked for, tell them."""
+    if contact.restriction_requested is None:
+        return
+    if informed is None:
+        raise InvalidInput(
+            "informed",
+            f"the person asked for this restriction on {contact.restriction_requested.isoformat()}; "
+            "inform them before lifting it (Art. 18(3) GDPR) and give the day you did",
+        )
+    if informed > today or informed < contact.restriction_requested:
+        raise InvalidInput("informed", "must lie between the person's request and today")
+
+
+def released(contact: Contact, rules: RuleBook, today: date) -> Contact | None:
+    """``contact`` with its hold lifted; None when an erasure was waiting only for that
+    (then it is erased now); a withdrawn consent leaves its proof."""
+    lifted = replace(contact, hold=False, hold_reason="", restriction_requested=None)
+    if contact.restriction_requested is not None and contact.erasure_requested is None:
+        lifted = replace(lifted, state=State.ACTIVE)
+    if contact.erasure_requested is None:
+        return with_dates(lifted, rules)
+    if _keeping_reason(lifted, rules, today) is not None:
+        return with_dates(lifted, rules)
+    if contact.consent_withdrawn is not None and not contact.is_consent_proof:
+        return consent_proof(lifted, rules)
+    return None
+
+
+def reviewed(contact: Contact, rules: RuleBook, today: date) -> Contact:
+    """A consent record the owner checked today: its next review moves on; never deletes."""
+    rule = rule_of(contact, rules)
+    if rule is None or rule.review_months is None:
+        raise InvalidInput("review", f"the rule {contact.rule} has no review date")
+    if contact.erasure_requested is not None or contact.consent_withdrawn is not None:
+        raise InvalidInput("review", "the consent was withdrawn or an erasure requested; nothing to review")
+    return with_dates(replace(contact, reviewed=today), rules)

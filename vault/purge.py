@@ -10,8 +10,10 @@ Lifecycle rules (issue 5):
 
 * a record is purged the day after its signed retention end, restricted or not;
 * a legal hold blocks the purge until released;
-* a consent-based record whose consent was withdrawn, with no other duty to
-  keep it, is erased at once (``vault.policy.consent_withdrawal_erases``);
+* a withdrawn consent leaves a minimal proof, or restricts the record under
+  the duty that still runs; an erasure request under a duty or hold sets the
+  signed end to the day the last duty ends (``vault.rights``), so this purge
+  completes it, and its audit row says so;
 * review dates that have passed are listed for the owner, never acted on.
 
 Steps of a purge run (DESIGN.md, Purge; notes/security-and-sync.md, 2 and 3):

@@ -8,14 +8,16 @@ so no field can be moved or swapped without failing authentication.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from vault.crypto import pad, pae, unpad
-from vault.model import Contact, LegalBasis, State
+from vault.model import Contact, Duty, LegalBasis, State
 
 FORMAT_VERSION = 1
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2  # 2 adds the issue-11 fields (extra duties, consent method, erasure, objection, hold)
+READABLE_PAYLOADS = (1, 2)
 
 
 def _d(value: date | None) -> str:
@@ -46,6 +48,7 @@ def encode_payload(c: Contact) -> bytes:
         "created": c.created.isoformat(),
         "updated": c.updated.isoformat(),
     }
+    data.update(extra_fields(c))
     # Padded to 64-byte blocks, so a sealed row's length does not give away field lengths.
     return pad(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
@@ -61,9 +64,9 @@ def decode_payload(
 ) -> Contact:
     # Payloads sealed before padding existed end with the JSON's closing brace.
     d = json.loads(raw if raw.endswith(b"}") else unpad(raw))
-    if d.get("v") != PAYLOAD_VERSION:
+    if d.get("v") not in READABLE_PAYLOADS:
         raise ValueError("unsupported payload version")
-    return Contact(
+    return with_extra_fields(Contact(
         id=record_id,
         name=d["name"],
         basis=LegalBasis(d["basis"]),
@@ -85,7 +88,43 @@ def decode_payload(
         meta_version=meta_version,
         created=datetime.fromisoformat(d["created"]),
         updated=datetime.fromisoformat(d["updated"]),
+    ), d)
+
+
+def extra_fields(c: Contact) -> dict[str, Any]:
+    """The payload-2 fields that differ from their defaults (version-1 payloads have none)."""
+    data: dict[str, Any] = {}
+    if c.consent_method:
+        data["consent_method"] = c.consent_method
+    if c.duties:
+        data["duties"] = [[d.rule, d.trigger.isoformat()] for d in c.duties]
+    for name in ("erasure_requested", "objected", "restriction_requested", "reviewed"):
+        value = getattr(c, name)
+        if value is not None:
+            data[name] = value.isoformat()
+    if c.hold_reason:
+        data["hold_reason"] = c.hold_reason
+    return data
+
+
+def with_extra_fields(c: Contact, d: dict[str, Any]) -> Contact:
+    """``c`` with the payload-2 fields found in ``d`` (absent ones keep their defaults)."""
+    if not any(k in d for k in _EXTRA_KEYS):
+        return c
+    return replace(
+        c,
+        consent_method=d.get("consent_method", ""),
+        duties=tuple(Duty(rule, date.fromisoformat(day)) for rule, day in d.get("duties", ())),
+        erasure_requested=_pd(d.get("erasure_requested")),
+        objected=_pd(d.get("objected")),
+        restriction_requested=_pd(d.get("restriction_requested")),
+        reviewed=_pd(d.get("reviewed")),
+        hold_reason=d.get("hold_reason", ""),
     )
+
+
+_EXTRA_KEYS = ("consent_method", "duties", "erasure_requested", "objected", "restriction_requested", "reviewed",
+               "hold_reason")  # fmt: skip
 
 
 def meta_message(vault_id: bytes, record_id: str, retention_end: date | None, hold: bool, meta_version: int) -> bytes:

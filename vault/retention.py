@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from vault.errors import InvalidInput, UnknownRule
-from vault.model import RetentionRule
+from vault.model import CONSENT_PROOF_RULE, RetentionRule
 
 BUILTIN_RULES: tuple[RetentionRule, ...] = (
     RetentionRule(
@@ -47,6 +48,7 @@ BUILTIN_RULES: tuple[RetentionRule, ...] = (
         years=3,
         from_year_end=True,
         obliges=True,
+        legal_claims=True,
         reference="§§195, 199(1) BGB; Art. 17(3)(e) GDPR",
         trigger_label="end of the contract",
     ),
@@ -57,6 +59,16 @@ BUILTIN_RULES: tuple[RetentionRule, ...] = (
         review_months=24,
         reference="Art. 6(1)(a), Art. 7(3) GDPR",
         trigger_label="date consent was given",
+    ),
+    RetentionRule(
+        key=CONSENT_PROOF_RULE,
+        label="Proof of a withdrawn consent: 3 years from the end of the year",
+        years=3,
+        from_year_end=True,
+        obliges=True,
+        legal_claims=True,
+        reference="Art. 7(1), Art. 17(3)(e) GDPR; §§195, 199(1) BGB",
+        trigger_label="date consent was withdrawn",
     ),
     RetentionRule(
         key="inquiry-6m",
@@ -131,6 +143,7 @@ def rule_from_mapping(key: str, data: Mapping[str, object]) -> RetentionRule:
         "obliges",
         "reference",
         "trigger_label",
+        "legal_claims",
     }
     unknown = set(data) - allowed
     if unknown:
@@ -167,7 +180,10 @@ def rule_from_mapping(key: str, data: Mapping[str, object]) -> RetentionRule:
         obliges=flag("obliges"),
         reference=text("reference", "owner-defined"),
         trigger_label=text("trigger_label", "trigger date"),
+        legal_claims=flag("legal_claims"),
     )
+    if rule.legal_claims:  # kept for legal claims (Art. 17(3)(e)) keeps it despite an erasure request
+        rule = replace(rule, obliges=True)
     if not rule.until_withdrawn and rule.years == 0 and rule.months == 0:
         raise InvalidInput(f"rule {key}", "needs years or months, or until_withdrawn = true")
     return rule

@@ -16,7 +16,6 @@ It hands out frozen dataclasses (vault.model), never ORM rows or Sessions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,13 +28,15 @@ from vault.clock import Clock, local_today, naive_utc, utc_now
 from vault.config import Config
 from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
 from vault.crypto import is_below_floor as kdf_is_below_floor
-from vault.errors import VaultNotFound
+from vault.errors import SuppressedPerson, VaultNotFound
 from vault.head import Pins, fingerprint
 from vault.keyring import KeyRing, create_vault_file
-from vault.model import AuditEntry, Contact, ContactDraft, EraseOutcome, EraseResult, LegalBasis, RetentionRule, State
+from vault.model import AuditEntry, Contact, ContactDraft, EraseResult, LegalBasis, RetentionRule
 from vault.purge import DueRecord, PreviewRecord, PurgeReport, ReviewDue
 from vault.requests import DataRequest, RequestDesk, RequestType
+from vault.rights import Rights
 from vault.store.repository import Store
+from vault.suppression import Suppressed, SuppressionList
 from vault.sync import clone as cloning
 from vault.sync import engine
 from vault.sync import parts as sync_parts
@@ -79,6 +80,8 @@ class Vault:
         push = lambda: engine.push_if_configured(self._sync_parts())  # noqa: E731
         store, pins, audit = self._store, self._pins, self._audit
         self._purge = purging.PurgeTarget(self.path, store, pins, audit, clock, self._book.forget, push, keep)
+        listing = SuppressionList(self._store, lambda: self._ring.keys.suppress)
+        self._rights = Rights(self._book, self.rules, listing, self.today)
         self._requests = RequestDesk(
             self._store, lambda: self._ring.keys.requests, self._ring.vault_id, self._audit, self.today, self.get
         )
@@ -219,62 +222,71 @@ class Vault:
     def _validated(self, draft: ContactDraft) -> ContactDraft:
         return policy.validated(draft, self.rules, self.config.region, self.today())
 
-    def add(self, draft: ContactDraft) -> Contact:
-        """Validate and store a new contact; returns it with its new id."""
-        return self.add_many([draft], action="created")[0]
+    def add(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
+        """Validate and store a new contact; returns it with its new id.  Refuses a person on
+        the suppression list (SuppressedPerson) unless the owner decided ``allow_suppressed``."""
+        return self.add_many([draft], action="created", allow_suppressed=allow_suppressed)[0]
 
-    def add_many(self, drafts: Iterable[ContactDraft], *, action: str = "imported") -> list[Contact]:
+    def add_many(self, drafts: Iterable[ContactDraft], *, action: str = "imported",
+                 allow_suppressed: bool = False) -> list[Contact]:  # fmt: skip
         """Store several contacts in one transaction: all or nothing."""
         self._ring.require_unlocked()  # VaultLocked before validating anything
         now = naive_utc(self._clock())
-        contacts = [policy.new_contact(self._validated(draft), self.rules, now) for draft in drafts]
+        clean = [self._validated(draft) for draft in drafts]
+        hits = () if allow_suppressed else tuple(h for d in clean for h in self._rights.suppressed(d))
+        if hits:
+            raise SuppressedPerson(hits)
+        contacts = [policy.new_contact(draft, self.rules, now) for draft in clean]
         self._book.insert(contacts, action)
         return contacts
 
-    def update(self, record_id: str, draft: ContactDraft) -> Contact:
-        """Replace a contact's fields; bumps meta_version and re-signs."""
+    def suppressed(self, draft: ContactDraft) -> list[Suppressed]:
+        """Whether the person in ``draft`` withdrew consent, objected or was erased before."""
+        return self._rights.suppressed(self._validated(draft))
+
+    def update(self, record_id: str, draft: ContactDraft, *, keep: Iterable[str] = policy.DEFAULT_KEEP) -> Contact:
+        """Replace a contact's fields (version + 1, re-signed).  Withdrawing consent takes
+        effect at once: a minimal proof, or restricted under a running duty (vault.rights)."""
         current = self.get(record_id)
         contact = policy.edited(current, self._validated(draft), self.rules)
-        if self.withdrawal_erases(contact):  # consent withdrawn, no other duty -> erased at once
-            self._book.delete([contact.id], reason=purging.REASON_WITHDRAWN)
-            return contact
-        return self._book.rewrite(current, contact, "updated")
+        return self._rights.update(current, contact, frozenset(keep)) or contact
 
-    def _set(self, record_id: str, action: str, **changes: object) -> Contact:
-        current = self.get(record_id)
-        return self._book.rewrite(current, replace(current, **changes), action)  # type: ignore[arg-type]
+    def restrict(self, record_id: str, *, requested: date | None = None) -> Contact:
+        """Restrict a contact (Art. 18): kept, hidden from the working list; ``requested``:
+        the day the person asked for it (Art. 18(1)(a)/(d))."""
+        return self._rights.restrict(self.get(record_id), requested=requested)
 
-    def restrict(self, record_id: str) -> Contact:
-        """Mark a contact restricted (Art. 18): kept, hidden from the working list."""
-        return self._set(record_id, "restricted", state=State.RESTRICTED)
+    def unrestrict(self, record_id: str, *, informed: date | None = None) -> Contact:
+        """Lift a restriction; one the person asked for needs the day they were told (Art. 18(3))."""
+        return self._rights.unrestrict(self.get(record_id), informed=informed)
 
-    def unrestrict(self, record_id: str) -> Contact:
-        return self._set(record_id, "unrestricted", state=State.ACTIVE)
+    def hold(self, record_id: str, *, reason: str = "", requested: date | None = None) -> Contact:
+        """A legal hold with its reason: the purge leaves the record until released.
+        ``requested``: the person asked for it (Art. 18(1)(b)/(c)); it also restricts."""
+        return self._rights.hold(self.get(record_id), reason=reason, requested=requested)
 
-    def hold(self, record_id: str) -> Contact:
-        """Put a legal hold on a contact: the purge leaves it until released."""
-        return self._set(record_id, "held", hold=True)
+    def release(self, record_id: str, *, informed: date | None = None) -> Contact | None:
+        """Lift a hold.  An erasure waiting only for it completes now (returns None)."""
+        return self._rights.release(self.get(record_id), informed=informed)
 
-    def release(self, record_id: str) -> Contact:
-        return self._set(record_id, "released", hold=False)
+    def reviewed(self, record_id: str) -> Contact:
+        """The owner checked a consent record is still needed: sets the next review; never deletes."""
+        return self._rights.reviewed(self.get(record_id))
 
-    def erase_preview(self, record_id: str) -> EraseResult:
+    def erase_preview(self, record_id: str, *, claims_needed: bool = True) -> EraseResult:
         """What :meth:`erase` would do, and why, without doing it."""
-        return policy.erase_decision(self.get(record_id), self.rules, self.today())
+        return policy.erase_decision(self.get(record_id), self.rules, self.today(), claims_needed=claims_needed)
 
-    def erase(self, record_id: str) -> EraseResult:
-        """Erasure (Art. 17): delete now, or restrict while a retention duty or hold applies."""
-        result = self.erase_preview(record_id)
-        if result.outcome is EraseOutcome.RESTRICTED:
-            if not self.get(record_id).is_restricted:
-                self.restrict(record_id)
-            return result
-        self._book.delete([record_id], reason="erased")
-        return result
+    def erase(self, record_id: str, *, keep: Iterable[str] = policy.DEFAULT_KEEP,
+              claims_needed: bool = True) -> EraseResult:  # fmt: skip
+        """Erasure (Art. 17): delete now, or restrict and keep only ``keep`` (policy.KEEPABLE)
+        while a duty or hold applies; completed by the purge or the release (vault.rights)."""
+        return self._rights.erase(self.get(record_id), keep=frozenset(keep), claims_needed=claims_needed)
 
-    def withdrawal_erases(self, contact: Contact) -> bool:
-        """True when saving ``contact`` erases it at once: consent withdrawn, no other duty."""
-        return policy.consent_withdrawal_erases(contact, policy.rule_of(contact, self.rules), self.today())
+    def object(self, record_id: str, *, on: date | None = None, keep: Iterable[str] = policy.DEFAULT_KEEP
+               ) -> EraseResult:  # fmt: skip
+        """Objection (Art. 21) received ``on``: recorded, then handled as an erasure request."""
+        return self._rights.object(self.get(record_id), on=on, keep=frozenset(keep))
 
     # --- plaintext-metadata work, possible while locked (vault.audit, vault.purge) ---------
 

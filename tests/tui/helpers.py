@@ -49,6 +49,7 @@ def people() -> list[ContactDraft]:
             basis=LegalBasis.CONSENT,
             trigger=None,
             consent_given=date(2026, 1, 20),
+            consent_method="web form",
             notes="Newsletter.",
         ),
         draft(

@@ -58,6 +58,8 @@ def person(dsar_vault: Vault) -> tuple[Contact, Contact]:
             basis=LegalBasis.CONSENT,
             rule="consent",
             trigger=date(2026, 1, 20),
+            consent_given=date(2026, 1, 20),
+            consent_method="web form",
         )
     )
     second = dsar_vault.restrict(second.id)

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import draft
 from vault.errors import ContactNotFound
-from vault.model import Contact, ContactDraft, LegalBasis
-from vault.policy import consent_withdrawal_erases
+from vault.model import Contact, ContactDraft, LegalBasis, State
+from vault.policy import DEFAULT_KEEP, after_withdrawal
 from vault.retention import RuleBook
 from vault.service import Vault
 
@@ -35,6 +35,7 @@ def consent_draft(**overrides: object) -> ContactDraft:
         "rule": "consent",
         "trigger": date(2026, 1, 1),
         "consent_given": date(2026, 1, 1),
+        "consent_method": "form",
     }
     fields.update(overrides)
     return draft(**fields)
@@ -56,28 +57,48 @@ def test_a_hold_blocks_the_purge_until_released(vault: Vault) -> None:
     assert [p.record_id for p in vault.purge(TODAY).purged] == [contact.id]
 
 
-def test_withdrawn_consent_without_other_duty_erases_at_once(vault: Vault) -> None:
+def test_withdrawn_consent_without_other_duty_leaves_only_a_proof(vault: Vault) -> None:
     contact = vault.add(consent_draft())
     vault.update(contact.id, consent_draft(consent_withdrawn=date(2026, 6, 14)))
-    with pytest.raises(ContactNotFound):
-        vault.get(contact.id)
-    assert contact.id not in ids_in_file(vault.path, "contacts")
-    assert contact.id in ids_in_file(vault.path, "tombstones")
+    proof = vault.get(contact.id)
+    assert proof.is_consent_proof and proof.is_restricted and proof.emails == () and proof.phones == ()
     assert [a.record_id for a in vault.audit_log(action="withdrawn")] == [contact.id]
-    assert not vault.audit_log(action="updated")  # erased instead of rewritten: one transaction
+    assert not vault.audit_log(action="updated")  # one rewrite, one transaction
 
 
 def test_withdrawn_consent_keeps_a_record_another_basis_carries(vault: Vault) -> None:
     contact = vault.add(draft(consent_given=date(2025, 3, 10)))  # contract, invoices-8y
     updated = vault.update(contact.id, replace(contact.to_draft(), consent_withdrawn=date(2026, 6, 1)))
     assert vault.get(contact.id).consent_withdrawn == date(2026, 6, 1) == updated.consent_withdrawn
+    assert updated.state is State.ACTIVE and updated.emails == contact.emails
 
 
-def test_withdrawn_consent_keeps_a_held_record(vault: Vault) -> None:
+def test_withdrawn_consent_keeps_a_held_record_restricted_until_release(vault: Vault) -> None:
     contact = vault.add(consent_draft())
     vault.hold(contact.id)
     vault.update(contact.id, consent_draft(consent_withdrawn=date(2026, 6, 14)))
-    assert vault.get(contact.id).consent_withdrawn == date(2026, 6, 14)
+    held = vault.get(contact.id)
+    assert held.consent_withdrawn == date(2026, 6, 14) and held.is_restricted and held.hold
+    released = vault.release(contact.id)
+    assert released is not None and released.is_consent_proof
+
+
+@pytest.mark.parametrize(
+    ("overrides", "outcome"),
+    [
+        ({}, "proof"),
+        ({"hold": True}, "held"),
+        ({"rule": "limitation-3y", "trigger": date(2026, 1, 1)}, "duty"),  # runs until 2029-12-31
+        ({"rule": "limitation-3y", "trigger": date(2022, 1, 1)}, "proof"),  # ended 2025-12-31
+        ({"rule": "inquiry-6m", "trigger": date(2026, 6, 1)}, "proof"),  # a limit, not a duty
+    ],
+)
+def test_what_a_withdrawal_leaves(overrides: dict[str, object], outcome: str) -> None:
+    contact = _contact(**overrides)
+    kept = after_withdrawal(contact, RULES, TODAY, DEFAULT_KEEP)
+    assert {"proof": kept.is_consent_proof, "held": kept.hold and kept.is_restricted,
+            "duty": kept.basis is LegalBasis.LEGAL_OBLIGATION}[outcome]  # fmt: skip
+    assert kept.is_restricted
 
 
 def _contact(**overrides: object) -> Contact:
@@ -94,27 +115,6 @@ def _contact(**overrides: object) -> Contact:
     }
     fields.update(overrides)
     return Contact(**fields)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("overrides", "erases"),
-    [
-        ({}, True),
-        ({"consent_withdrawn": None}, False),
-        ({"basis": LegalBasis.CONTRACT}, False),
-        ({"hold": True}, False),
-        ({"rule": "limitation-3y", "retention_end": date(2029, 12, 31)}, False),  # a duty still runs
-        ({"rule": "limitation-3y", "retention_end": date(2026, 1, 1)}, True),  # the duty has ended
-        ({"rule": "inquiry-6m", "retention_end": date(2026, 12, 1)}, True),  # a limit, not a duty
-    ],
-)
-def test_consent_withdrawal_rule(overrides: dict[str, object], erases: bool) -> None:
-    contact = _contact(**overrides)
-    assert consent_withdrawal_erases(contact, RULES.get(contact.rule), TODAY) is erases
-
-
-def test_an_unknown_rule_never_erases_on_withdrawal() -> None:
-    assert consent_withdrawal_erases(_contact(rule="gone"), None, TODAY) is False
 
 
 def test_passed_review_dates_are_listed_not_deleted(vault: Vault) -> None:

@@ -154,6 +154,18 @@ class ManifestRow(Base):
     bucket: Mapped[int] = mapped_column(Integer, index=True)  # index_bucket(id)
 
 
+class SuppressionRow(Base):
+    """The suppression list (Art. 17, 21(3), 7(3)): people who withdrew consent, objected
+    or had their data erased, as keyed BLAKE2b digests of a normalised e-mail or E.164
+    phone (vault.suppression).  No plaintext: without the key a digest names nobody."""
+
+    __tablename__ = "suppression"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    since: Mapped[date] = mapped_column(SafeDate)
+
+
 class AuditRow(Base):
     __tablename__ = "audit"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, not_, select
 from sqlalchemy.orm import Session
 
 from vault.store.models import AuditRow, ContactRow, RequestRow, TombstoneRow
@@ -33,6 +33,22 @@ def records_cutoff(today: date, years: int) -> date:
     """Records of events before this day are past keeping on ``today`` (1 January of
     ``today.year - years``): the same rule as :func:`records_kept_until`, as a bound."""
     return date(today.year - years, 1, 1)
+
+
+ACTION_ERASE_REQUESTED = "erase-requested"  # vault.rights writes it when a duty or hold defers an erasure
+
+
+def _erasures_requested(s: Session, ids: list[str]) -> dict[str, str]:
+    """The day (ISO) an erasure of each of ``ids`` was requested and deferred, from the audit log."""
+    found: dict[str, str] = {}
+    for chunk in range(0, len(ids), 500):
+        for record_id, at in s.execute(
+            select(AuditRow.record_id, AuditRow.at)
+            .where(AuditRow.action == ACTION_ERASE_REQUESTED, AuditRow.record_id.in_(ids[chunk : chunk + 500]))
+            .order_by(AuditRow.seq)
+        ):
+            found.setdefault(str(record_id), at.date().isoformat())
+    return found
 
 
 def delete_expired(
@@ -94,13 +110,15 @@ def delete_expired(
                     for record_id, end in purged
                 ],
             )
+        requested = _erasures_requested(s, [record_id for record_id, _ in purged])
         audit = [
             {
                 "at": now,
                 "action": purged_action,
                 "record_id": record_id,
                 "device": device,
-                "detail": f"retention_end={end.isoformat()}",
+                "detail": f"retention_end={end.isoformat()}"
+                + (f"; completes the erasure requested {requested[record_id]}" if record_id in requested else ""),
             }
             for record_id, end in purged
         ]
@@ -141,7 +159,8 @@ def drop_old_records(
 ) -> tuple[int, int, int]:
     """The records about the records, in ONE transaction: delete audit rows written
     before ``before`` (except the newest row of each action in ``keep_newest``, which
-    carry state such as a pending push) and requests closed before ``before`` (their
+    carry state such as a pending push, and the request of an erasure still waiting
+    for its duty to end, which the purge completing it cites) and requests closed before ``before`` (their
     notes are inside the sealed row and go with it).  Tombstones written before
     ``before`` are only counted: they are dropped by the next unlock, which can
     re-sign the manifest (vault.book).  When anything was deleted, one ``action``
@@ -152,7 +171,8 @@ def drop_old_records(
     start = datetime(before.year, before.month, before.day)
     with store.session() as s:
         newest = select(func.max(AuditRow.seq)).where(AuditRow.action.in_(keep_newest)).group_by(AuditRow.action)
-        old_audit = (AuditRow.at < start, AuditRow.seq.not_in(newest))
+        pending = and_(AuditRow.action == ACTION_ERASE_REQUESTED, AuditRow.record_id.in_(select(ContactRow.id)))
+        old_audit = (AuditRow.at < start, AuditRow.seq.not_in(newest), not_(pending))  # pending erasures stay
         old_requests = (RequestRow.closed.is_not(None), RequestRow.closed < before)
         tombstones = int(
             s.scalar(select(func.count()).select_from(TombstoneRow).where(TombstoneRow.deleted_at < start)) or 0

@@ -58,6 +58,7 @@ EXPECTED_SCHEMA = frozenset(
         ("index", "sqlite_autoindex_contacts_1"),
         ("index", "sqlite_autoindex_manifest_1"),
         ("index", "sqlite_autoindex_requests_1"),
+        ("index", "sqlite_autoindex_suppression_1"),
         ("index", "sqlite_autoindex_tombstones_1"),
         ("table", "alembic_version"),
         ("table", "audit"),
@@ -65,6 +66,7 @@ EXPECTED_SCHEMA = frozenset(
         ("table", "index_cache"),
         ("table", "manifest"),
         ("table", "requests"),
+        ("table", "suppression"),
         ("table", "tombstones"),
         ("table", "vault_meta"),
     }
