@@ -99,4 +99,4 @@ class SuppressedPerson(VaultError):
 
     def __init__(self, hits: tuple[object, ...]) -> None:
         self.hits = hits
-        super().__init__("; ".join(h.describe() for h in hits))  # type: ignore[attr-defined]
+        super().__init__("; ".join(dict.fromkeys(h.describe() for h in hits)))  # type: ignore[attr-defined]

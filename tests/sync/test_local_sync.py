@@ -264,3 +264,45 @@ def test_pull_needs_the_unlocked_vault(local_pair: Pair) -> None:
     local_pair.b.lock()
     with pytest.raises(VaultLocked):
         local_pair.b.sync_pull(local_pair.remote_b)
+
+
+def test_the_suppression_list_travels_to_the_other_device(local_pair: Pair) -> None:
+    """Erased on A: B must not quietly add the person back (issue 11.3)."""
+    from vault.errors import SuppressedPerson
+
+    p = local_pair
+    gone = p.a.add(draft(name="Gone Person", emails=("gone@example.org",), phones=("+49 89 1234567",)))
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    later(p.clock)
+    p.a.erase(gone.id)
+    p.a.sync_push(p.remote_a)
+    p.b.sync_pull(p.remote_b)
+    with pytest.raises(SuppressedPerson):
+        p.b.add(draft(name="Back Again", emails=("GONE@example.org",), phones=()))
+    with pytest.raises(SuppressedPerson):
+        p.b.add(draft(name="Back Again", emails=(), phones=("089 1234567",)))
+    # And B's own list goes back to A through B's next push (a union, never a removal).
+    other = p.b.add(draft(name="Other", emails=("other@example.org",), phones=()))
+    later(p.clock)
+    p.b.erase(other.id)
+    p.b.sync_push(p.remote_b)
+    p.a.sync_pull(p.remote_a)
+    with pytest.raises(SuppressedPerson):
+        p.a.add(draft(name="Other", emails=("other@example.org",), phones=()))
+
+
+def test_a_clone_carries_the_suppression_list(local_pair: Pair, tmp_path: Path) -> None:
+    from tests.conftest import PASSPHRASE
+    from vault.errors import SuppressedPerson
+
+    p = local_pair
+    gone = p.a.add(draft(name="Gone", emails=("gone@example.org",), phones=()))
+    p.a.erase(gone.id)
+    p.a.sync_push(p.remote_a)
+    clone, _ = Vault.clone_from(None, tmp_path / "clone.sqlite", PASSPHRASE, remote=p.remote_b, clock=p.clock)
+    try:
+        with pytest.raises(SuppressedPerson):
+            clone.add(draft(name="Gone", emails=("gone@example.org",), phones=()))
+    finally:
+        clone.close()

@@ -105,7 +105,16 @@ def _tamper(path: Path, record_id: str, column: str, offset: int) -> None:
 def test_tampered_record_fails_alone_while_the_rest_open(
     vault: Vault, vault_path: Path, clock: FixedClock, column: str
 ) -> None:
-    victim = vault.add(draft(name="Victim", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1), consent_given=date(2026, 1, 1), consent_method="form"))
+    victim = vault.add(
+        draft(
+            name="Victim",
+            basis=LegalBasis.CONSENT,
+            rule="consent",
+            trigger=date(2026, 1, 1),
+            consent_given=date(2026, 1, 1),
+            consent_method="form",
+        )
+    )
     others = [vault.add(draft(name=f"Other {i}")) for i in range(3)]
     vault.close()
     _tamper(vault_path, victim.id, column, offset=7)

@@ -52,7 +52,14 @@ def test_unlock_from_the_index_gives_exactly_the_stored_contacts(
 ) -> None:
     added = some_contacts(vault)
     consent = vault.add(
-        draft(name="Consent Person", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1), consent_given=date(2026, 1, 1), consent_method="form")
+        draft(
+            name="Consent Person",
+            basis=LegalBasis.CONSENT,
+            rule="consent",
+            trigger=date(2026, 1, 1),
+            consent_given=date(2026, 1, 1),
+            consent_method="form",
+        )
     )
     restricted = vault.restrict(added[0].id)
     vault.close()
@@ -150,7 +157,10 @@ def test_the_purge_drops_the_buckets_of_what_it_deleted(vault: Vault, vault_path
 
 def test_writes_keep_the_index_in_step(vault: Vault, vault_path: Path, clock: FixedClock) -> None:
     a, b = some_contacts(vault, 2)
-    c = vault.add(draft(name="Erase Me", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1), consent_given=date(2026, 1, 1), consent_method="form"))
+    c = vault.add(
+        draft(name="Erase Me", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1),
+              consent_given=date(2026, 1, 1), consent_method="form", emails=("erase.me@example.org",), phones=())
+    )  # fmt: skip
     changed = vault.update(a.id, draft(name="Renamed Person", phones=("+49 89 7654321",)))
     vault.hold(b.id)
     assert vault.erase(c.id).outcome is EraseOutcome.DELETED

@@ -58,7 +58,14 @@ def mixed(vault: Vault) -> dict[str, str]:
         "expired_held": vault.add(draft(name="Held Person", **EXPIRED)).id,
         "future": vault.add(draft(name="Future Person")).id,  # invoices-8y: 2033-12-31
         "consent": vault.add(
-            draft(name="Consent Person", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1), consent_given=date(2026, 1, 1), consent_method="form")
+            draft(
+                name="Consent Person",
+                basis=LegalBasis.CONSENT,
+                rule="consent",
+                trigger=date(2026, 1, 1),
+                consent_given=date(2026, 1, 1),
+                consent_method="form",
+            )
         ).id,
         "ends_yesterday": vault.add(draft(name="Yesterday", rule="inquiry-6m", trigger=date(2025, 12, 14))).id,
         "ends_today": vault.add(draft(name="Today", rule="inquiry-6m", trigger=date(2025, 12, 15))).id,
@@ -226,8 +233,26 @@ def test_preview_lists_records_due_within_30_days(vault: Vault) -> None:
 
 
 def test_overdue_reviews_are_listed_and_never_deleted(vault: Vault) -> None:
-    old = vault.add(draft(name="Old", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2024, 1, 1), consent_given=date(2024, 1, 1), consent_method="form"))
-    vault.add(draft(name="New", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1), consent_given=date(2026, 1, 1), consent_method="form"))
+    old = vault.add(
+        draft(
+            name="Old",
+            basis=LegalBasis.CONSENT,
+            rule="consent",
+            trigger=date(2024, 1, 1),
+            consent_given=date(2024, 1, 1),
+            consent_method="form",
+        )
+    )
+    vault.add(
+        draft(
+            name="New",
+            basis=LegalBasis.CONSENT,
+            rule="consent",
+            trigger=date(2026, 1, 1),
+            consent_given=date(2026, 1, 1),
+            consent_method="form",
+        )
+    )
     reviews = vault.overdue_reviews(TODAY)
     assert [(r.record_id, r.review_at) for r in reviews] == [(old.id, date(2026, 1, 1))]
     assert vault.purge(TODAY).purged == ()

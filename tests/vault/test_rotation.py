@@ -27,7 +27,9 @@ def test_rotation_keeps_every_record_request_and_tombstone_usable(
     vault: Vault, vault_path: Path, clock: FixedClock
 ) -> None:
     kept = vault.add(draft(name="Kept Person"))
-    gone = vault.add(draft(name="Gone Person", rule="inquiry-6m", basis=LegalBasis.LEGITIMATE_INTERESTS))
+    gone = vault.add(
+        draft(name="Gone Person", rule="inquiry-6m", basis=LegalBasis.LEGITIMATE_INTERESTS, emails=(), phones=())
+    )
     vault.erase(gone.id)
     expired = vault.add(draft(name="Expired Person", trigger=date(2015, 1, 1)))
     request = vault.open_request("access", [kept.id], notes="asked by e-mail")

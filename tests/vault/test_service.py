@@ -192,7 +192,15 @@ def test_invalid_drafts_are_refused_and_nothing_is_saved(vault: Vault, override:
 
 
 def test_consent_contact_gets_consent_date_and_review(vault: Vault) -> None:
-    c = vault.add(draft(basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 10), consent_given=date(2026, 1, 10), consent_method="form"))
+    c = vault.add(
+        draft(
+            basis=LegalBasis.CONSENT,
+            rule="consent",
+            trigger=date(2026, 1, 10),
+            consent_given=date(2026, 1, 10),
+            consent_method="form",
+        )
+    )
     assert c.consent_given == date(2026, 1, 10)
     assert c.retention_end is None and c.review_at == date(2028, 1, 10)
 
@@ -252,7 +260,15 @@ def test_restricted_records_are_hidden_from_search_unless_asked(vault: Vault) ->
 
 
 def test_erase_without_retention_duty_deletes_and_leaves_a_signed_tombstone(vault: Vault, vault_path: Path) -> None:
-    c = vault.add(draft(basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1), consent_given=date(2026, 1, 1), consent_method="form"))
+    c = vault.add(
+        draft(
+            basis=LegalBasis.CONSENT,
+            rule="consent",
+            trigger=date(2026, 1, 1),
+            consent_given=date(2026, 1, 1),
+            consent_method="form",
+        )
+    )
     result = vault.erase(c.id)
     assert result.outcome is EraseOutcome.DELETED
     with pytest.raises(ContactNotFound):
@@ -278,8 +294,9 @@ def test_erase_under_hold_restricts(vault: Vault) -> None:
     vault.hold(c.id)
     result = vault.erase(c.id)
     assert result.outcome is EraseOutcome.RESTRICTED and "hold" in result.reason
-    vault.release(c.id)
-    assert vault.erase(c.id).outcome is EraseOutcome.DELETED
+    assert vault.release(c.id) is None  # the erasure waited only for the hold: completed now
+    with pytest.raises(ContactNotFound):
+        vault.get(c.id)
 
 
 def test_expired_retention_no_longer_blocks_erasure(vault: Vault, clock: FixedClock) -> None:
@@ -318,7 +335,17 @@ def test_refresh_sees_changes_from_another_process(vault: Vault, vault_path: Pat
     first = vault.add(draft())
     other = reopen(vault_path, clock)
     second = other.add(draft(name="Erika Weiß"))
-    other.erase(other.add(draft(name="Temp", basis=LegalBasis.CONSENT, rule="consent", consent_given=date(2026, 1, 1), consent_method="form")).id)
+    other.erase(
+        other.add(
+            draft(
+                name="Temp",
+                basis=LegalBasis.CONSENT,
+                rule="consent",
+                consent_given=date(2026, 1, 1),
+                consent_method="form",
+            )
+        ).id
+    )
     other.close()
     assert vault.refresh() is True
     assert {c.id for c in vault.contacts()} == {first.id, second.id}

@@ -2,7 +2,7 @@
 
 ``content_digests`` reads a snapshot file (our own ``VACUUM INTO`` copy before
 a push, or the snapshot a pull just authenticated) and hashes what the merge
-and a clone use: every column of ``contacts`` and ``tombstones`` and the key
+and a clone use: every column of ``contacts``, ``tombstones``, ``suppression`` and the key
 header in ``vault_meta`` (without what is per device: device id, sync mark,
 manifest head).  The audit log, requests and caches are not compared: the
 merge does not carry them.
@@ -91,6 +91,8 @@ def content_digests(snapshot: Path) -> Digests:
             keys = _table(conn, "vault_meta", "id", _PER_DEVICE)
             tombstones = _table(conn, "tombstones", "id")
             contacts = _table(conn, "contacts", "id")
+            listed = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'suppression' AND type = 'table'")
+            suppression = _table(conn, "suppression", "digest") if listed.fetchone() else None
         finally:
             conn.close()
     except (sqlite3.Error, ValueError, TypeError, UnicodeError):
@@ -98,6 +100,8 @@ def content_digests(snapshot: Path) -> Digests:
     whole = hashlib.blake2b(digest_size=32)
     for part in (keys, tombstones, contacts):
         whole.update(part.digest())
+    if suppression is not None:
+        whole.update(suppression.digest())
     return Digests(whole.hexdigest(), tombstones.hexdigest(), keys.hexdigest())
 
 

@@ -26,15 +26,17 @@ asks the backend to remove every older copy it can see (``forget``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
+
+from sqlalchemy import insert
 
 from vault.clock import local_today, naive_utc
 from vault.errors import VaultDamaged
 from vault.lockfile import exclusive, lock_path_for
 from vault.model import Contact
-from vault.store.models import ContactRow, TombstoneRow, VaultMetaRow
+from vault.store.models import ContactRow, SuppressionRow, TombstoneRow, VaultMetaRow
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
 from vault.sync.content import Digests, Held, RemoteContent, content_digests
 from vault.sync.errors import (
@@ -198,7 +200,7 @@ def _pull_fetched(
     if forked and plan.rejected:
         # Not another device of this vault: something in it fails to authenticate.
         raise ForkRefused(f"version {info.counter}")
-    _apply(vault, plan, info, digest)
+    _apply(vault, plan, info, digest, remote.suppression)
     progress("merge", len(remote.rows), len(remote.rows))
     now = iso(vault.clock())
     file.save(
@@ -222,7 +224,13 @@ def _pull_fetched(
     )
 
 
-def _apply(vault: SyncParts, plan: MergePlan, info: BlobInfo, digest: str) -> None:
+def _apply(
+    vault: SyncParts,
+    plan: MergePlan,
+    info: BlobInfo,
+    digest: str,
+    remote_suppression: Sequence[tuple[bytes, str, date]] = (),
+) -> None:
     with vault.store.session() as s:
         for row in plan.upserts:
             existing = s.get(ContactRow, row.id)
@@ -263,6 +271,11 @@ def _apply(vault: SyncParts, plan: MergePlan, info: BlobInfo, digest: str) -> No
             stale = s.get(TombstoneRow, record_id)
             if stale is not None:
                 s.delete(stale)
+        if remote_suppression:  # the other devices' suppression list: a union, never a removal
+            s.execute(
+                insert(SuppressionRow).prefix_with("OR IGNORE"),
+                [{"digest": d, "reason": r, "since": day} for d, r, day in remote_suppression],
+            )
         epoch = vault.book.reseal(s, versions)
         meta = s.get(VaultMetaRow, 1)
         assert meta is not None

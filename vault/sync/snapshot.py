@@ -14,13 +14,14 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Engine
 
+from vault.suppression import REASONS as SUPPRESSION_REASONS
 from vault.sync.errors import BlobDamaged
 
 
@@ -94,6 +95,7 @@ class RemoteData:
     meta: RemoteMeta
     rows: list[RemoteRow]
     tombstones: list[RemoteTombstone]
+    suppression: list[tuple[bytes, str, date]] = field(default_factory=list)  # (digest, reason, since)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -174,8 +176,25 @@ def read_snapshot(path: Path) -> RemoteData:
                         meta_sig=None if t[6] is None else _blob(t[6], 64),
                     )
                 )
+            suppression = _suppression(conn)
         finally:
             conn.close()
     except (sqlite3.Error, ValueError, TypeError, OverflowError):
         raise BlobDamaged("remote copy") from None
-    return RemoteData(meta, rows, tombstones)
+    return RemoteData(meta, rows, tombstones, suppression)
+
+
+def _suppression(conn: sqlite3.Connection) -> list[tuple[bytes, str, date]]:
+    """The suppression list's entries (keyed digests; absent from blobs of older versions)."""
+    found = conn.execute("SELECT type FROM sqlite_master WHERE name = 'suppression'").fetchone()
+    if found is None:
+        return []
+    if found[0] != "table":
+        raise ValueError
+    entries = []
+    for digest, reason, since in conn.execute("SELECT digest, reason, since FROM suppression"):
+        day = _date(since)
+        if len(_blob(digest, 32)) != 32 or reason not in SUPPRESSION_REASONS or day is None:
+            raise ValueError
+        entries.append((digest, reason, day))
+    return entries
