@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, delete, func, insert, inspect, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -87,15 +88,37 @@ def check_schema(engine: Engine, *, complete: bool) -> None:
         raise VaultTampered("the file holds database objects sealbook did not create")
 
 
+def _check_is_sqlite(path: Path) -> None:
+    """Refuse a file that is not an SQLite database, reading it only through SQLite.
+
+    Never with a plain open(): POSIX locks belong to the process, and closing any
+    descriptor of the file drops them all, so another process could delete the
+    ``-wal``/``-shm`` files under a Vault object this process still has open
+    (issue 12.9).  SQLite's own VFS shares one descriptor table per file.
+    """
+    try:
+        if path.stat().st_size < 100:  # not even a database header (an empty file would be "created")
+            raise NotAVault(path.name)
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    except (OSError, sqlite3.Error):
+        raise NotAVault(path.name) from None
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        pass  # cannot read it here (locked, read-only folder): the engine reports that itself
+    except sqlite3.DatabaseError:  # "file is not a database"
+        raise NotAVault(path.name) from None
+    finally:
+        conn.close()
+
+
 class Store:
     """A vault file opened through SQLAlchemy, migrated to head."""
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
         if not create:
-            with path.open("rb") as handle:
-                if handle.read(16) != SQLITE_MAGIC:
-                    raise NotAVault(path.name)
+            _check_is_sqlite(path)
         self.engine: Engine = make_engine(path)
         try:
             if create:
