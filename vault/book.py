@@ -266,8 +266,19 @@ class RecordBook:
         tagger = crypto.row_tagger(self._ring.keys.row_tag)
         return {c.id: (c, cache.contact_tag(tagger, c, row.meta_sig, row.sealed), contact_keys(c)) for c, row in sealed}
 
+    def _drop_vanished(self, session: Session, buckets: Iterable[int], keep: Iterable[str] = ()) -> None:
+        """Inside a write's transaction: records of ``buckets`` that the file no longer holds
+        (another process purged or erased them since memory last looked) leave memory
+        first, so that no bucket seals them back into the file (issue 12.8)."""
+        skip = set(keep)
+        ids = [rid for bucket in set(buckets) for rid in list(self._contacts.members(bucket)) if rid not in skip]
+        if ids:
+            for record_id in set(ids) - self._store.existing_ids(session, ids):
+                self.forget(record_id)
+
     def _write_index(self, session: Session, changes: dict[str, Change]) -> set[int]:
         """Re-seal the buckets of ``changes`` (and any stale ones) inside the caller's transaction."""
+        self._drop_vanished(session, {index_bucket(rid) for rid in changes} | self._contacts.dirty, changes)
         overrides = {rid: None if change is None else cache.make_entry(*change) for rid, change in changes.items()}
         buckets = cache.sealed_buckets(
             self._contacts, self._ring.keys.index, self._ring.vault_id, self._contacts.dirty, overrides
@@ -299,9 +310,14 @@ class RecordBook:
         index = self._contacts
         if not index.dirty or self._ring.is_locked:
             return
-        buckets = cache.sealed_buckets(index, self._ring.keys.index, self._ring.vault_id, index.dirty)
-        if self._store.write_index_now(buckets):
-            index.dirty -= set(buckets)
+
+        def sealed(s: Session) -> dict[int, bytes | None]:
+            self._drop_vanished(s, index.dirty)
+            return cache.sealed_buckets(index, self._ring.keys.index, self._ring.vault_id, index.dirty)
+
+        written = self._store.write_index_now(sealed)
+        if written is not None:
+            index.dirty -= written
 
     # --- reading ------------------------------------------------------------------------
 

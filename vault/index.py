@@ -275,15 +275,19 @@ class ContactIndex(Mapping[str, Contact]):
             return entry
         return make_entry(item, entry[TAG], (entry[TEXT_KEY], entry[DIGIT_KEY]))
 
-    def bucket_entries(self, bucket: int, pending: Mapping[str, Entry | None]) -> list[Entry]:
-        """The entries of ``bucket`` as memory holds them, with ``pending`` changes
-        (of this bucket's records; None: deleted) applied."""
+    def members(self, bucket: int) -> set[str]:
+        """The ids memory holds in ``bucket`` (a live set: copy it before changing the index)."""
         if self._members is None:
             self._members = [set() for _ in range(INDEX_BUCKETS)]
             for record_id in self._items:
                 self._members[index_bucket(record_id)].add(record_id)
+        return self._members[bucket]
+
+    def bucket_entries(self, bucket: int, pending: Mapping[str, Entry | None]) -> list[Entry]:
+        """The entries of ``bucket`` as memory holds them, with ``pending`` changes
+        (of this bucket's records; None: deleted) applied."""
         out: list[Entry] = []
-        for record_id in sorted(self._members[bucket] | pending.keys()):
+        for record_id in sorted(self.members(bucket) | pending.keys()):
             if record_id in pending:
                 entry = pending[record_id]
                 if entry is not None:

@@ -208,3 +208,25 @@ def test_lock_forgets_the_cached_name_fragments(vault: Vault) -> None:
     vault.lock()
     assert search._word_keys.cache_info().currsize == 0
     assert len(vault) == 0
+
+
+def test_a_write_after_another_process_purged_does_not_seal_the_purged_back(
+    vault: Vault, vault_path: Path, clock: FixedClock
+) -> None:
+    """Issue 12.8: the app (unlocked, not refreshed) adds after a CLI purge elsewhere."""
+    expired = [
+        vault.add(draft(name=f"Expired {i}", rule="inquiry-6m", trigger=date(2025, 1, 1), emails=(), phones=()))
+        for i in range(40)
+    ]
+    kept = vault.add(draft(name="Kept", emails=(), phones=()))
+    other = Vault(vault_path, clock=clock)  # another process: the unattended purge, no passphrase
+    assert len(other.purge().purged) == 40
+    other.close()
+    # No refresh in between: memory still holds the purged 40.
+    added = [vault.add(draft(name=f"New {i}", emails=(), phones=())) for i in range(40)]
+    vault.add_many([draft(name="Batch", emails=(), phones=())])
+    on_disk = cached_ids(vault, vault_path)
+    assert not on_disk & {c.id for c in expired}, "purged records were sealed back into the index"
+    assert {kept.id, *(c.id for c in added)} <= on_disk
+    vault.refresh()  # the app's 2-second refresh: memory follows the file
+    assert not {c.id for c in expired} & {c.id for c in vault.contacts()}

@@ -7,7 +7,7 @@ the service; the service never sees a Session.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -362,15 +362,24 @@ class Store:
             else:
                 row.sealed = sealed
 
-    def write_index_now(self, buckets: dict[int, bytes | None]) -> bool:
-        """:meth:`write_index` in a transaction of its own.  The index is a cache:
-        a vault that is busy, full or read-only keeps the old buckets (False)."""
+    def write_index_now(self, sealed: Callable[[Session], dict[int, bytes | None]]) -> set[int] | None:
+        """:meth:`write_index` of what ``sealed`` makes inside a transaction of its own;
+        the buckets written.  The index is a cache: a vault that is busy, full or
+        read-only keeps the old buckets (None)."""
         try:
             with self.session() as s:
+                buckets = sealed(s)
                 self.write_index(s, buckets)
         except (VaultBusy, StorageFull, OperationalError, DatabaseError):
-            return False
-        return True
+            return None
+        return set(buckets)
+
+    def existing_ids(self, s: Session, ids: list[str]) -> set[str]:
+        """Which of ``ids`` have a row in ``contacts`` (inside the caller's transaction)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            found.update(s.scalars(select(ContactRow.id).where(ContactRow.id.in_(ids[start : start + 500]))))
+        return found
 
     # --- maintenance ----------------------------------------------------------
 
