@@ -66,29 +66,32 @@ def decode_payload(
     d = json.loads(raw if raw.endswith(b"}") else unpad(raw))
     if d.get("v") not in READABLE_PAYLOADS:
         raise ValueError("unsupported payload version")
-    return with_extra_fields(Contact(
-        id=record_id,
-        name=d["name"],
-        basis=LegalBasis(d["basis"]),
-        rule=d["rule"],
-        trigger=_pd(d["trigger"]),
-        retention_end=retention_end,
-        review_at=review_at,
-        emails=tuple(d["emails"]),
-        phones=tuple(d["phones"]),
-        org=d["org"],
-        notes=d["notes"],
-        source=d["source"],
-        purpose=d["purpose"],
-        consent_given=_pd(d["consent_given"]),
-        consent_withdrawn=_pd(d["consent_withdrawn"]),
-        uid=d["uid"],
-        state=State(d["state"]),
-        hold=hold,
-        meta_version=meta_version,
-        created=datetime.fromisoformat(d["created"]),
-        updated=datetime.fromisoformat(d["updated"]),
-    ), d)
+    return with_extra_fields(
+        Contact(
+            id=record_id,
+            name=d["name"],
+            basis=LegalBasis(d["basis"]),
+            rule=d["rule"],
+            trigger=_pd(d["trigger"]),
+            retention_end=retention_end,
+            review_at=review_at,
+            emails=tuple(d["emails"]),
+            phones=tuple(d["phones"]),
+            org=d["org"],
+            notes=d["notes"],
+            source=d["source"],
+            purpose=d["purpose"],
+            consent_given=_pd(d["consent_given"]),
+            consent_withdrawn=_pd(d["consent_withdrawn"]),
+            uid=d["uid"],
+            state=State(d["state"]),
+            hold=hold,
+            meta_version=meta_version,
+            created=datetime.fromisoformat(d["created"]),
+            updated=datetime.fromisoformat(d["updated"]),
+        ),
+        d,
+    )
 
 
 def extra_fields(c: Contact) -> dict[str, Any]:

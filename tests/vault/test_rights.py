@@ -154,7 +154,10 @@ def test_withdrawal_with_a_duty_restricts_and_changes_the_basis_to_the_duty(vaul
     kept = vault.update(c.id, replace(c.to_draft(), consent_withdrawn=date(2026, 6, 14)))
     assert kept.is_restricted
     assert (kept.basis, kept.rule, kept.trigger, kept.duties) == (
-        LegalBasis.LEGAL_OBLIGATION, "invoices-8y", date(2025, 3, 10), ()
+        LegalBasis.LEGAL_OBLIGATION,
+        "invoices-8y",
+        date(2025, 3, 10),
+        (),
     )
     assert kept.retention_end == date(2033, 12, 31)
     assert kept.notes == "" and kept.emails == ()
@@ -214,8 +217,9 @@ def test_restriction_after_erasure_keeps_only_what_the_owner_chose(vault: Vault)
     default = vault.get(c.id)
     assert (default.name, default.org, default.purpose, default.source) == (c.name, c.org, "invoicing", "fair")
     assert (default.emails, default.phones, default.notes) == ((), (), "")
-    d = vault.add(draft(name="Two", emails=("c@example.org", "d@example.org"), phones=("+49 40 1234567",
-                                                                                          "+49 40 7654321")))
+    d = vault.add(
+        draft(name="Two", emails=("c@example.org", "d@example.org"), phones=("+49 40 1234567", "+49 40 7654321"))
+    )
     vault.erase(d.id, keep=("email", "phone"))
     chosen = vault.get(d.id)
     assert (chosen.emails, chosen.phones, chosen.org, chosen.notes) == (("c@example.org",), ("+49401234567",), "", "")
@@ -227,8 +231,13 @@ def test_restriction_after_erasure_keeps_only_what_the_owner_chose(vault: Vault)
 
 
 def test_several_duties_the_latest_end_wins(vault: Vault) -> None:
-    c = vault.add(draft(rule="letters-6y", trigger=date(2020, 2, 1),  # ends 2026-12-31
-                        duties=(Duty("invoices-8y", date(2024, 7, 1)), Duty("limitation-3y", date(2025, 1, 1)))))
+    c = vault.add(
+        draft(
+            rule="letters-6y",
+            trigger=date(2020, 2, 1),  # ends 2026-12-31
+            duties=(Duty("invoices-8y", date(2024, 7, 1)), Duty("limitation-3y", date(2025, 1, 1))),
+        )
+    )
     assert c.retention_end == date(2032, 12, 31)
     edited = vault.update(c.id, replace(c.to_draft(), duties=(Duty("books-10y", date(2024, 1, 1)),)))
     assert edited.retention_end == date(2034, 12, 31)
