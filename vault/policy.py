@@ -105,6 +105,22 @@ def contact_dates(contact: Contact, rules: RuleBook) -> tuple[date | None, date 
     return end, review_date(main, contact.reviewed or contact.trigger)
 
 
+EARLIEST = date(1900, 1, 1)  # dates outside these bounds are typing errors (0001-01-01, 9999-12-31),
+LATEST = date(2199, 12, 31)  # and a period added to them could leave the calendar
+
+
+def _check_dates(draft: ContactDraft) -> None:
+    days = [
+        ("trigger", draft.trigger),
+        ("consent", draft.consent_given),
+        ("consent", draft.consent_withdrawn),
+        *(("duties", d.trigger) for d in draft.duties),
+    ]
+    for name, day in days:
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInput(name, f"{day.isoformat()} lies outside {EARLIEST.year}-{LATEST.year}")
+
+
 def validated(draft: ContactDraft, rules: RuleBook, region: str, today: date) -> ContactDraft:
     """The draft normalised (e-mail syntax, E.164 phones, lengths), checked against its rules.
 
@@ -114,6 +130,7 @@ def validated(draft: ContactDraft, rules: RuleBook, region: str, today: date) ->
     """
     clean = normalise_draft(draft, region)
     rule = rules.get(clean.rule)
+    _check_dates(clean)
     if clean.basis is LegalBasis.CONSENT:
         if clean.consent_given is None:
             raise InvalidInput("consent", "the basis consent needs the day consent was given (Art. 7(1) GDPR)")

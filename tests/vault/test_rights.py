@@ -315,3 +315,19 @@ def test_a_pending_erasure_cannot_be_unrestricted(vault: Vault) -> None:
     vault.erase(c.id)
     with pytest.raises(VaultError):
         vault.unrestrict(c.id)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"trigger": date(9999, 12, 31)},  # issue 12.1: "year 10005 is out of range" before
+        {"trigger": date(1, 1, 1)},  # issue 12.2: taken without a word, purged at once
+        {"duties": (Duty("invoices-8y", date(9999, 1, 1)),)},
+        {"consent_given": date(1, 1, 1)},
+    ],
+)
+def test_absurd_dates_are_refused_with_a_clear_error(vault: Vault, overrides: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput) as err:
+        vault.add(draft(**overrides))
+    assert "outside 1900-2199" in str(err.value)
+    assert len(vault) == 0
