@@ -134,7 +134,7 @@ def validated(draft: ContactDraft, rules: RuleBook, region: str, today: date) ->
     if clean.basis is LegalBasis.CONSENT:
         if clean.consent_given is None:
             raise InvalidInput("consent", "the basis consent needs the day consent was given (Art. 7(1) GDPR)")
-        if not clean.consent_method:
+        if not clean.consent_method and clean.consent_withdrawn is None:  # a withdrawal is never blocked
             raise InvalidInput(
                 "consent", "the basis consent needs how it was given, e.g. form, e-mail, in person (Art. 7(1) GDPR)"
             )
@@ -201,6 +201,13 @@ def _keeping_reason(
     ]
     if contact.hold:
         why = f"a legal hold applies ({contact.hold_reason})" if contact.hold_reason else "a legal hold applies"
+        if running:
+            rule, end = max(running, key=lambda pair: pair[1])
+            return (
+                f"{why}, and {rule.key} keeps it until {end.isoformat()} ({rule.erasure_ground}); the record is "
+                f"restricted and erased when the hold is released and that period has ended",
+                end,
+            )
         return f"{why}; the record is restricted and erased when the hold is released", None
     if not running:
         return None

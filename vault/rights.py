@@ -25,7 +25,7 @@ from datetime import date
 
 from vault import policy
 from vault.book import Also, RecordBook
-from vault.errors import InvalidInput, VaultError
+from vault.errors import InvalidInput
 from vault.model import MAX_SHORT, Contact, ContactDraft, EraseOutcome, EraseResult, State, clean_text
 from vault.retention import RuleBook
 from vault.store.purging import ACTION_ERASE_REQUESTED  # restricted, waiting for a duty or hold to end
@@ -49,11 +49,11 @@ class Rights:
 
     # --- the suppression list ---------------------------------------------------------
 
-    def _listing(self, contacts: Iterable[Contact], reason: str) -> Also:
+    def _listing(self, contacts: Iterable[Contact], reason: str, since: date | None = None) -> Also:
         emails = [e for c in contacts for e in c.emails]
         phones = [p for c in contacts for p in c.phones]
-        today = self._today()
-        return lambda s: self._suppression.add(s, emails, phones, reason, today)
+        day = since or self._today()
+        return lambda s: self._suppression.add(s, emails, phones, reason, day)
 
     def suppressed(self, draft: ContactDraft) -> list[Suppressed]:
         """The suppression-list entries a (normalised) draft's e-mails and phones hit."""
@@ -76,7 +76,7 @@ class Rights:
         """Erasure (Art. 17): delete now, or restrict and minimise while a duty or hold keeps it."""
         today = self._today()
         result = policy.erase_decision(current, self._rules, today, claims_needed=claims_needed)
-        listing = self._listing((current,), reason)
+        listing = self._listing((current,), reason, current.objected if reason == OBJECTED else None)
         if result.outcome is EraseOutcome.DELETED:
             self._book.delete([current.id], reason=ACTION_ERASED, detail=_completes(current), also=listing)
             return result
@@ -85,14 +85,16 @@ class Rights:
         self._book.rewrite(current, pending, ACTION_ERASE_REQUESTED, detail, also=listing)
         return result
 
-    def object(self, current: Contact, *, on: date | None, keep: frozenset[str]) -> EraseResult:
+    def object(
+        self, current: Contact, *, on: date | None, keep: frozenset[str], claims_needed: bool = True
+    ) -> EraseResult:
         """Objection (Art. 21): recorded with its day, then an erasure request; listed as objected."""
         today = self._today()
         day = on or today
         if day > today:
             raise InvalidInput("objected", "lies in the future")
         objected = replace(current, objected=current.objected or day)
-        return self.erase(objected, keep=keep, reason=OBJECTED)
+        return self.erase(objected, keep=keep, claims_needed=claims_needed, reason=OBJECTED)
 
     # --- holds and restrictions (Art. 18) ---------------------------------------------------
 
@@ -124,9 +126,9 @@ class Rights:
 
     def unrestrict(self, current: Contact, *, informed: date | None) -> Contact:
         if current.erasure_requested is not None:
-            raise VaultError("an erasure is waiting for a duty or hold to end; the record stays restricted")
+            raise InvalidInput("restriction", "an erasure is waiting for a duty or hold to end; it stays restricted")
         if current.hold and current.restriction_requested is not None:
-            raise VaultError("the person's restriction is a hold; release the hold to lift it")
+            raise InvalidInput("restriction", "the person's restriction is a hold; release the hold to lift it")
         policy.check_lift(current, informed, self._today())
         new = replace(current, state=State.ACTIVE, restriction_requested=None)
         return self._book.rewrite(current, new, "unrestricted", f"person informed {informed}" if informed else "")

@@ -283,10 +283,10 @@ class Vault:
         while a duty or hold applies; completed by the purge or the release (vault.rights)."""
         return self._rights.erase(self.get(record_id), keep=frozenset(keep), claims_needed=claims_needed)
 
-    def object(self, record_id: str, *, on: date | None = None, keep: Iterable[str] = policy.DEFAULT_KEEP
-               ) -> EraseResult:  # fmt: skip
+    def object(self, record_id: str, *, on: date | None = None, keep: Iterable[str] = policy.DEFAULT_KEEP,
+               claims_needed: bool = True) -> EraseResult:  # fmt: skip
         """Objection (Art. 21) received ``on``: recorded, then handled as an erasure request."""
-        return self._rights.object(self.get(record_id), on=on, keep=frozenset(keep))
+        return self._rights.object(self.get(record_id), on=on, keep=frozenset(keep), claims_needed=claims_needed)
 
     # --- plaintext-metadata work, possible while locked (vault.audit, vault.purge) ---------
 
@@ -382,14 +382,20 @@ class Vault:
         skip_invalid: bool = False,
         source: str | None = None,
         purpose: str = "",
+        consent_given: date | None = None,
+        consent_method: str = "",
+        include_suppressed: bool = False,
     ) -> ImportReport:
-        """Import a vCard or CSV file with one legal basis and rule for the batch (vault.importers.job)."""
+        """Import a vCard or CSV file with one legal basis and rule for the batch (vault.importers.job); the
+        basis consent needs ``consent_given`` and ``consent_method``; listed people only with ``include_suppressed``."""
         from vault.importers.job import import_file
 
         self._ring.require_unlocked()  # VaultLocked before reading the file
         return import_file(Path(path), book=self._book, rules=self.rules, basis=basis, rule=rule, trigger=trigger,
                            dry_run=dry_run, skip_invalid=skip_invalid, source=source, purpose=purpose,
-                           today=self.today(), now=naive_utc(self._clock()), validate=self._validated)  # fmt: skip
+                           today=self.today(), now=naive_utc(self._clock()), validate=self._validated,
+                           suppressed=self._rights.suppressed, consent_given=consent_given,
+                           consent_method=consent_method, include_suppressed=include_suppressed)  # fmt: skip
 
     # --- sync (vault.sync) -------------------------------------------------------------------
 

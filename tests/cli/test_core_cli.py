@@ -25,6 +25,8 @@ ADD = [
     "--trigger",
     "2025-03-10",
 ]
+# Consent must be provable (Art. 7(1)): the day and how it was given.
+CONSENT = ["--basis", "consent", "--rule", "consent", "--consent-given", "2025-01-02", "--consent-method", "web form"]
 
 
 def add(run: Run, vault: Path, *extra: str) -> str:
@@ -92,7 +94,7 @@ def test_damaged_record_is_reported_and_others_still_found(run: Run, cli_vault: 
     import sqlite3
 
     first = add(run, cli_vault)
-    add(run, cli_vault, "--name", "Erika Weiß", "--basis", "consent", "--rule", "consent")
+    add(run, cli_vault, "--name", "Erika Weiß", *CONSENT)
     with sqlite3.connect(cli_vault) as conn:
         conn.execute("UPDATE contacts SET hold = 1 WHERE id = ?", (first,))
     out = run("find", "--vault", str(cli_vault), "--passphrase-file", "-", "weiss", check=True)
@@ -123,12 +125,12 @@ def test_edit_erase_hold_release_restrict_and_log(run: Run, cli_vault: Path) -> 
     run("erase", *v, record_id, "--yes", check=True)
     assert run("find", *v, "--json", "neu", check=True).stdout.strip() == "[]"
     assert "restricted" in run("find", *v, "--restricted", "neu", check=True).stdout
-    consent = add(run, cli_vault, "--name", "Temp", "--basis", "consent", "--rule", "consent")
+    consent = add(run, cli_vault, "--name", "Temp", *CONSENT)
     erased = run("erase", *v, consent, "--yes", "--json", check=True)
     assert json.loads(erased.stdout)["outcome"] == "deleted"
     log = json.loads(run("log", "--vault", str(cli_vault), "--json", stdin=None, check=True).stdout)
     actions = [(e["action"], e["record_id"]) for e in log]
-    assert ("erased", consent) in actions and ("restricted", record_id) in actions
+    assert ("erased", consent) in actions and ("erase-requested", record_id) in actions
     only = json.loads(
         run("log", "--vault", str(cli_vault), "--json", "--action", "held", stdin=None, check=True).stdout
     )
@@ -164,7 +166,23 @@ def test_rules_lists_builtin_and_owner_rules(run: Run, cli_env: dict[str, str]) 
 
 @pytest.mark.parametrize(
     "command",
-    ["init", "add", "find", "show", "edit", "erase", "restrict", "hold", "release", "passwd", "rules", "log"],
+    [
+        "init",
+        "add",
+        "find",
+        "show",
+        "edit",
+        "erase",
+        "object",
+        "restrict",
+        "unrestrict",
+        "hold",
+        "release",
+        "review",
+        "passwd",
+        "rules",
+        "log",
+    ],
 )
 def test_every_command_has_help(run: Run, command: str) -> None:
     out = run(command, "--help", stdin=None)

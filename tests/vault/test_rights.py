@@ -174,7 +174,7 @@ def test_withdrawn_objected_and_erased_people_are_suppressed_by_keyed_hash(vault
     for emails, phones, reason in [
         (("READER@example.org",), (), "withdrew consent on 2026-06-15"),
         ((), ("030 7654321",), "withdrew consent"),
-        (("obj@example.org",), (), "objected on 2026-06-15"),
+        (("obj@example.org",), (), "objected on 2026-06-10"),  # the day of the objection
         ((), ("+49 (89) 1234567",), "had their data erased"),
     ]:
         with pytest.raises(SuppressedPerson) as err:
@@ -331,3 +331,22 @@ def test_absurd_dates_are_refused_with_a_clear_error(vault: Vault, overrides: di
         vault.add(draft(**overrides))
     assert "outside 1900-2199" in str(err.value)
     assert len(vault) == 0
+
+
+def test_a_withdrawal_is_recorded_on_an_old_consent_record_without_a_method(vault: Vault) -> None:
+    """Records from before issue 11 have no consent method: a withdrawal must never be blocked."""
+    c = vault.add(consent())
+    legacy = replace(vault.get(c.id), consent_method="")
+    vault._book.rewrite(vault.get(c.id), legacy, "updated")
+    with pytest.raises(InvalidInput):
+        vault.update(c.id, replace(legacy.to_draft(), notes="edited"))  # other edits ask for the method
+    proof = vault.update(c.id, replace(legacy.to_draft(), consent_withdrawn=TODAY))
+    assert proof.is_consent_proof and proof.consent_method == ""
+
+
+def test_hold_and_duty_together_name_both(vault: Vault) -> None:
+    c = vault.add(draft(rule="invoices-8y", trigger=date(2025, 3, 10)))
+    vault.hold(c.id, reason="tax audit 2025")
+    preview = vault.erase_preview(c.id)
+    assert "tax audit 2025" in preview.reason and "2033-12-31" in preview.reason
+    assert preview.purge_from == date(2034, 1, 1)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from tui.cli import common
-from vault.model import Contact, ContactDraft, LegalBasis, format_phone
+from vault.errors import InvalidInput, SuppressedPerson
+from vault.model import Contact, ContactDraft, Duty, LegalBasis, format_phone
 from vault.retention import days_left, purge_from
 from vault.service import Vault
 
@@ -22,6 +24,12 @@ def register(subparsers: Any) -> None:
     common.add_json_option(p)
     p.add_argument("--name", required=True, help="full name")
     _add_contact_fields(p, basis_required=True)
+    p.add_argument(
+        "--anyway",
+        action="store_true",
+        help="add the person even though they are on the suppression list (they withdrew consent, "
+        "objected or had their data erased); only when you decided they may be added again",
+    )
 
     p = common.command(subparsers, "find", cmd_find, "search names, e-mails, phones, organisations")
     common.add_passphrase_option(p)
@@ -40,6 +48,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("id", help="contact id or prefix")
     p.add_argument("--name", help="full name")
     _add_contact_fields(p, basis_required=False)
+    p.add_argument("--no-duties", action="store_true", help="remove every further (rule, date) pair given with --duty")
     p.add_argument("--consent-withdrawn", type=common.iso_date, metavar="DATE", help="date consent was withdrawn")
 
     p = common.command(subparsers, "rules", cmd_rules, "list the retention rules")
@@ -56,7 +65,38 @@ def _add_contact_fields(p: argparse.ArgumentParser, *, basis_required: bool) -> 
     p.add_argument("--basis", choices=BASIS_CHOICES, required=basis_required, help="legal basis, Art. 6(1)")
     p.add_argument("--rule", required=basis_required, help="retention rule (see `sealbook rules`)")
     p.add_argument("--trigger", type=common.iso_date, metavar="DATE", help="date the retention period starts from")
-    p.add_argument("--consent-given", type=common.iso_date, metavar="DATE", help="date consent was given")
+    p.add_argument(
+        "--consent-given",
+        type=common.iso_date,
+        metavar="DATE",
+        help="date consent was given; required with --basis consent (Art. 7(1) GDPR)",
+    )
+    p.add_argument(
+        "--consent-method",
+        metavar="TEXT",
+        help="how consent was given (form, e-mail, in person, ...); required with --basis consent (Art. 7(1) GDPR)",
+    )
+    p.add_argument(
+        "--duty",
+        action="append",
+        type=duty_arg,
+        metavar="RULE:DATE",
+        help="a further retention rule and its trigger date, e.g. invoices-8y:2025-03-10 (repeatable; "
+        "the record is kept until the latest end)" + ("" if basis_required else "; replaces the list"),
+    )
+
+
+def duty_arg(text: str) -> Duty:
+    """An argparse type: RULE:DATE, a further (rule, trigger) pair."""
+    rule, sep, day = text.rpartition(":")
+    rule = rule.strip()
+    if not sep or not rule:
+        raise argparse.ArgumentTypeError(f"not RULE:DATE (e.g. invoices-8y:2025-03-10): {text!r}")
+    try:
+        trigger = date.fromisoformat(day.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) after the colon: {text!r}") from None
+    return Duty(rule, trigger)
 
 
 def _draft_from_args(args: argparse.Namespace, base: ContactDraft | None) -> ContactDraft:
@@ -75,11 +115,18 @@ def _draft_from_args(args: argparse.Namespace, base: ContactDraft | None) -> Con
         ("rule", "rule"),
         ("trigger", "trigger"),
         ("consent_given", "consent_given"),
+        ("consent_method", "consent_method"),
     ):
         if getattr(args, arg) is not None:
             values[field] = getattr(args, arg)
     if getattr(args, "consent_withdrawn", None) is not None:
         values["consent_withdrawn"] = args.consent_withdrawn
+    if getattr(args, "no_duties", False):
+        if args.duty:
+            raise InvalidInput("duties", "give either --duty or --no-duties, not both")
+        values["duties"] = ()
+    elif args.duty is not None:
+        values["duties"] = tuple(args.duty)
     if args.basis is not None:
         values["basis"] = LegalBasis(args.basis)
     if base is None:
@@ -87,9 +134,32 @@ def _draft_from_args(args: argparse.Namespace, base: ContactDraft | None) -> Con
     return replace(base, **values)
 
 
+def _consent_hint(error: InvalidInput, draft: ContactDraft) -> InvalidInput:
+    """The core's refusal of an unprovable consent, with the options that fix it."""
+    missing = [
+        flag
+        for flag, value in (
+            ("--consent-given DATE", draft.consent_given),
+            ("--consent-method TEXT", draft.consent_method),
+        )
+        if not value
+    ]
+    if error.field != "consent" or draft.basis is not LegalBasis.CONSENT or not missing:
+        return error
+    return InvalidInput(error.field, f"{error.message}; give {' and '.join(missing)}")
+
+
 def cmd_add(args: argparse.Namespace) -> int:
+    draft = _draft_from_args(args, None)
     with common.open_vault(args) as vault:
-        contact = vault.add(_draft_from_args(args, None))
+        try:
+            contact = vault.add(draft, allow_suppressed=args.anyway)
+        except InvalidInput as error:
+            raise _consent_hint(error, draft) from None
+        except SuppressedPerson as error:
+            print(f"sealbook: {common.plain(error, None)}", file=sys.stderr)
+            print("sealbook: add --anyway to add them again (only if you decided they may be)", file=sys.stderr)
+            return common.EXIT_SUPPRESSED
     if args.json:
         common.print_json(common.contact_json(contact))
     else:
@@ -159,29 +229,71 @@ def describe(vault: Vault, c: Contact) -> str:
         ("Trigger date", c.trigger.isoformat() if c.trigger else ""),
         ("Retention end", end),
         ("Review", c.review_at.isoformat() if c.review_at else ""),
+        *[("Further rule", _duty_line(vault, d)) for d in c.duties],
         ("State", c.state.value),
-        ("Legal hold", "yes" if c.hold else "no"),
-        ("Consent given", c.consent_given.isoformat() if c.consent_given else ""),
-        ("Consent withdrawn", c.consent_withdrawn.isoformat() if c.consent_withdrawn else ""),
+        ("Legal hold", _hold_line(c)),
+        ("Consent given", _iso(c.consent_given)),
+        ("Consent method", common.safe(c.consent_method)),
+        ("Consent withdrawn", _iso(c.consent_withdrawn)),
+        ("Reviewed", _iso(c.reviewed)),
+        ("Erasure requested", _iso(c.erasure_requested)),
+        ("Objected", _iso(c.objected)),
+        ("Restriction requested", _iso(c.restriction_requested)),
         ("Created", c.created.isoformat(timespec="seconds")),
         ("Updated", c.updated.isoformat(timespec="seconds")),
     ]
-    out = [f"{label + ':':<19}{value}" for label, value in lines if value]
+    out = [f"{label + ':':<23}{value}" for label, value in lines if value]
     if c.notes:
         out.append("Notes:")
         out.extend("  " + line for line in common.safe(c.notes).splitlines())
     return "\n".join(out)
 
 
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _hold_line(c: Contact) -> str:
+    if not c.hold:
+        return "no"
+    return f"yes ({common.safe(c.hold_reason)})" if c.hold_reason else "yes"
+
+
+def _duty_line(vault: Vault, duty: Duty) -> str:
+    """A further (rule, trigger) pair: the rule, its date and the day it ends."""
+    if duty.rule not in vault.rules:
+        return f"{common.plain(duty.rule)} from {duty.trigger.isoformat()} (unknown rule)"
+    end, _ = vault.compute_dates(duty.rule, duty.trigger)
+    until = f", until {end.isoformat()}" if end else ""
+    return f"{duty.rule} from {duty.trigger.isoformat()}{until}"
+
+
 def cmd_edit(args: argparse.Namespace) -> int:
     with common.open_vault(args) as vault:
         current = vault.resolve(args.id)
-        updated = vault.update(current.id, _draft_from_args(args, current.to_draft()))
+        draft = _draft_from_args(args, current.to_draft())
+        try:
+            updated = vault.update(current.id, draft)
+        except InvalidInput as error:
+            raise _consent_hint(error, draft) from None
         if args.json:
             common.print_json(common.contact_json(updated))
         else:
             print(f"Updated {updated.id}")
+            if current.consent_withdrawn is None and updated.consent_withdrawn is not None:
+                print(_withdrawal_line(updated))
     return common.EXIT_OK
+
+
+def _withdrawal_line(c: Contact) -> str:
+    """What a consent withdrawal (Art. 7(3)) left of the record."""
+    if c.is_consent_proof:
+        return f"Consent withdrawn: only a restricted proof of it is kept, until {_iso(c.retention_end)}."
+    if c.hold and c.erasure_requested:
+        return "Consent withdrawn: restricted and minimised until the legal hold is released."
+    if c.erasure_requested:
+        return f"Consent withdrawn: restricted and minimised until the retention duty ends ({_iso(c.retention_end)})."
+    return "Consent withdrawn."
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

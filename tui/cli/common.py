@@ -20,6 +20,7 @@ from vault.errors import (
     InvalidInput,
     KdfParametersRefused,
     NotAVault,
+    SuppressedPerson,
     VaultBusy,
     VaultDamaged,
     VaultError,
@@ -38,6 +39,7 @@ EXIT_WRONG_PASSPHRASE = 3
 EXIT_DAMAGED = 4  # damaged, tampered or foreign file; refused KDF parameters
 EXIT_NOT_FOUND = 5  # no vault at the path, or no such contact
 EXIT_BUSY = 6  # another process holds the vault; try again later
+EXIT_SUPPRESSED = 7  # the person is on the suppression list; nothing was added
 
 EXIT_CODES_HELP = """exit codes:
   0  success
@@ -47,6 +49,8 @@ EXIT_CODES_HELP = """exit codes:
   4  vault damaged, tampered with, or not a sealbook vault
   5  not found (no vault at the path, or no such contact)
   6  busy: another sealbook process is working on the vault; try later
+  7  the person is on the suppression list (withdrew consent, objected, was
+     erased); nothing was added
 """
 
 
@@ -59,6 +63,8 @@ def exit_code_for(error: VaultError) -> int:
         return EXIT_NOT_FOUND
     if isinstance(error, VaultBusy):
         return EXIT_BUSY
+    if isinstance(error, SuppressedPerson):
+        return EXIT_SUPPRESSED
     return EXIT_ERROR
 
 
@@ -71,7 +77,9 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     try:
         return handler(args)
     except VaultError as error:
-        print(f"sealbook: {plain(error, None)}", file=sys.stderr)  # the message may name a record id
+        # A plain VaultError's first sentence says nothing ("Something went wrong..."): its detail says why.
+        message = error.detail if type(error) is VaultError and error.detail else error
+        print(f"sealbook: {plain(message, None)}", file=sys.stderr)  # the message may name a record id
         return exit_code_for(error)
     except KeyboardInterrupt:
         print("sealbook: interrupted; nothing half-written was kept", file=sys.stderr)
