@@ -283,20 +283,24 @@ def after_withdrawal(contact: Contact, rules: RuleBook, today: date, keep: froze
     """``contact`` (basis consent, consent now withdrawn) as it must be kept from now on.
 
     With no duty and no hold: only the minimal proof.  With a duty: restricted at
-    once, minimised, its basis the duty (Art. 6(1)(c) with the statute), the
-    consent pair dropped.  With a hold only: restricted and minimised; the proof
-    is made when the hold is released.
+    once, minimised, the consent pair dropped, its basis the duty that keeps it
+    longest: Art. 6(1)(c) with the statute, or 6(1)(f) for a legal-claims period;
+    the proof period of the withdrawal (rule consent-proof) rides along as a
+    further duty, so the proof is not lost when a shorter duty ends first.  With a
+    hold only: restricted and minimised; the proof is made when the hold is released.
     """
-    running = sorted(((end, rule) for rule, end in duty_ends(contact, rules) if end >= today), key=lambda p: p[0])
+    withdrawn = contact.consent_withdrawn or today
+    pairs = [(k, t) for k, t in contact.pairs() if k in rules and rules.get(k).obliges and t is not None]
+    ends = sorted((end, k, t) for k, t in pairs if (end := retention_end(rules.get(k), t)) is not None)
+    running = [(end, k, t) for end, k, t in ends if end >= today]
     if not running and not contact.hold:
         return consent_proof(contact, rules)
-    withdrawn = contact.consent_withdrawn or today
     if running:
-        pairs = [(k, t) for k, t in contact.pairs() if k in rules and rules.get(k).obliges and t is not None]
-        latest = running[-1][1].key
-        main = next((k, t) for k, t in pairs if k == latest)
-        others = tuple(sorted(Duty(k, t) for k, t in pairs if (k, t) != main and t is not None))
-        contact = replace(contact, basis=LegalBasis.LEGAL_OBLIGATION, rule=main[0], trigger=main[1], duties=others)
+        _, key, trigger = running[-1]
+        basis = LegalBasis.LEGITIMATE_INTERESTS if rules.get(key).legal_claims else LegalBasis.LEGAL_OBLIGATION
+        others = {Duty(k, t) for _, k, t in running if (k, t) != (key, trigger)}
+        others.add(Duty(CONSENT_PROOF_RULE, withdrawn))
+        contact = replace(contact, basis=basis, rule=key, trigger=trigger, duties=tuple(sorted(others)))
     kept = minimised(contact, keep)
     return with_dates(replace(kept, state=State.RESTRICTED, erasure_requested=withdrawn), rules)
 

@@ -71,16 +71,24 @@ class Rights:
         return self._book.rewrite(current, kept, ACTION_WITHDRAWN, detail, also=listing)
 
     def erase(
-        self, current: Contact, *, keep: frozenset[str], claims_needed: bool = True, reason: str = ERASED
+        self,
+        current: Contact,
+        *,
+        keep: frozenset[str],
+        claims_needed: bool = True,
+        reason: str = ERASED,
+        requested: date | None = None,
     ) -> EraseResult:
-        """Erasure (Art. 17): delete now, or restrict and minimise while a duty or hold keeps it."""
+        """Erasure (Art. 17): delete now, or restrict and minimise while a duty or hold keeps it;
+        ``requested``: the day the person asked (default today)."""
         today = self._today()
+        self._check_requested(requested)
         result = policy.erase_decision(current, self._rules, today, claims_needed=claims_needed)
         listing = self._listing((current,), reason, current.objected if reason == OBJECTED else None)
         if result.outcome is EraseOutcome.DELETED:
             self._book.delete([current.id], reason=ACTION_ERASED, detail=_completes(current), also=listing)
             return result
-        pending = policy.pending_erasure(current, self._rules, today, keep)
+        pending = policy.pending_erasure(current, self._rules, requested or today, keep)
         detail = "hold" if current.hold else f"restricted until {_iso(pending.retention_end)}"
         self._book.rewrite(current, pending, ACTION_ERASE_REQUESTED, detail, also=listing)
         return result
@@ -94,7 +102,7 @@ class Rights:
         if day > today:
             raise InvalidInput("objected", "lies in the future")
         objected = replace(current, objected=current.objected or day)
-        return self.erase(objected, keep=keep, claims_needed=claims_needed, reason=OBJECTED)
+        return self.erase(objected, keep=keep, claims_needed=claims_needed, reason=OBJECTED, requested=day)
 
     # --- holds and restrictions (Art. 18) ---------------------------------------------------
 

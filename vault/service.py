@@ -277,11 +277,12 @@ class Vault:
         """What :meth:`erase` would do, and why, without doing it."""
         return policy.erase_decision(self.get(record_id), self.rules, self.today(), claims_needed=claims_needed)
 
-    def erase(self, record_id: str, *, keep: Iterable[str] = policy.DEFAULT_KEEP,
-              claims_needed: bool = True) -> EraseResult:  # fmt: skip
-        """Erasure (Art. 17): delete now, or restrict and keep only ``keep`` (policy.KEEPABLE)
-        while a duty or hold applies; completed by the purge or the release (vault.rights)."""
-        return self._rights.erase(self.get(record_id), keep=frozenset(keep), claims_needed=claims_needed)
+    def erase(self, record_id: str, *, keep: Iterable[str] = policy.DEFAULT_KEEP, claims_needed: bool = True,
+              requested: date | None = None) -> EraseResult:  # fmt: skip
+        """Erasure (Art. 17) the person asked for on ``requested``: delete now, or restrict and keep only
+        ``keep`` (policy.KEEPABLE) while a duty or hold applies; completed by the purge or the release."""
+        return self._rights.erase(self.get(record_id), keep=frozenset(keep), claims_needed=claims_needed,
+                                  requested=requested)  # fmt: skip
 
     def object(self, record_id: str, *, on: date | None = None, keep: Iterable[str] = policy.DEFAULT_KEEP,
                claims_needed: bool = True) -> EraseResult:  # fmt: skip

@@ -287,7 +287,7 @@ def test_object_records_the_day_and_erases(v: list[str], capsys: pytest.CaptureF
     data = shown(capsys, v, kept)
     assert (data["objected"], data["erasure_requested"], data["state"]) == (
         on.isoformat(),
-        TODAY.isoformat(),
+        on.isoformat(),  # the objection is the erasure request, of its own day
         "restricted",
     )
     assert (data["emails"], data["phones"]) == ([], ["+49301234567"])
@@ -453,3 +453,12 @@ def test_refusals_are_one_line_without_traceback_from_the_installed_command(run:
     again = run("add", *opts, "--name", "Gerd", "--email", "g@example.org", *INQUIRY)
     assert again.returncode == 7 and "--anyway" in again.stderr and "Traceback" not in again.stderr
     assert run("add", *opts, "--name", "Gerd", "--email", "g@example.org", *INQUIRY, "--anyway").returncode == 0
+
+
+def test_erase_requested_records_the_persons_day(capsys: pytest.CaptureFixture[str], v: list[str]) -> None:
+    record_id = add(capsys, v, "--name", "Asker", *CONTRACT)
+    day = (TODAY - timedelta(days=3)).isoformat()
+    code, _, err = cli(capsys, "erase", *v, record_id, "--yes", "--requested", day)
+    assert code == 0, err
+    code, out, _ = cli(capsys, "show", *v, record_id, "--json")
+    assert json.loads(out)["erasure_requested"] == day

@@ -30,8 +30,10 @@ from tests.vault.letter_cases import (
     CASES,
     CONFIG,
     CONSENT,
+    ERASURE_PENDING,
     EXPORTED_AT,
     HOST,
+    LIMITATION,
     MAIL_US,
     RESTRICTED,
     RULES,
@@ -39,9 +41,11 @@ from tests.vault.letter_cases import (
     THIRD_COUNTRY,
     THIRD_COUNTRY_CONFIG,
     TODAY,
+    WITHDRAWN,
     contact,
     letter_text,
 )
+from vault import policy
 from vault.config import Config, Processor, Wording, parse_config
 from vault.errors import ConfigError
 from vault.export import (
@@ -54,7 +58,7 @@ from vault.export import (
     effective_basis,
 )
 from vault.export.catalogue import LANGUAGES, messages
-from vault.model import LegalBasis, State
+from vault.model import Contact, Duty, LegalBasis, State
 from vault.retention import RuleBook, rule_from_mapping
 from vault.service import Vault
 
@@ -533,3 +537,346 @@ def test_a_config_processor_built_in_code_needs_no_transfer_inside_the_eea() -> 
     text = letter_text(RESTRICTED, config, "en")
     assert "basis of the transfer: not recorded" in text and "purpose: not recorded" in text
     assert isinstance(config, Config)
+
+
+# --- issue 11 points 2-6: several duties, legal claims, erasure, withdrawal, objection ----------
+# Every record below is what the core's policy makes of it (vault.policy), on the fixed dates.
+
+LIMITATION_DUTY = Duty("limitation-3y", date(2025, 9, 30))
+
+
+def _consent(**overrides: Any) -> Contact:
+    """The consent record of the golden case "consent", with the way consent was given recorded."""
+    return replace(CONSENT[0], **{"consent_method": "web form", **overrides})
+
+
+def test_the_golden_cases_are_what_the_core_makes_of_a_record() -> None:
+    keep = policy.DEFAULT_KEEP
+    active = replace(ERASURE_PENDING[0], state=State.ACTIVE, erasure_requested=None, phones=("+49301234567",),
+                     emails=("juergen.mueller@example.org",), notes="Prefers e-mail.")  # fmt: skip
+    assert policy.pending_erasure(active, RULES, date(2026, 2, 1), keep) == ERASURE_PENDING[0]
+    active = replace(LIMITATION[0], state=State.ACTIVE, erasure_requested=None, emails=("j@example.org",))
+    assert policy.pending_erasure(active, RULES, date(2026, 4, 20), keep) == LIMITATION[0]
+    withdrawn = _consent(consent_withdrawn=date(2026, 3, 10), id=WITHDRAWN[0].id, updated=WITHDRAWN[0].updated)
+    assert policy.after_withdrawal(withdrawn, RULES, date(2026, 3, 10), keep) == WITHDRAWN[0]
+
+
+# point 5 (several duties per record): every (rule, trigger) pair with its own trigger and end
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines"),
+    [
+        (
+            "en",
+            (
+                '- Record 1: kept under the rule "Invoices and booking vouchers: 8 years from the end of the year" '
+                "(§147(1) Nr. 4, (3) and (4) AO; §14b(1) UStG). Starting point: invoice date 2025-03-10; the period "
+                "starts at the end of that calendar year (2025-12-31) and ends on 2033-12-31.\n",
+                "Starting point: end of the contract 2025-09-30; the period starts at the end of that calendar year "
+                "(2025-12-31) and ends on 2028-12-31.\n",
+                "- Record 1 is kept until the latest of these periods ends, that is until 2033-12-31. It is deleted "
+                "automatically from 2034-01-01.\n",
+                "    Further retention rule: Limitation period for claims: 3 years from the end of the year (end of "
+                "the contract: 2025-09-30)\n",
+            ),
+        ),
+        (
+            "de",
+            (
+                "- Datensatz 1: Aufbewahrung nach der Regel „Rechnungen und Buchungsbelege: 8 Jahre ab Ende des "
+                "Kalenderjahres“ (§ 147 Abs. 1 Nr. 4, Abs. 3 und 4 AO; § 14b Abs. 1 UStG). Ausgangspunkt: "
+                "Rechnungsdatum 10.03.2025; die Frist beginnt mit dem Ende dieses Kalenderjahres (31.12.2025) und "
+                "endet am 31.12.2033.\n",
+                "Ausgangspunkt: Vertragsende 30.09.2025; die Frist beginnt mit dem Ende dieses Kalenderjahres "
+                "(31.12.2025) und endet am 31.12.2028.\n",
+                "- Datensatz 1 wird aufbewahrt, bis die späteste dieser Fristen endet, also bis zum 31.12.2033. Ab "
+                "dem 01.01.2034 wird er automatisch gelöscht.\n",
+                "    Weitere Aufbewahrungsregel: Verjährungsfrist für Ansprüche: 3 Jahre ab Ende des Kalenderjahres "
+                "(Vertragsende: 30.09.2025)\n",
+            ),
+        ),
+    ],
+)
+def test_every_rule_of_a_record_is_listed_with_its_own_trigger_and_end(lang: str, lines: tuple[str, ...]) -> None:
+    record = policy.with_dates(contact(1, duties=(LIMITATION_DUTY,)), RULES)
+    assert record.retention_end == date(2033, 12, 31)
+    text = letter_text((record,), lang=lang)
+    for line in lines:
+        assert line in text
+    assert "2029-01-01" not in text and "01.01.2029" not in text  # a pair's own end is not the record's
+
+
+def test_the_record_is_kept_until_the_latest_end_even_when_a_further_rule_gives_it() -> None:
+    # Limitation of a contract ended 2025-09-30, and an invoice of 2026-05-04: the invoice keeps it longer.
+    record = policy.with_dates(contact(1, rule="limitation-3y", trigger=date(2025, 9, 30),
+                                       duties=(Duty("invoices-8y", date(2026, 5, 4)),)), RULES)  # fmt: skip
+    assert record.retention_end == date(2034, 12, 31)
+    text = letter_text((record,))
+    assert "that is until 2034-12-31. It is deleted automatically from 2035-01-01." in text
+    assert "Starting point: invoice date 2026-05-04;" in text
+    assert "    Retention ends: 2034-12-31\n" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "consent_line", "open_end"),
+    [
+        ("en", "- Record 1: kept until you withdraw your consent (Art. 7(3) GDPR).\n", "that end is not yet known"),
+        ("de", "- Datensatz 1: gespeichert, bis Sie Ihre Einwilligung widerrufen (Art. 7 Abs. 3 DSGVO).\n",
+         "dieses Ende steht noch nicht fest"),
+    ],
+)  # fmt: skip
+def test_a_consent_record_with_a_duty_is_not_said_to_be_deleted_on_withdrawal(
+    lang: str, consent_line: str, open_end: str
+) -> None:
+    record = policy.with_dates(_consent(duties=(Duty("invoices-8y", date(2026, 1, 15)),)), RULES)
+    assert record.retention_end is None
+    text = letter_text((record,), lang=lang)
+    assert consent_line in text and open_end in text
+    assert "then it is deleted" not in text and "danach wird er gelöscht" not in text
+
+
+def test_a_further_owner_rule_is_labelled_with_its_own_trigger() -> None:
+    table = {"label": "Tax adviser file", "years": 7, "from_year_end": True, "obliges": True}
+    rules = RuleBook([rule_from_mapping("adviser-7y", {**table, "trigger_label": "date of the engagement letter"})])
+    record = policy.with_dates(contact(1, duties=(Duty("adviser-7y", date(2024, 5, 2)),)), rules)
+    files = build_export([record], CONFIG, rules, exported_at=EXPORTED_AT, today=TODAY, lang="en")
+    text = files["answer.txt"].decode("utf-8")
+    assert 'Record 1: kept under the rule "Tax adviser file". Starting point: date of the engagement letter ' in text
+    assert "    Further retention rule: Tax adviser file (date of the engagement letter: 2024-05-02)\n" in text
+    assert json.loads(files["data.json"])["records"][0]["retention"]["duties"] == [
+        {"rule": "adviser-7y", "trigger": "2024-05-02"}
+    ]
+
+
+# point 2: legal claims (Art. 17(3)(e)) are never called a statutory duty (Art. 17(3)(b))
+
+CLAIMS = {
+    "en": "as far as necessary for the establishment, exercise or defence of legal claims (Art. 17(3)(e) GDPR)",
+    "de": "soweit dies zur Geltendmachung, Ausübung oder Verteidigung von Rechtsansprüchen erforderlich ist "
+    "(Art. 17 Abs. 3 lit. e DSGVO)",
+}
+STATUTORY = {"en": ("17(3)(b)", "statutory"), "de": ("17 Abs. 3 lit. b", "Aufbewahrungspflicht")}
+LIMITATION_PERIOD = {"en": "(§§195, 199(1) BGB)", "de": "(§§ 195, 199 Abs. 1 BGB)"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_limitation_letter_states_legal_claims_not_a_statutory_duty(lang: str) -> None:
+    text = letter_text(LIMITATION, lang=lang)
+    assert f"{LIMITATION_PERIOD[lang]}, {CLAIMS[lang]}" in text or f"{LIMITATION_PERIOD[lang]} {CLAIMS[lang]}" in text
+    for word in STATUTORY[lang]:
+        assert word not in text, word
+    assert ("Art. 6(1)(f)" if lang == "en" else "Art. 6 Abs. 1 lit. f") in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_statutory_duty_stays_art_17_3_b(lang: str) -> None:
+    text = letter_text(RESTRICTED, lang=lang)
+    duty = "statutory retention duty applies (Art. 17(3)(b) GDPR)"
+    assert (duty if lang == "en" else "gesetzliche Aufbewahrungspflicht (Art. 17 Abs. 3 lit. b DSGVO)") in text
+    assert CLAIMS[lang] not in text and "17(3)(e)" not in text and "17 Abs. 3 lit. e" not in text
+
+
+def test_an_owner_rule_is_a_legal_claims_ground_by_its_flag_as_in_the_core() -> None:
+    table = {"label": "Warranty claims", "years": 5, "from_year_end": True, "reference": "§ 634a BGB; 17(3)(e)",
+             "trigger_label": "acceptance of the work"}  # fmt: skip
+    flagged = RuleBook([rule_from_mapping("warranty-5y", {**table, "legal_claims": True})])
+    cited = RuleBook([rule_from_mapping("warranty-5y", {**table, "obliges": True})])  # cites (e), no flag
+    record = contact(1, rule="warranty-5y", trigger=date(2025, 6, 1), retention_end=date(2030, 12, 31),
+                     state=State.RESTRICTED)  # fmt: skip
+    for rules, claims in ((flagged, True), (cited, False)):
+        assert rules.get("warranty-5y").erasure_ground == ("Art. 17(3)(e) GDPR" if claims else "Art. 17(3)(b) GDPR")
+        files = build_export([record], CONFIG, rules, exported_at=EXPORTED_AT, today=TODAY, lang="en")
+        text = files["answer.txt"].decode("utf-8")
+        assert (CLAIMS["en"] in text) is claims
+        assert ("Legitimate interests (Art. 6(1)(f) GDPR)" in text) is claims
+        assert ("Legal obligation (Art. 6(1)(c) GDPR" in text) is not claims
+
+
+def test_the_consent_proof_rule_is_worded_in_the_letters_language() -> None:
+    text = letter_text(WITHDRAWN, lang="de")
+    assert "Nachweis einer widerrufenen Einwilligung: 3 Jahre ab Ende des Kalenderjahres" in text
+    assert "Ausgangspunkt: Datum des Widerrufs 10.03.2026;" in text
+    assert "Proof of a withdrawn consent" not in text and "date consent was withdrawn" not in text
+
+
+# point 3: a pending erasure, a withdrawn consent, how consent was given
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentences"),
+    [
+        (
+            "en",
+            (
+                "- Record 1: You requested the erasure of your data on 2026-02-01 (Art. 17 GDPR). Processing of your "
+                "data is therefore restricted (Art. 18 GDPR): we keep them only while one of the following periods "
+                "runs.\n",
+                "that is until 2033-12-31. It is deleted automatically from 2034-01-01.",
+                "    Erasure requested: 2026-02-01\n",
+            ),
+        ),
+        (
+            "de",
+            (
+                "- Datensatz 1: Sie haben am 01.02.2026 die Löschung Ihrer Daten verlangt (Art. 17 DSGVO). Die "
+                "Verarbeitung Ihrer Daten ist deshalb eingeschränkt (Einschränkung der Verarbeitung, Art. 18 DSGVO): "
+                "Wir bewahren sie nur noch auf, solange eine der folgenden Fristen läuft.\n",
+                "also bis zum 31.12.2033. Ab dem 01.01.2034 wird er automatisch gelöscht.",
+                "    Löschung verlangt: 01.02.2026\n",
+            ),
+        ),
+    ],
+)
+def test_a_pending_erasure_says_when_it_was_asked_for_what_keeps_the_record_and_until_when(
+    lang: str, sentences: tuple[str, ...]
+) -> None:
+    text = letter_text(ERASURE_PENDING, lang=lang)
+    for sentence in sentences:
+        assert sentence in text
+    assert text.count(CLAIMS[lang]) == 1  # the limitation duty, once; the invoice duty is statutory
+
+
+@pytest.mark.parametrize(
+    ("lang", "one"),
+    [("en", "we keep them only while the following period runs."),
+     ("de", "Wir bewahren sie nur noch auf, solange die folgende Frist läuft.")],
+)  # fmt: skip
+def test_a_duty_that_has_ended_no_longer_keeps_a_pending_erasure(lang: str, one: str) -> None:
+    old_letter = Duty("letters-6y", date(2018, 5, 2))  # ended 2024-12-31
+    record = policy.pending_erasure(contact(1, duties=(old_letter,)), RULES, date(2026, 2, 1), policy.DEFAULT_KEEP)
+    text = letter_text((record,), lang=lang)
+    storage = text[text.index("Art. 15(1)(d)" if lang == "en" else "Art. 15 Abs. 1 lit. d") :]
+    assert one in storage  # singular: one period runs
+    assert "2024" not in storage.split("Art. 15(1)(e)" if lang == "en" else "Art. 15 Abs. 1 lit. e")[0]
+    assert ("Business letters" if lang == "en" else "Geschäftsbriefe") in text  # still shown as stored data
+
+
+def test_a_pending_erasure_kept_only_by_a_hold_says_so_without_the_internal_reason() -> None:
+    held = contact(1, rule="inquiry-6m", trigger=date(2026, 1, 15), hold=True, hold_reason="tax audit 2025")
+    record = policy.pending_erasure(held, RULES, date(2026, 5, 1), policy.DEFAULT_KEEP)
+    text = letter_text((record,))
+    assert "You requested the erasure of your data on 2026-05-01 (Art. 17 GDPR)." in text
+    assert "we keep them only because a legal hold blocks their erasure, and erase them once it is lifted." in text
+    assert "tax audit" not in text
+    assert "Record 1 is currently under a legal hold" not in text  # said once, not twice
+    assert "kept under the rule" not in text  # the inquiry rule does not keep it
+
+
+def test_the_vault_s_erasure_reaches_the_letter(portability_vault: Vault, tmp_path: Path) -> None:
+    kept = portability_vault.add(draft(duties=(LIMITATION_DUTY,)))
+    portability_vault.erase(kept.id)
+    out = portability_vault.export_person([kept.id], tmp_path / "art15", "en").out_dir
+    text = (out / "answer.txt").read_text(encoding="utf-8")
+    assert "You requested the erasure of your data on 2026-06-15 (Art. 17 GDPR)." in text
+    assert "one of the following periods runs" in text and "that is until 2033-12-31." in text
+    assert "Prefers e-mail." not in text  # notes go with the erasure request
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "method_row"),
+    [
+        ("en", "You gave your consent on 2025-11-03 (how: web form) and withdrew it on 2026-03-10 (Art. 7(3) GDPR).",
+         "    How consent was given: web form\n"),
+        ("de", "Sie haben Ihre Einwilligung am 03.11.2025 erteilt (Art der Einwilligung: web form) und am 10.03.2026 "
+               "widerrufen (Art. 7 Abs. 3 DSGVO).", "    Art der Einwilligung: web form\n"),
+    ],
+)  # fmt: skip
+def test_the_consent_proof_says_when_and_how_consent_was_given_and_withdrawn(
+    lang: str, sentence: str, method_row: str
+) -> None:
+    text = letter_text(WITHDRAWN, lang=lang)
+    assert sentence in text and method_row in text
+    proof = "We keep only proof of your consent and of its withdrawal (Art. 7(1) GDPR)"
+    assert (proof if lang == "en" else "Wir bewahren nur noch einen Nachweis Ihrer Einwilligung") in text
+    assert CLAIMS[lang] in text
+    for invented in ("requested the erasure", "Erasure requested", "Löschung verlangt", "Löschung Ihrer Daten"):
+        assert invented not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "empty_row", "empty_sentence"),
+    [
+        ("en", "    How consent was given: not recorded\n", "(how: not recorded)"),
+        ("de", "    Art der Einwilligung: keine Angabe\n", "(Art der Einwilligung: keine Angabe)"),
+    ],
+)
+def test_how_consent_was_given_is_never_invented(lang: str, empty_row: str, empty_sentence: str) -> None:
+    assert CONSENT[0].consent_method == ""
+    assert empty_row in letter_text(CONSENT, lang=lang)
+    assert empty_sentence in letter_text((replace(WITHDRAWN[0], consent_method=""),), lang=lang)
+    recorded = letter_text((_consent(consent_method="per E-Mail vom 03.11.2025"),), lang=lang)
+    label = empty_row.split(":")[0]
+    assert f"{label}: per E-Mail vom 03.11.2025\n" in recorded
+
+
+def test_a_consent_withdrawn_while_a_duty_runs_says_what_is_kept_and_why() -> None:
+    consent = _consent(duties=(Duty("invoices-8y", date(2026, 1, 15)),), consent_withdrawn=date(2026, 5, 4))
+    record = policy.after_withdrawal(consent, RULES, date(2026, 5, 4), policy.DEFAULT_KEEP)
+    assert record.basis is LegalBasis.LEGAL_OBLIGATION and record.erasure_requested == date(2026, 5, 4)
+    text = letter_text((record,))
+    assert "You gave your consent on 2025-11-03 (how: web form) and withdrew it on 2026-05-04 (Art. 7(3) GDPR)." in text
+    assert "Since then we no longer process your data on the basis of that consent." in text
+    assert "we keep them only while one of the following periods runs." in text
+    assert "Starting point: invoice date 2026-01-15;" in text and "2034-12-31" in text
+    assert "2029-12-31" in text  # the proof of the withdrawal, 3 years from the end of 2026
+    assert "Legal obligation (Art. 6(1)(c) GDPR in conjunction with §147(1)" in text
+    assert "requested the erasure" not in text and "Erasure requested" not in text
+
+
+# point 4: objection with its date; a restriction the person asked for; hold reasons stay internal
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "row"),
+    [
+        ("en", "You objected to the processing of your data on 2026-06-10 (Art. 21 GDPR).",
+         "    Objection raised: 2026-06-10\n"),
+        ("de", "Sie haben am 10.06.2026 der Verarbeitung Ihrer Daten widersprochen (Art. 21 DSGVO).",
+         "    Widerspruch eingelegt: 10.06.2026\n"),
+    ],
+)  # fmt: skip
+def test_an_objection_is_stated_with_its_date(lang: str, sentence: str, row: str) -> None:
+    objected = replace(contact(1), objected=date(2026, 6, 10))
+    record = policy.pending_erasure(objected, RULES, TODAY, policy.DEFAULT_KEEP)
+    text = letter_text((record,), lang=lang)
+    assert sentence in text and row in text
+    assert "requested the erasure" not in text and "Löschung Ihrer Daten verlangt" not in text
+    assert ("the date of your objection" if lang == "en" else "Datum Ihres Widerspruchs") in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "row"),
+    [
+        ("en", "Processing of your data is restricted at your request of 2026-06-01 (Art. 18(1) GDPR)",
+         "    Restriction requested: 2026-06-01\n"),
+        ("de", "Die Verarbeitung Ihrer Daten ist auf Ihren Wunsch vom 01.06.2026 eingeschränkt (Einschränkung der "
+               "Verarbeitung, Art. 18 Abs. 1 DSGVO)", "    Einschränkung verlangt: 01.06.2026\n"),
+    ],
+)  # fmt: skip
+def test_a_restriction_the_person_asked_for_is_stated_but_no_hold_reason_or_review(
+    lang: str, sentence: str, row: str
+) -> None:
+    record = _consent(state=State.RESTRICTED, hold=True, hold_reason="tax audit 2025",
+                      restriction_requested=date(2026, 6, 1), reviewed=date(2026, 2, 2))  # fmt: skip
+    text = letter_text((record,), lang=lang)
+    assert sentence in text and row in text
+    assert ("Art. 18(3) GDPR" if lang == "en" else "Art. 18 Abs. 3 DSGVO") in text
+    for internal in ("tax audit", "2026-02-02", "02.02.2026"):
+        assert internal not in text
+
+
+# point 6: the right to erasure names only the exceptions the records have
+
+
+@pytest.mark.parametrize(
+    ("contacts", "expected"),
+    [
+        (CONSENT, "- the right to erasure (Art. 17 GDPR);\n"),
+        (RESTRICTED, "(Art. 17(3)(b) GDPR), the processing is restricted instead until the period ends;\n"),
+        (LIMITATION, "(Art. 17(3)(e) GDPR), the processing is restricted instead for as long as that is necessary"),
+        (ERASURE_PENDING, "applies (Art. 17(3)(b) GDPR) or the data are needed for the establishment"),
+    ],
+)
+def test_the_right_to_erasure_names_the_exceptions_that_apply(contacts: tuple[Contact, ...], expected: str) -> None:
+    assert expected in letter_text(contacts)

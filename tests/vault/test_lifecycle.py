@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import draft
-from vault.errors import ContactNotFound
 from vault.model import Contact, ContactDraft, LegalBasis, State
 from vault.policy import DEFAULT_KEEP, after_withdrawal
 from vault.retention import RuleBook
@@ -97,7 +96,7 @@ def test_what_a_withdrawal_leaves(overrides: dict[str, object], outcome: str) ->
     contact = _contact(**overrides)
     kept = after_withdrawal(contact, RULES, TODAY, DEFAULT_KEEP)
     assert {"proof": kept.is_consent_proof, "held": kept.hold and kept.is_restricted,
-            "duty": kept.basis is LegalBasis.LEGAL_OBLIGATION}[outcome]  # fmt: skip
+            "duty": kept.basis is LegalBasis.LEGITIMATE_INTERESTS}[outcome]  # fmt: skip (limitation: 6(1)(f))
     assert kept.is_restricted
 
 

@@ -157,7 +157,7 @@ def test_withdrawal_with_a_duty_restricts_and_changes_the_basis_to_the_duty(vaul
         LegalBasis.LEGAL_OBLIGATION,
         "invoices-8y",
         date(2025, 3, 10),
-        (),
+        (Duty("consent-proof", date(2026, 6, 14)),),  # the proof outlives a shorter duty
     )
     assert kept.retention_end == date(2033, 12, 31)
     assert kept.notes == "" and kept.emails == ()
@@ -350,3 +350,26 @@ def test_hold_and_duty_together_name_both(vault: Vault) -> None:
     preview = vault.erase_preview(c.id)
     assert "tax audit 2025" in preview.reason and "2033-12-31" in preview.reason
     assert preview.purge_from == date(2034, 1, 1)
+
+
+def test_withdrawal_under_a_legal_claims_period_rests_on_legitimate_interests(vault: Vault) -> None:
+    c = vault.add(consent(duties=(Duty("limitation-3y", date(2026, 2, 1)),)))  # claims until 2029-12-31
+    kept = vault.update(c.id, replace(c.to_draft(), consent_withdrawn=date(2026, 6, 14)))
+    assert (kept.basis, kept.rule) == (LegalBasis.LEGITIMATE_INTERESTS, "limitation-3y")  # Art. 6(1)(f), not (c)
+
+
+def test_the_proof_of_a_withdrawal_outlives_a_shorter_duty(vault: Vault) -> None:
+    c = vault.add(consent(duties=(Duty("letters-6y", date(2020, 6, 1)),)))  # the duty ends 2026-12-31
+    kept = vault.update(c.id, replace(c.to_draft(), consent_withdrawn=date(2026, 6, 14)))
+    assert kept.retention_end == date(2029, 12, 31)  # the proof period, not the duty's 2026-12-31
+
+
+def test_an_erasure_records_the_day_the_person_asked(vault: Vault) -> None:
+    c = vault.add(draft(rule="invoices-8y", trigger=date(2025, 3, 10)))
+    with pytest.raises(InvalidInput):
+        vault.erase(c.id, requested=date(2026, 6, 16))  # tomorrow
+    vault.erase(c.id, requested=date(2026, 6, 1))
+    assert vault.get(c.id).erasure_requested == date(2026, 6, 1)
+    o = vault.add(draft(name="Objector", emails=(), phones=(), rule="invoices-8y", trigger=date(2025, 3, 10)))
+    vault.object(o.id, on=date(2026, 6, 10))
+    assert vault.get(o.id).erasure_requested == vault.get(o.id).objected == date(2026, 6, 10)

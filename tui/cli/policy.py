@@ -38,10 +38,7 @@ def register(subparsers: Any) -> None:
     )
     _erase_options(p)
     p.add_argument(
-        "--not-needed-for-claims",
-        action="store_true",
-        help="you checked that this record is not needed for legal claims (Art. 17(3)(e) GDPR is case by "
-        "case): only statutory duties (Art. 17(3)(b)) and holds keep it",
+        "--requested", type=common.iso_date, metavar="DATE", help="the day the person asked (default: today)"
     )
 
     p = common.command(
@@ -95,6 +92,12 @@ def _erase_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", help="contact id or prefix")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--dry-run", action="store_true", help="only say what would happen")
+    p.add_argument(
+        "--not-needed-for-claims",
+        action="store_true",
+        help="you checked that this record is not needed for legal claims (Art. 17(3)(e) GDPR is case by "
+        "case): only statutory duties (Art. 17(3)(b)) and holds keep it",
+    )
     default = ",".join(sorted(policy.DEFAULT_KEEP))
     p.add_argument(
         "--keep",
@@ -153,7 +156,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
         preview = vault.erase_preview(contact.id, claims_needed=claims_needed)
         if not _confirmed(args, preview, keep, "erase"):
             return common.EXIT_OK
-        result = vault.erase(contact.id, keep=keep, claims_needed=claims_needed)
+        result = vault.erase(contact.id, keep=keep, claims_needed=claims_needed, requested=args.requested)
     _print_erase(result, keep, args.json, would=False)
     return common.EXIT_OK
 
@@ -165,10 +168,11 @@ def cmd_object(args: argparse.Namespace) -> int:
         day = args.on or vault.today()
         if day > vault.today():
             raise InvalidInput("--on", "the objection cannot be received in the future")
-        preview = vault.erase_preview(contact.id)
+        claims_needed = not args.not_needed_for_claims
+        preview = vault.erase_preview(contact.id, claims_needed=claims_needed)
         if not _confirmed(args, preview, keep, "record the objection and erase"):
             return common.EXIT_OK
-        result = vault.object(contact.id, on=day, keep=keep)
+        result = vault.object(contact.id, on=day, keep=keep, claims_needed=claims_needed)
     if not args.json:
         listed = "; their e-mails and phones are on the suppression list" if contact.emails or contact.phones else ""
         print(f"Objection (Art. 21) of {day.isoformat()} recorded{listed}.")
