@@ -1,8 +1,9 @@
-"""Fixed contacts and configs for the answer letters (issue 11, points 8-13).
+"""Fixed contacts and configs for the answer letters (issue 11, points 2-6 and 8-13).
 
 Built as :class:`Contact` objects with fixed ids and dates, not through a vault,
 so the golden letters in tests/data/letters/ do not depend on random record ids
-or on the clock.
+or on the clock.  The cases after an erasure request or a withdrawal are what the
+core's policy makes of a record (tests/vault/test_letter.py checks that).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from vault.config import Config, Processor, Wording
 from vault.export import TEXT_FILE, build_export
-from vault.model import Contact, LegalBasis, State
+from vault.model import Contact, Duty, LegalBasis, State
 from vault.retention import RuleBook
 
 TODAY = date(2026, 6, 15)
@@ -124,12 +125,73 @@ THIRD_COUNTRY = (
     ),
 )
 
+# Erasure asked for on 2026-04-20; only the limitation period keeps it, for legal claims
+# (Art. 17(3)(e)), not a statutory duty.  Minimised as policy.DEFAULT_KEEP leaves it.
+LIMITATION = (
+    contact(
+        9,
+        rule="limitation-3y",
+        trigger=date(2025, 9, 30),
+        retention_end=date(2028, 12, 31),
+        emails=(),
+        phones=(),
+        source="business card, trade fair Frankfurt 2025",
+        purpose="handling the translation contract",
+        state=State.RESTRICTED,
+        erasure_requested=date(2026, 4, 20),
+        created=datetime(2025, 4, 2, 11, 0),
+        updated=datetime(2026, 4, 20, 10, 5),
+    ),
+)
+
+# Erasure asked for on 2026-02-01 of an invoice contact that also carries the limitation
+# period of its contract: restricted until the later end (the invoice duty), then erased.
+ERASURE_PENDING = (
+    contact(
+        10,
+        duties=(Duty("limitation-3y", date(2025, 9, 30)),),
+        emails=(),
+        phones=(),
+        source="business card, trade fair Frankfurt 2025",
+        purpose="invoicing a translation order",
+        state=State.RESTRICTED,
+        erasure_requested=date(2026, 2, 1),
+        updated=datetime(2026, 2, 1, 16, 0),
+    ),
+)
+
+# The newsletter consent of CONSENT, withdrawn on 2026-03-10 with no duty running: what is
+# left is the minimal proof (rule consent-proof), kept 3 years from the end of that year.
+WITHDRAWN = (
+    contact(
+        11,
+        basis=LegalBasis.CONSENT,
+        rule="consent-proof",
+        trigger=date(2026, 3, 10),
+        retention_end=date(2029, 12, 31),
+        consent_given=date(2025, 11, 3),
+        consent_withdrawn=date(2026, 3, 10),
+        consent_method="web form",
+        emails=(),
+        phones=(),
+        org="",
+        source="contact form on the website",
+        purpose="newsletter about new translation services",
+        state=State.RESTRICTED,
+        created=datetime(2025, 11, 3, 8, 15),
+        updated=datetime(2026, 3, 10, 9, 0),
+    ),
+)
+
 # name -> (contacts, config); "negative" has no records: the negative answer.
 CASES: dict[str, tuple[Sequence[Contact], Config]] = {
     "restricted": (RESTRICTED, CONFIG),
     "consent": (CONSENT, CONFIG),
     "third-country": (THIRD_COUNTRY, THIRD_COUNTRY_CONFIG),
     "negative": ((), CONFIG),
+    "limitation": (LIMITATION, CONFIG),
+    "erasure-pending": (ERASURE_PENDING, CONFIG),
+    "withdrawn": (WITHDRAWN, CONFIG),
 }
 
 

@@ -21,8 +21,8 @@ from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
 from vault import export
 from vault.config import Config, Processor
 from vault.errors import InvalidInput
-from vault.export import FIELD_PATHS, csv_cell, load_schema
-from vault.model import Contact, LegalBasis
+from vault.export import FIELD_PATHS, SCHEMA_VERSION, build_portability, csv_cell, load_schema
+from vault.model import Contact, Duty, LegalBasis
 from vault.service import Vault
 
 CONFIG = Config(
@@ -190,7 +190,9 @@ def _lookup(document: dict[str, Any], path: str) -> Any:
 
 def _as_json(value: Any) -> Any:
     if isinstance(value, tuple):
-        return list(value)
+        return [_as_json(item) for item in value]
+    if isinstance(value, Duty):
+        return {"rule": value.rule, "trigger": value.trigger.isoformat()}
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "value") and not isinstance(value, (str, int)):
@@ -208,7 +210,7 @@ def test_data_json_validates_and_holds_every_stored_field(
     out = _export(dsar_vault, person, tmp_path / "answer")
     document = json.loads((out / "data.json").read_text(encoding="utf-8"))
     _validator().validate(document)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == SCHEMA_VERSION == 2
     assert [r["name"] for r in document["recipients"]] == ["netcup GmbH", "Mail Provider Inc."]
     by_id = {r["id"]: r for r in document["records"]}
     assert set(by_id) == {c.id for c in person}
@@ -218,6 +220,75 @@ def test_data_json_validates_and_holds_every_stored_field(
             assert _lookup(record, path) == _as_json(getattr(contact, attribute)), attribute
     invoice = by_id[person[0].id]["retention"]
     assert (invoice["retention_end"], invoice["purge_from"]) == ("2033-12-31", "2034-01-01")
+
+
+# Issue 11 point 5: the fields the rights and several duties brought (dated 2026-06-15).
+RIGHTS_FIELDS = ("consent_method", "duties", "erasure_requested", "objected", "restriction_requested", "reviewed",
+                 "hold_reason")  # fmt: skip
+
+
+@pytest.fixture
+def rights_records(dsar_vault: Vault) -> tuple[Contact, ...]:
+    """Records carrying every field issue 11 added, set through the Vault as the owner would."""
+    duty = dsar_vault.add(draft(name="Duty Person", duties=(Duty("limitation-3y", date(2025, 9, 30)),)))
+    dsar_vault.erase(duty.id)  # kept by the invoice duty: restricted, erasure requested 2026-06-15
+    objecting = dsar_vault.add(draft(name="Objecting Person", emails=("o@example.org",), phones=()))
+    dsar_vault.object(objecting.id, on=date(2026, 6, 10))
+    consent = dsar_vault.add(
+        draft(name="Consent Person", emails=("c@example.org",), phones=(), basis=LegalBasis.CONSENT, rule="consent",
+              trigger=None, consent_given=date(2025, 1, 20), consent_method="web form")
+    )  # fmt: skip
+    dsar_vault.reviewed(consent.id)
+    dsar_vault.hold(consent.id, reason="tax audit 2025", requested=date(2026, 6, 1))
+    return tuple(dsar_vault.get(c.id) for c in (duty, objecting, consent))
+
+
+def test_data_json_holds_every_field_issue_11_added(
+    dsar_vault: Vault, rights_records: tuple[Contact, ...], tmp_path: Path
+) -> None:
+    out = _export(dsar_vault, rights_records, tmp_path / "answer")
+    document = json.loads((out / "data.json").read_text(encoding="utf-8"))
+    _validator().validate(document)
+    by_id = {r["id"]: r for r in document["records"]}
+    for attribute in RIGHTS_FIELDS:  # each field is set on some record, so the comparison is not vacuous
+        assert any(getattr(c, attribute) for c in rights_records), attribute
+        for contact in rights_records:
+            assert _lookup(by_id[contact.id], FIELD_PATHS[attribute]) == _as_json(getattr(contact, attribute))
+    duty, objecting, consent = (by_id[c.id] for c in rights_records)
+    assert duty["retention"]["duties"] == [{"rule": "limitation-3y", "trigger": "2025-09-30"}]
+    assert duty["requests"] == {"erasure_requested": "2026-06-15", "objected": None, "restriction_requested": None}
+    assert [(p["rule"], p["retention_end"], p["erasure_exception"]) for p in duty["retention"]["periods"]] == [
+        ("invoices-8y", "2033-12-31", "Art. 17(3)(b) GDPR"),
+        ("limitation-3y", "2028-12-31", "Art. 17(3)(e) GDPR"),
+    ]
+    assert objecting["requests"]["objected"] == "2026-06-10"
+    assert consent["consent"] == {"given": "2025-01-20", "withdrawn": None, "method": "web form"}
+    assert consent["retention"]["hold_reason"] == "tax audit 2025"  # Art. 15: complete, owner fields too
+    assert consent["retention"]["reviewed"] == "2026-06-15"
+    assert consent["requests"]["restriction_requested"] == "2026-06-01"
+    assert consent["retention"]["periods"][0]["retention_end"] is None  # until withdrawn
+
+
+def test_the_portability_export_leaves_out_owner_fields(dsar_vault: Vault, rights_records: tuple[Contact, ...]) -> None:
+    consent = rights_records[2]
+    assert consent.hold_reason and consent.reviewed and consent.restriction_requested
+    files = build_portability(list(rights_records), CONFIG, dsar_vault.rules, exported_at=dsar_vault.now(),
+                              today=date(2026, 6, 15), lang="en")  # fmt: skip
+    raw = files["portability.json"].decode("utf-8")
+    records = json.loads(raw)["records"]
+    assert [r["name"] for r in records] == ["Consent Person"]  # the person's own, on consent
+    assert set(records[0]) == {"name", "emails", "phones", "organisation"}
+    for owner in ("hold_reason", "tax audit", "reviewed", "requests", "web form", "duties", "periods", "retention"):
+        assert owner not in raw, owner
+    assert "tax audit" not in files["contacts.vcf"].decode("utf-8")
+
+
+def test_the_version_1_schema_stays_shipped_for_older_exports() -> None:
+    from importlib import resources
+
+    old = json.loads(resources.files("vault.schemas").joinpath("data-v1.schema.json").read_text(encoding="utf-8"))
+    assert old["properties"]["schema_version"] == {"const": 1}
+    assert load_schema()["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
 
 
 def test_the_schema_refuses_a_record_with_a_missing_or_unknown_field(
@@ -275,7 +346,8 @@ def test_reimporting_an_export_creates_no_duplicates(
     out = _export(dsar_vault, person, tmp_path / "answer")
     before = len(dsar_vault)
     report = dsar_vault.import_file(out / "contacts.vcf", LegalBasis.CONTRACT, "invoices-8y", date(2025, 1, 1))
-    assert (report.added, report.merged, report.skipped) == (0, 0, 2)
+    # Merging may add the batch's rule as a further duty (issue 11.5), but never a contact or a detail.
+    assert (report.added, report.merged - report.rules_added, report.merged + report.skipped) == (0, 0, 2)
     assert len(dsar_vault) == before
 
 

@@ -6,7 +6,7 @@ export folder; :func:`write_export` puts them on disk (folder 0700, files
 
 Files:
 - ``data.json``: every stored field, validated by the shipped JSON Schema
-  (``vault/schemas/data-v1.schema.json``, :func:`load_schema`);
+  (``vault/schemas/data-v2.schema.json``, :func:`load_schema`);
 - ``contacts.vcf``: vCard 4.0 (RFC 6350);
 - ``contacts.csv``: the same as a spreadsheet, formula prefixes escaped;
 - ``answer.txt`` / ``answer.html``: the letter with Art. 15(1)(a)-(h).
@@ -19,7 +19,8 @@ the data the person provided on consent or a contract.
 Modules: :mod:`~vault.export.person` finds the records of one person,
 :mod:`~vault.export.formats` writes the three data files,
 :mod:`~vault.export.letter` the letter in the words of a catalogue
-(:mod:`~vault.export.catalogue`, ``letters/<language>.toml``),
+(:mod:`~vault.export.catalogue`, ``letters/<language>.toml``), with a record's
+retention and legal basis worded by :mod:`~vault.export.periods`,
 :mod:`~vault.export.bundle` puts them together and :mod:`~vault.export.files`
 writes the folder.
 """
@@ -57,12 +58,10 @@ from vault.export.letter import (
     Section,
     build_letter,
     build_negative_letter,
-    effective_basis,
     render_html,
     render_text,
-    rule_words,
-    stated_basis,
 )
+from vault.export.periods import effective_basis, governing_rule, periods, rule_words, stated_basis
 from vault.export.person import PersonQuery, find_person
 from vault.export.portability import (
     PORTABILITY_FILE,
@@ -102,7 +101,9 @@ __all__ = [
     "effective_basis",
     "find_person",
     "format_date",
+    "governing_rule",
     "load_schema",
+    "periods",
     "portable_records",
     "record_json",
     "remove_export",

@@ -55,3 +55,8 @@ def format_date(value: date | None, lang: str) -> str:
     if lang not in LANGUAGES:
         return value.isoformat()
     return messages(lang)["date_format"].format(day=value.day, month=value.month, year=value.year)
+
+
+def plural(t: Mapping[str, str], key: str, n: int) -> str:
+    """The singular (``<key>.one``) or plural (``<key>.other``) of a message, with {n} filled in."""
+    return t[f"{key}.one" if n == 1 else f"{key}.other"].format(n=n)

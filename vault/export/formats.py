@@ -1,7 +1,7 @@
 """The machine-readable copy of the data (Art. 15(3), Art. 20 GDPR).
 
 - ``data.json``: every stored field, validated by the shipped JSON Schema
-  (``vault/schemas/data-v1.schema.json``, :func:`load_schema`);
+  (``vault/schemas/data-v2.schema.json``, :func:`load_schema`);
 - ``contacts.vcf``: vCard 4.0 (RFC 6350);
 - ``contacts.csv``: the same as a spreadsheet, formula prefixes escaped.
 """
@@ -20,10 +20,12 @@ from vault.config import Config
 from vault.errors import UnknownRule
 from vault.export.catalogue import check_lang
 from vault.model import Contact, RetentionRule
-from vault.retention import RuleBook, purge_from
+from vault.retention import RuleBook, purge_from, retention_end
 
-SCHEMA_VERSION = 1
-SCHEMA_RESOURCE = "data-v1.schema.json"
+# Version 2 (issue 11): consent.method, retention.duties/periods/hold_reason/reviewed
+# and requests.  data-v1.schema.json stays shipped for exports written before.
+SCHEMA_VERSION = 2
+SCHEMA_RESOURCE = "data-v2.schema.json"
 
 # Cells starting with these are formulas to spreadsheet programs (OWASP ASVS
 # 1.2.10 / "CSV injection"); sealbook prefixes them with an apostrophe.
@@ -46,8 +48,15 @@ FIELD_PATHS: dict[str, str] = {
     "retention_end": "retention.retention_end",
     "review_at": "retention.review_at",
     "hold": "retention.hold",
+    "hold_reason": "retention.hold_reason",
+    "reviewed": "retention.reviewed",
+    "duties": "retention.duties",
     "consent_given": "consent.given",
     "consent_withdrawn": "consent.withdrawn",
+    "consent_method": "consent.method",
+    "erasure_requested": "requests.erasure_requested",
+    "objected": "requests.objected",
+    "restriction_requested": "requests.restriction_requested",
     "uid": "uid",
     "state": "state",
     "meta_version": "meta_version",
@@ -83,8 +92,25 @@ def _iso(value: date | None) -> str | None:
 # --- data.json ----------------------------------------------------------------------
 
 
-def record_json(contact: Contact, rule: RetentionRule | None) -> dict[str, Any]:
-    """Every stored field of one record (see FIELD_PATHS)."""
+def period_json(key: str, trigger: date | None, rules: RuleBook) -> dict[str, Any]:
+    """One (rule, trigger) pair of a record with the end it gives and, when it keeps the
+    record despite an erasure request, on which ground (Art. 17(3)(b) or (e) GDPR)."""
+    rule = known_rule(rules, key)
+    return {
+        "rule": key,
+        "label": rule.label if rule else "",
+        "reference": rule.reference if rule else "",
+        "trigger_label": rule.trigger_label if rule else "",
+        "trigger": _iso(trigger),
+        "retention_end": _iso(retention_end(rule, trigger)) if rule else None,
+        "erasure_exception": rule.erasure_ground if rule and rule.obliges else None,
+    }
+
+
+def record_json(contact: Contact, rules: RuleBook) -> dict[str, Any]:
+    """Every stored field of one record (see FIELD_PATHS), owner-internal ones too
+    (hold reason, last review): the Art. 15 copy is complete."""
+    rule = known_rule(rules, contact.rule)
     return {
         "id": contact.id,
         "name": contact.name,
@@ -107,9 +133,22 @@ def record_json(contact: Contact, rule: RetentionRule | None) -> dict[str, Any]:
             "retention_end": _iso(contact.retention_end),
             "purge_from": _iso(purge_from(contact.retention_end)),
             "review_at": _iso(contact.review_at),
+            "reviewed": _iso(contact.reviewed),
             "hold": contact.hold,
+            "hold_reason": contact.hold_reason,
+            "duties": [{"rule": d.rule, "trigger": d.trigger.isoformat()} for d in contact.duties],
+            "periods": [period_json(key, trigger, rules) for key, trigger in contact.pairs()],
         },
-        "consent": {"given": _iso(contact.consent_given), "withdrawn": _iso(contact.consent_withdrawn)},
+        "consent": {
+            "given": _iso(contact.consent_given),
+            "withdrawn": _iso(contact.consent_withdrawn),
+            "method": contact.consent_method,
+        },
+        "requests": {
+            "erasure_requested": _iso(contact.erasure_requested),
+            "objected": _iso(contact.objected),
+            "restriction_requested": _iso(contact.restriction_requested),
+        },
         "uid": contact.uid,
         "state": contact.state.value,
         "meta_version": contact.meta_version,
@@ -136,7 +175,7 @@ def data_document(
         "recipients": [
             {"name": p.name, "purpose": p.purpose_in(lang), "country": p.country} for p in config.processors
         ],
-        "records": [record_json(c, known_rule(rules, c.rule)) for c in contacts],
+        "records": [record_json(c, rules) for c in contacts],
     }
 
 

@@ -1,8 +1,10 @@
 """The answer letter (``answer.txt`` / ``answer.html``) with Art. 15(1)(a)-(h) GDPR.
 
 :func:`build_letter` arranges the records into a :class:`Letter` in the words
-of one catalogue (:mod:`vault.export.catalogue`); :func:`render_text` and
-:func:`render_html` write it out.  The HTML page is ``vault/templates/answer.html``.
+of one catalogue (:mod:`vault.export.catalogue`); a record's retention, legal
+basis and storage period are worded by :mod:`vault.export.periods`.
+:func:`render_text` and :func:`render_html` write it out.  The HTML page is
+``vault/templates/answer.html``.
 """
 
 from __future__ import annotations
@@ -15,16 +17,25 @@ from importlib import resources
 from string import Template
 
 from vault.config import Config, Processor
-from vault.export.catalogue import LANGUAGES, check_lang, format_date, messages
+from vault.export.catalogue import check_lang, format_date, messages, plural
 from vault.export.formats import known_rule
+from vault.export.periods import (
+    Period,
+    effective_basis,
+    erasure_request,
+    erasure_right,
+    governing_rule,
+    kept_by_period,
+    periods,
+    stated_basis,
+    storage_items,
+    words_of,
+)
 from vault.model import Contact, LegalBasis, RetentionRule, format_phone
-from vault.retention import BUILTIN_RULES, RuleBook, purge_from
+from vault.retention import RuleBook
 
 # Art. 15(1)(e): the rights the letter lists, in this order (message ids "rights.<name>").
 _RIGHTS = ("rectification", "erasure", "restriction", "objection", "portability", "withdrawal")
-
-# Owner rules write their reference as they like; this default says nothing to the person.
-_NO_REFERENCE = ("", "owner-defined")
 
 
 @dataclass(frozen=True)
@@ -52,79 +63,19 @@ class Letter:
     salutation: str = ""
 
 
-@dataclass(frozen=True)
-class RuleWords:
-    """A retention rule as the letter words it."""
-
-    label: str
-    reference: str
-    trigger: str
-
-
-def rule_words(rule: RetentionRule | None, key: str, lang: str, *, merchant: bool = False) -> tuple[str, str]:
-    """(label, legal reference) of a rule in the letter's language; owner rules as written.
-
-    The built-in rules cite §257 HGB only for a merchant (``merchant``); a
-    freelancer (Freiberufler) is bound by the AO and the UStG, not the HGB.
-    """
-    words = _rule_words(rule, key, lang, merchant)
-    return words.label, words.reference
-
-
-def _rule_words(rule: RetentionRule | None, key: str, lang: str, merchant: bool) -> RuleWords:
-    if rule is None:
-        return RuleWords(key, "", "")
-    words = messages(lang) if lang in LANGUAGES else {}
-    label = words.get(f"rule.{key}.label")
-    if label is not None and rule.label == _builtin_label(key):
-        reference = words[f"rule.{key}.reference_merchant" if merchant else f"rule.{key}.reference"]
-        return RuleWords(label, reference, words[f"rule.{key}.trigger"])
-    reference = "" if rule.reference in _NO_REFERENCE else rule.reference
-    return RuleWords(rule.label, reference, rule.trigger_label)
-
-
-def _builtin_label(key: str) -> str:
-    return next((r.label for r in BUILTIN_RULES if r.key == key), "")
-
-
-def _is_legal_claims(rule: RetentionRule) -> bool:
-    """A period kept for legal claims (Art. 17(3)(e)), not a statutory duty (Art. 17(3)(b))."""
-    return rule.key == "limitation-3y" or any(m in rule.reference for m in ("17(3)(e)", "17 Abs. 3 lit. e"))
-
-
-def _kept_by_period(c: Contact, rule: RetentionRule | None) -> bool:
-    """A restricted record that a duty or legal-claims period keeps: the old basis no longer applies."""
-    return c.is_restricted and rule is not None and rule.obliges
-
-
-def effective_basis(c: Contact, rule: RetentionRule | None) -> LegalBasis:
-    """The basis the record is processed on now: while a period keeps a restricted
-    record, the duty (Art. 6(1)(c)) or legal claims (Art. 6(1)(f)), not the old contract."""
-    if rule is not None and _kept_by_period(c, rule):
-        return LegalBasis.LEGITIMATE_INTERESTS if _is_legal_claims(rule) else LegalBasis.LEGAL_OBLIGATION
-    return c.basis
-
-
-def stated_basis(c: Contact, rule: RetentionRule | None, lang: str, *, merchant: bool = False) -> str:
-    """The legal basis in the letter's words, with the statute when a period keeps the record."""
-    t = messages(check_lang(lang))
-    basis = effective_basis(c, rule)
-    reference = _rule_words(rule, c.rule, lang, merchant).reference
-    if rule is not None and rule.obliges and reference:
-        if basis is LegalBasis.LEGAL_OBLIGATION and not _is_legal_claims(rule):
-            return t["basis.duty"].format(reference=reference)
-        if _kept_by_period(c, rule):
-            return t["basis.claims"].format(reference=reference)
-    return basis.describe(lang)
-
-
-def plural(t: Mapping[str, str], key: str, n: int) -> str:
-    """The singular (``<key>.one``) or plural (``<key>.other``) of a message, with {n} filled in."""
-    return t[f"{key}.one" if n == 1 else f"{key}.other"].format(n=n)
-
-
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One record as the letter needs it: its number, rules and periods resolved once."""
+
+    n: int
+    c: Contact
+    main: RetentionRule | None
+    governing: RetentionRule | None
+    periods: tuple[Period, ...]
 
 
 def _processor_line(p: Processor, t: Mapping[str, str], lang: str) -> str:
@@ -142,9 +93,12 @@ def _processor_line(p: Processor, t: Mapping[str, str], lang: str) -> str:
     )
 
 
-def _record_fields(c: Contact, rule: RetentionRule | None, lang: str, merchant: bool) -> tuple[tuple[str, str], ...]:
+def _record_fields(r: _Record, lang: str, merchant: bool) -> tuple[tuple[str, str], ...]:
+    """Art. 15(1) and (3): every stored field the person has a right to see, in words.
+    Owner-internal fields (the review date, a hold's reason) stay out; data.json has them."""
     t = messages(lang)
-    words = _rule_words(rule, c.rule, lang, merchant)
+    c, rule = r.c, r.main
+    words = words_of(rule, c.rule, lang, merchant)
     rows: list[tuple[str, str]] = [(t["field.name"], c.name)]
     rows += [(t["field.emails"], e) for e in c.emails]
     rows += [(t["field.phones"], format_phone(p)) for p in c.phones]
@@ -154,21 +108,42 @@ def _record_fields(c: Contact, rule: RetentionRule | None, lang: str, merchant: 
         rows.append((t["field.notes"], c.notes))
     rows.append((t["field.source"], c.source or t["not_recorded"]))
     rows.append((t["field.purpose"], c.purpose or t["not_recorded"]))
-    rows.append((t["field.basis"], stated_basis(c, rule, lang, merchant=merchant)))
+    rows.append((t["field.basis"], stated_basis(c, r.governing, lang, merchant=merchant)))
     rows.append((t["field.rule"], words.label))
     until_withdrawn = rule is not None and rule.until_withdrawn
-    if c.trigger and words.trigger and not until_withdrawn:  # consent: the date given is shown below
+    # consent: the day given is shown below; a consent proof: its trigger is the day withdrawn, shown below
+    if c.trigger and words.trigger and not until_withdrawn and not c.is_consent_proof:
         rows.append((_capitalised(words.trigger), format_date(c.trigger, lang)))
     if rule is not None and rule.from_year_end and c.trigger:
         rows.append((t["field.period_start"], format_date(date(c.trigger.year, 12, 31), lang)))
+    for period in r.periods[1:]:
+        duty = words_of(period.rule, period.key, lang, merchant)
+        value = t["field.duty_value"].format(
+            label=duty.label,
+            trigger_label=duty.trigger or t["field.period_start"],
+            trigger=format_date(period.trigger, lang),
+        )
+        rows.append((t["field.duty"], value))
     if c.retention_end:
         rows.append((t["field.end"], format_date(c.retention_end, lang)))
-    elif until_withdrawn:
+    elif until_withdrawn and len(r.periods) == 1:
         rows.append((t["field.end"], t["value.until_withdrawn"]))
+    elif until_withdrawn:
+        rows.append((t["field.end"], t["value.open"]))
     if c.consent_given:
         rows.append((t["field.consent_given"], format_date(c.consent_given, lang)))
+    if c.consent_given or c.basis is LegalBasis.CONSENT:
+        rows.append((t["field.consent_method"], c.consent_method or t["not_recorded"]))
     if c.consent_withdrawn:
         rows.append((t["field.consent_withdrawn"], format_date(c.consent_withdrawn, lang)))
+    requested = erasure_request(c)
+    for day, label in (
+        (requested, "field.erasure_requested"),
+        (c.objected, "field.objected"),
+        (c.restriction_requested, "field.restriction_requested"),
+    ):
+        if day is not None:
+            rows.append((t[label], format_date(day, lang)))
     if c.hold:
         rows.append((t["field.hold"], t["value.yes"]))
     rows.append((t["field.state"], t["value.restricted"] if c.is_restricted else t["value.active"]))
@@ -186,29 +161,6 @@ def _recipients(config: Config, t: Mapping[str, str], lang: str) -> Section:
         return Section("c", t["recipients.heading"], (t["recipients.none"],))
     items = tuple(_processor_line(p, t, lang) for p in config.processors)
     return Section("c", t["recipients.heading"], (t["recipients.intro"],), items=items)
-
-
-def _storage_line(n: int, c: Contact, rule: RetentionRule | None, lang: str, merchant: bool) -> str:
-    """Art. 15(1)(d): the period, its starting point named as what it is, and its end."""
-    t = messages(lang)
-    words = _rule_words(rule, c.rule, lang, merchant)
-    if rule is not None and rule.until_withdrawn:
-        return t["storage.consent"].format(n=n)
-    values = {
-        "n": n,
-        "label": words.label,
-        "reference": f" ({words.reference})" if words.reference else "",
-        "trigger_label": words.trigger or t["field.period_start"],
-        "trigger": format_date(c.trigger, lang),
-    }
-    if c.retention_end is None:
-        return t["storage.pending"].format(**values)
-    end = format_date(c.retention_end, lang)
-    purge = format_date(purge_from(c.retention_end), lang)
-    if rule is not None and rule.from_year_end and c.trigger:
-        start = format_date(date(c.trigger.year, 12, 31), lang)
-        return t["storage.year_end"].format(**values, start=start, end=end, purge=purge)
-    return t["storage.fixed"].format(**values, end=end, purge=purge)
 
 
 def _header(config: Config, t: Mapping[str, str]) -> tuple[str, ...]:
@@ -273,14 +225,15 @@ def build_letter(contacts: Sequence[Contact], config: Config, rules: RuleBook, t
     if not contacts:
         return build_negative_letter(config, today, lang)
     merchant = config.merchant
-    numbered = list(enumerate(contacts, start=1))
-    rule_of = {c.id: known_rule(rules, c.rule) for c in contacts}
+    records = [
+        _Record(n, c, known_rule(rules, c.rule), governing_rule(c, rules), periods(c, rules))
+        for n, c in enumerate(contacts, start=1)
+    ]
 
-    def purpose_line(n: int, c: Contact) -> str:
-        rule = rule_of[c.id]
-        key = "purposes.restricted" if _kept_by_period(c, rule) else "purposes.item"
-        basis = stated_basis(c, rule, lang, merchant=merchant)
-        return t[key].format(n=n, purpose=c.purpose or t["not_recorded"], basis=basis)
+    def purpose_line(r: _Record) -> str:
+        key = "purposes.restricted" if kept_by_period(r.c, r.governing) else "purposes.item"
+        basis = stated_basis(r.c, r.governing, lang, merchant=merchant)
+        return t[key].format(n=r.n, purpose=r.c.purpose or t["not_recorded"], basis=basis)
 
     sections: list[Section] = [
         Section("intro", t["intro.heading"], (plural(t, "intro.found", len(contacts)), t["intro.copy"])),
@@ -288,11 +241,9 @@ def build_letter(contacts: Sequence[Contact], config: Config, rules: RuleBook, t
         Section(
             "data",
             t["data.heading"],
-            records=tuple(
-                (t["data.record"].format(n=n), _record_fields(c, rule_of[c.id], lang, merchant)) for n, c in numbered
-            ),
+            records=tuple((t["data.record"].format(n=r.n), _record_fields(r, lang, merchant)) for r in records),
         ),
-        Section("a", t["purposes.heading"], items=tuple(purpose_line(n, c) for n, c in numbered)),
+        Section("a", t["purposes.heading"], items=tuple(purpose_line(r) for r in records)),
     ]
     categories = [t["categories.name"]]
     for present, key in (
@@ -301,21 +252,21 @@ def build_letter(contacts: Sequence[Contact], config: Config, rules: RuleBook, t
         (any(c.org for c in contacts), "categories.org"),
         (any(c.notes for c in contacts), "categories.notes"),
         (any(c.consent_given or c.basis is LegalBasis.CONSENT for c in contacts), "categories.consent"),
+        (any(erasure_request(c) for c in contacts), "categories.erasure"),
+        (any(c.objected for c in contacts), "categories.objection"),
+        (any(c.restriction_requested for c in contacts), "categories.restriction"),
     ):
         if present:
             categories.append(t[key])
     categories.append(t["categories.admin"])
     sections.append(Section("b", t["categories.heading"], items=tuple(categories)))
     sections.append(_recipients(config, t, lang))
-    storage: list[str] = []
-    for n, c in numbered:
-        storage.append(_storage_line(n, c, rule_of[c.id], lang, merchant))
-        if c.hold:
-            storage.append(t["storage.hold"].format(n=n))
+    storage = [item for r in records for item in storage_items(r.n, r.c, r.periods, lang, merchant, today)]
     sections.append(Section("d", t["storage.heading"], items=tuple(storage)))
     objectable = (LegalBasis.PUBLIC_TASK, LegalBasis.LEGITIMATE_INTERESTS)
-    rights = [t[f"rights.{right}"] for right in _RIGHTS]
-    if not any(effective_basis(c, rule_of[c.id]) in objectable for c in contacts):
+    erasure = erasure_right((p for r in records for p in r.periods), t)
+    rights = [erasure if right == "erasure" else t[f"rights.{right}"] for right in _RIGHTS]
+    if not any(effective_basis(r.c, r.governing) in objectable for r in records):
         index = _RIGHTS.index("objection")
         rights[index] += t["rights.objection_none"]
     sections.append(Section("e", t["rights.heading"], items=tuple(rights)))
@@ -327,7 +278,7 @@ def build_letter(contacts: Sequence[Contact], config: Config, rules: RuleBook, t
         Section(
             "g",
             t["source.heading"],
-            items=tuple(t["source.item"].format(n=n, source=c.source or t["not_recorded"]) for n, c in numbered),
+            items=tuple(t["source.item"].format(n=r.n, source=r.c.source or t["not_recorded"]) for r in records),
         )
     )
     sections.append(Section("h", t["automated.heading"], (t["automated.text"],)))

@@ -16,9 +16,10 @@ from typing import Any
 
 from vault.config import Config
 from vault.export.bundle import HTML_FILE, TEXT_FILE, VCARD_FILE
-from vault.export.catalogue import check_lang, messages
-from vault.export.formats import known_rule, vcard
-from vault.export.letter import Letter, Section, effective_basis, letter_frame, plural, render_html, render_text
+from vault.export.catalogue import check_lang, messages, plural
+from vault.export.formats import vcard
+from vault.export.letter import Letter, Section, letter_frame, render_html, render_text
+from vault.export.periods import effective_basis, governing_rule
 from vault.model import Contact, LegalBasis
 from vault.retention import RuleBook
 
@@ -31,12 +32,14 @@ PORTABLE_BASES = frozenset({LegalBasis.CONSENT, LegalBasis.CONTRACT})
 
 def portable_records(contacts: Sequence[Contact], rules: RuleBook) -> list[Contact]:
     """The records Art. 20 covers: processed now on consent or a contract (a restricted
-    record kept for a duty is processed on that duty, and is left out)."""
-    return [c for c in contacts if effective_basis(c, known_rule(rules, c.rule)) in PORTABLE_BASES]
+    record kept for a duty or for legal claims, by its main rule or a further one, is
+    processed on that ground, and is left out)."""
+    return [c for c in contacts if effective_basis(c, governing_rule(c, rules)) in PORTABLE_BASES]
 
 
 def portable_record(contact: Contact) -> dict[str, Any]:
-    """The data the person provided, from one record."""
+    """The data the person provided, from one record: never the owner's own fields
+    (notes, source, purpose, retention, hold and its reason, review dates, requests)."""
     return {
         "name": contact.name,
         "emails": list(contact.emails),
