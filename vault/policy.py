@@ -105,6 +105,18 @@ def contact_dates(contact: Contact, rules: RuleBook) -> tuple[date | None, date 
     return end, review_date(main, contact.reviewed or contact.trigger)
 
 
+def _recorded_before(clean: ContactDraft, before: ContactDraft | None) -> bool:
+    """An edit (or an import merge) of a consent stored before its method was recorded
+    (issue 11): the same consent stays as it was, "not recorded", and does not block
+    the edit; a new or changed consent needs its method.  A withdrawal is never blocked."""
+    return (
+        before is not None
+        and before.basis is LegalBasis.CONSENT
+        and not before.consent_method
+        and before.consent_given == clean.consent_given
+    )
+
+
 EARLIEST = date(1900, 1, 1)  # dates outside these bounds are typing errors (0001-01-01, 9999-12-31),
 LATEST = date(2199, 12, 31)  # and a period added to them could leave the calendar
 
@@ -121,7 +133,9 @@ def _check_dates(draft: ContactDraft) -> None:
             raise InvalidInput(name, f"{day.isoformat()} lies outside {EARLIEST.year}-{LATEST.year}")
 
 
-def validated(draft: ContactDraft, rules: RuleBook, region: str, today: date) -> ContactDraft:
+def validated(
+    draft: ContactDraft, rules: RuleBook, region: str, today: date, *, before: ContactDraft | None = None
+) -> ContactDraft:
     """The draft normalised (e-mail syntax, E.164 phones, lengths), checked against its rules.
 
     Consent must be provable (Art. 7(1)): with the basis consent, the day it was
@@ -134,7 +148,7 @@ def validated(draft: ContactDraft, rules: RuleBook, region: str, today: date) ->
     if clean.basis is LegalBasis.CONSENT:
         if clean.consent_given is None:
             raise InvalidInput("consent", "the basis consent needs the day consent was given (Art. 7(1) GDPR)")
-        if not clean.consent_method and clean.consent_withdrawn is None:  # a withdrawal is never blocked
+        if not clean.consent_method and clean.consent_withdrawn is None and not _recorded_before(clean, before):
             raise InvalidInput(
                 "consent", "the basis consent needs how it was given, e.g. form, e-mail, in person (Art. 7(1) GDPR)"
             )

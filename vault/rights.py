@@ -67,7 +67,7 @@ class Rights:
             return self._book.rewrite(current, new, "updated")
         kept = policy.after_withdrawal(new, self._rules, self._today(), keep)
         detail = "consent proof kept" if kept.is_consent_proof else f"restricted until {_iso(kept.retention_end)}"
-        listing = self._listing((current, new), WITHDRAWN)
+        listing = self._listing((current, new), WITHDRAWN, new.consent_withdrawn)
         return self._book.rewrite(current, kept, ACTION_WITHDRAWN, detail, also=listing)
 
     def erase(

@@ -219,8 +219,8 @@ class Vault:
 
     # --- writing (vault.book, vault.policy) -----------------------------------------------
 
-    def _validated(self, draft: ContactDraft) -> ContactDraft:
-        return policy.validated(draft, self.rules, self.config.region, self.today())
+    def _validated(self, draft: ContactDraft, *, before: ContactDraft | None = None) -> ContactDraft:
+        return policy.validated(draft, self.rules, self.config.region, self.today(), before=before)
 
     def add(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
         """Validate and store a new contact; returns it with its new id.  Refuses a person on
@@ -248,7 +248,7 @@ class Vault:
         """Replace a contact's fields (version + 1, re-signed).  Withdrawing consent takes
         effect at once: a minimal proof, or restricted under a running duty (vault.rights)."""
         current = self.get(record_id)
-        contact = policy.edited(current, self._validated(draft), self.rules)
+        contact = policy.edited(current, self._validated(draft, before=current.to_draft()), self.rules)
         return self._rights.update(current, contact, frozenset(keep)) or contact
 
     def restrict(self, record_id: str, *, requested: date | None = None) -> Contact:

@@ -110,13 +110,74 @@ def test_import_preview_then_import_then_reimport(setup: list[str], capsys: pyte
 def test_import_with_errors_imports_nothing_and_says_how_to_proceed(
     setup: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["import", str(CORPUS / "broken-mixed.vcf"), "--basis", "consent", "--rule", "consent"]
+    consent = ["--consent-given", "2026-01-20", "--consent-method", "web form"]
+    args = ["import", str(CORPUS / "broken-mixed.vcf"), "--basis", "consent", "--rule", "consent", *consent]
     code, out, err = run(capsys, args, setup)
     assert code == 1 and "nothing was imported" in err and "--skip-invalid" in err
     assert "NOT imported" in out and "error    #2 (line 6) - name: contains control characters" in out
     assert "\x1b" not in out
     code, out, _ = run(capsys, [*args, "--skip-invalid"], setup)
     assert code == 0 and "1 added" in out
+
+
+def test_import_with_basis_consent_needs_the_day_and_the_way(
+    setup: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["import", str(CORPUS / "google.csv"), "--basis", "consent", "--rule", "consent"]
+    code, _, err = run(capsys, args, setup)
+    assert code != 0 and "consent: an import with the basis consent needs the day consent was given" in err
+    code, _, err = run(capsys, [*args, "--consent-given", "2026-01-20"], setup)
+    assert code != 0 and "needs how consent was given" in err
+    code, out, err = run(
+        capsys, [*args, "--consent-given", "2026-01-20", "--consent-method", "web form", "--json"], setup
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["added"], report["merged"], report["suppressed"]) == (2, 1, 0)  # Jürgen is stored already
+    vault = Vault(Path(setup[1]))
+    vault.unlock(PASSPHRASE)
+    imported = [vault.get(e["record_id"]) for e in report["entries"] if e["outcome"] == "added"]
+    vault.close()
+    assert {(c.consent_given.isoformat() if c.consent_given else None, c.consent_method) for c in imported} == {
+        ("2026-01-20", "web form")
+    }
+
+
+def test_import_lists_people_on_the_suppression_list_apart(
+    setup: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = Vault(Path(setup[1]))
+    vault.unlock(PASSPHRASE)
+    (anna,) = vault.find_person(name="Anna Schmidt")
+    vault.erase(anna.id)  # invoices-8y runs: restricted, her e-mail dropped and listed
+    erased_on = vault.today().isoformat()
+    vault.close()
+    card = tmp_path / "back.vcf"
+    card.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Anna S.\r\nEMAIL:anna@example.com\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Neu Person\r\nEMAIL:neu@example.com\r\nEND:VCARD\r\n"
+    )
+    args = ["import", str(card), "--basis", "contract", "--rule", "invoices-8y", "--trigger", "2025-03-10"]
+    code, out, _ = run(capsys, [*args, "--dry-run"], setup)
+    assert code == 0
+    before, section = out.split("on the suppression list, left out (1)")
+    assert "Anna" not in before and "added    #2 (line 6) Neu Person" in before
+    assert f"suppressed #1 (line 1) Anna S. - on the suppression list: had their data erased on {erased_on}" in section
+    assert "anna@" not in section and "--include-suppressed" in section
+    assert "1 added, 0 merged, 0 skipped, 0 error(s), 1 on the suppression list" in out
+    code, out, _ = run(capsys, [*args, "--json"], setup)
+    report = json.loads(out)
+    assert (code, report["added"], report["suppressed"], report["committed"]) == (0, 1, 1, True)
+    code, out, _ = run(capsys, [*args, "--include-suppressed"], setup)
+    assert code == 0 and "1 added" in out and "imported as decided" in out and "left out" not in out
+
+
+def test_import_merge_adds_the_batch_rule_and_says_so(setup: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["import", str(CORPUS / "google.csv"), "--basis", "legal-obligation", "--rule", "books-10y"]
+    code, out, err = run(capsys, [*args, "--trigger", "2024-01-01"], setup)
+    assert code == 0, err
+    assert "merged   #1 (line 2) Jürgen Müller - adds details to a stored contact; rule added: books-10y from " in out
+    assert "kept until 2034-12-31" in out and "2 added, 1 merged" in out
 
 
 def test_import_refuses_an_unknown_basis(setup: list[str], capsys: pytest.CaptureFixture[str]) -> None:

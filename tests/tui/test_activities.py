@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
 from tests.tui.helpers import SIZE, app_for, people, screen_text, seed, settle, unlock
@@ -93,11 +93,72 @@ async def test_import_with_a_broken_entry_imports_nothing(vault_path: Path, cloc
         app.screen.query_one("#import-file", Input).value = str(card)
         app.screen.query_one("#import-basis", Select).value = "consent"
         app.screen.query_one("#import-rule", Select).value = "consent"
+        app.screen.query_one("#import-consent-given", Input).value = "2026-01-20"
+        app.screen.query_one("#import-consent-method", Input).value = "web form"
         await pilot.click("#preview")
         await settle(pilot)
         assert "nothing" in status(app) and "entry 2" in status(app)
         assert app.screen.query_one("#import", Button).disabled
         assert app.vault is not None and len(app.vault) == 0
+
+
+async def test_import_screen_asks_for_consent_and_lists_the_suppression_list_apart(
+    vault_path: Path, clock: FixedClock, tmp_path: Path
+) -> None:
+    (gone,) = seed(
+        vault_path,
+        clock,
+        [draft(name="Gone Person", emails=("gone@example.org",), phones=(), basis=LegalBasis.LEGITIMATE_INTERESTS,
+               rule="inquiry-6m", trigger=date(2026, 5, 1))],
+    )  # fmt: skip
+    with Vault(vault_path, clock=clock) as vault:
+        vault.unlock(PASSPHRASE)
+        vault.erase(gone)
+    card = tmp_path / "cards.vcf"
+    card.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Erika Mustermann\r\nEMAIL:erika@example.org\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Gone Again\r\nEMAIL:gone@example.org\r\nREV:2019-01-01\r\nEND:VCARD\r\n"
+    )
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        screen.query_one("#import-file", Input).value = str(card)
+        screen.query_one("#import-basis", Select).value = "consent"
+        screen.query_one("#import-rule", Select).value = "consent"
+        await pilot.click("#preview")
+        await settle(pilot)
+        assert "needs the day consent was given" in status(app)
+        assert screen.query_one("#import", Button).disabled
+        screen.query_one("#import-consent-given", Input).value = "2026-01-20"
+        screen.query_one("#import-consent-method", Input).value = "web form"
+        await pilot.click("#preview")
+        await settle(pilot)
+        text = status(app)
+        assert "1 to add" in text and "On the suppression list, left out (1)" in text
+        assert "entry 2 (line 6) Gone Again: had their data erased on 2026-06-15" in text
+        assert "gone@" not in text
+        await pilot.click("#import")
+        await settle(pilot)
+        assert "1 added" in status(app)
+        assert app.vault is not None
+        (erika,) = app.vault.contacts()
+        assert (erika.name, erika.consent_given, erika.consent_method) == (
+            "Erika Mustermann",
+            date(2026, 1, 20),
+            "web form",
+        )
+        screen.query_one("#import-include-suppressed", Checkbox).value = True
+        await pilot.pause()
+        assert screen.query_one("#import", Button).disabled  # a changed batch needs a new preview
+        await pilot.click("#preview")
+        await settle(pilot)
+        assert "1 to add" in status(app) and "suppression list" not in status(app)
+        await pilot.click("#import")
+        await settle(pilot)
+        assert sorted(c.name for c in app.vault.contacts()) == ["Erika Mustermann", "Gone Again"]
 
 
 async def test_purge_preview_lists_records_due_soon_and_can_hold_them(vault_path: Path, clock: FixedClock) -> None:

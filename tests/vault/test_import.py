@@ -13,7 +13,7 @@ from tests.conftest import draft
 from vault import importers
 from vault.errors import InvalidInput, UnknownRule
 from vault.importers import ImportRefused, Outcome
-from vault.model import LegalBasis
+from vault.model import Duty, LegalBasis
 from vault.service import Vault
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "import"
@@ -171,15 +171,21 @@ def test_a_match_by_email_merges_new_details_and_keeps_the_legal_basis(vault: Va
             basis=LegalBasis.CONSENT,
             rule="consent",
             trigger=date(2026, 1, 1),
+            consent_given=date(2026, 1, 1),
+            consent_method="web form",
         )
     )
     report = imp(vault, CORPUS / "google.csv")
     assert report.entries[0].outcome is Outcome.MERGED and report.entries[0].record_id == existing.id
+    assert report.entries[0].message == "adds details to a stored contact; rule added: invoices-8y from 2025-03-10"
     merged = vault.get(existing.id)
     assert merged.name == "J. Müller"  # never overwritten
     assert merged.phones == ("+4915123456789", "+49301234567")
     assert (merged.org, merged.notes) == ("Müller & Söhne GmbH", "Rechnung März\nbezahlt")
     assert (merged.basis, merged.rule, merged.meta_version) == (LegalBasis.CONSENT, "consent", 2)
+    assert (merged.consent_given, merged.consent_method) == (date(2026, 1, 1), "web form")
+    assert merged.duties == (Duty("invoices-8y", TRIGGER),)  # the batch's rule, as a further duty
+    assert merged.retention_end is None  # still open-ended: the consent runs until withdrawn
     assert [(a.record_id, a.detail) for a in vault.audit_log(action="updated")] == [(existing.id, "import")]
     assert len(vault) == 3
 
@@ -209,13 +215,19 @@ def test_the_batch_rule_needs_its_trigger_date(vault: Vault) -> None:
 
 
 def test_consent_batches_record_when_consent_was_given(vault: Vault) -> None:
-    vault.import_file(CORPUS / "generic.csv", LegalBasis.CONSENT, "consent", date(2026, 2, 1))
-    contact = vault.contacts()[0]
-    assert (contact.consent_given, contact.retention_end, contact.review_at) == (
-        date(2026, 2, 1),
-        None,
-        date(2028, 2, 1),
+    with pytest.raises(InvalidInput, match="consent"):  # the trigger is not the day consent was given
+        vault.import_file(CORPUS / "generic.csv", LegalBasis.CONSENT, "consent", date(2026, 2, 1))
+    assert len(vault) == 0
+    vault.import_file(
+        CORPUS / "generic.csv", LegalBasis.CONSENT, "consent", consent_given=date(2026, 2, 1), consent_method="web form"
     )
+    contact = vault.contacts()[0]
+    assert (contact.consent_given, contact.consent_method, contact.trigger) == (
+        date(2026, 2, 1),
+        "web form",
+        date(2026, 2, 1),
+    )
+    assert (contact.retention_end, contact.review_at) == (None, date(2028, 2, 1))
 
 
 # --- hostile and broken input ---------------------------------------------------------------------

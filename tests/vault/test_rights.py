@@ -338,8 +338,12 @@ def test_a_withdrawal_is_recorded_on_an_old_consent_record_without_a_method(vaul
     c = vault.add(consent())
     legacy = replace(vault.get(c.id), consent_method="")
     vault._book.rewrite(vault.get(c.id), legacy, "updated")
-    with pytest.raises(InvalidInput):
-        vault.update(c.id, replace(legacy.to_draft(), notes="edited"))  # other edits ask for the method
+    edited = vault.update(c.id, replace(legacy.to_draft(), notes="edited"))  # the old consent stays as it was
+    assert edited.consent_method == "" and edited.notes == "edited"
+    with pytest.raises(InvalidInput):  # a changed consent is a new one: it needs its method
+        vault.update(c.id, replace(legacy.to_draft(), consent_given=date(2026, 2, 1)))
+    with pytest.raises(InvalidInput):  # and a new record never inherits the exemption
+        vault.add(replace(legacy.to_draft(), name="New"))
     proof = vault.update(c.id, replace(legacy.to_draft(), consent_withdrawn=TODAY))
     assert proof.is_consent_proof and proof.consent_method == ""
 

@@ -20,7 +20,7 @@ from tui.cli.common import (
     safe,
 )
 from vault.errors import InvalidInput
-from vault.importers import MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_FILE_BYTES, ImportReport
+from vault.importers import MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_FILE_BYTES, ImportEntry, ImportReport, Outcome
 from vault.model import Contact, LegalBasis, format_phone
 from vault.requests import DataRequest, RequestStatus, RequestType
 
@@ -70,6 +70,25 @@ def register(subparsers: Any) -> None:
     )
     imp.add_argument("--rule", required=True, help="retention rule for every imported contact (`sealbook rules`)")
     imp.add_argument("--trigger", type=_date, help="the rule's start date, YYYY-MM-DD (e.g. the invoice date)")
+    imp.add_argument(
+        "--consent-given",
+        type=_date,
+        metavar="DATE",
+        help="with --basis consent (required): the day these people gave consent, YYYY-MM-DD (Art. 7(1)); "
+        "never taken from the file",
+    )
+    imp.add_argument(
+        "--consent-method",
+        default="",
+        metavar="TEXT",
+        help="with --basis consent (required): how they gave it, e.g. 'web form', 'e-mail', 'in person'",
+    )
+    imp.add_argument(
+        "--include-suppressed",
+        action="store_true",
+        help="also import people on the suppression list (they withdrew consent, objected or were erased); "
+        "only when you know they agreed again",
+    )
     imp.add_argument("--source", help="where the data came from (Art. 14), e.g. 'phone address book'")
     imp.add_argument("--purpose", default="", help="why the contacts are kept")
     imp.add_argument("--dry-run", action="store_true", help="only show what would be added, merged or skipped")
@@ -205,19 +224,33 @@ def run_export(args: argparse.Namespace) -> int:
 # --- import ----------------------------------------------------------------------------------
 
 
+def _entry_line(entry: ImportEntry) -> str:
+    parts = [f"  {entry.outcome.value:<8}", f"#{entry.index} (line {entry.line})"]
+    if entry.name:
+        parts.append(safe(entry.name))
+    if entry.message:
+        parts.append(f"- {safe(entry.message)}")
+    return " ".join(parts)
+
+
 def _print_report(report: ImportReport) -> None:
     mode = "preview (dry run)" if report.dry_run else ("imported" if report.committed else "NOT imported")
     print(f"{safe(report.file_name)} ({report.format}): {mode}")
+    listed = report.suppressed
     for entry in report.entries:
-        parts = [f"  {entry.outcome.value:<8}", f"#{entry.index} (line {entry.line})"]
-        if entry.name:
-            parts.append(safe(entry.name))
-        if entry.message:
-            parts.append(f"- {safe(entry.message)}")
-        print(" ".join(parts))
+        if entry.outcome is not Outcome.SUPPRESSED:
+            print(_entry_line(entry))
     if report.ignored_columns:
         print(f"  columns not imported: {', '.join(safe(c) for c in report.ignored_columns)}")
-    print(f"{report.added} added, {report.merged} merged, {report.skipped} skipped, {len(report.errors)} error(s)")
+    if listed:
+        print(
+            f"on the suppression list, left out ({len(listed)}): they withdrew consent, objected or were erased; "
+            "add them only if they agreed again (--include-suppressed):"
+        )
+        for entry in listed:
+            print(_entry_line(entry))
+    counts = f"{report.added} added, {report.merged} merged, {report.skipped} skipped, {len(report.errors)} error(s)"
+    print(counts + (f", {len(listed)} on the suppression list" if listed else ""))
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -231,6 +264,9 @@ def run_import(args: argparse.Namespace) -> int:
             skip_invalid=args.skip_invalid,
             source=args.source,
             purpose=args.purpose,
+            consent_given=args.consent_given,
+            consent_method=args.consent_method,
+            include_suppressed=args.include_suppressed,
         )
     if args.json:
         print_json(
@@ -243,6 +279,7 @@ def run_import(args: argparse.Namespace) -> int:
                 "merged": report.merged,
                 "skipped": report.skipped,
                 "errors": len(report.errors),
+                "suppressed": len(report.suppressed),
                 "entries": report.entries,
                 "ignored_columns": report.ignored_columns,
             }

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
 from tui.host import VaultHost
 from tui.screens.activities import Activity
 from tui.widgets.safe import literal
 from vault.errors import VaultError
 from vault.model import LegalBasis
+
+if TYPE_CHECKING:  # the importers load only when a file is imported
+    from vault.importers import ImportEntry, ImportReport
 
 # --- export -------------------------------------------------------------------------
 
@@ -130,6 +134,23 @@ class ExportScreen(Activity):
 _BASES = [(basis.describe(), basis.value) for basis in LegalBasis]
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """What the owner chose for every contact of the file."""
+
+    path: Path
+    basis: LegalBasis
+    rule: str
+    trigger: date | None
+    consent_given: date | None
+    consent_method: str
+    include_suppressed: bool
+
+
+def _day(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
 class ImportScreen(Activity):
     """Import a vCard or CSV file: preview first, then one all-or-nothing transaction."""
 
@@ -143,6 +164,18 @@ class ImportScreen(Activity):
             yield Select(_BASES, prompt="legal basis for every imported contact", id="import-basis")
             yield Select(rules, prompt="retention rule for every imported contact", id="import-rule")
             yield Input(placeholder="start date of the rule, YYYY-MM-DD (not needed for consent)", id="import-trigger")
+            yield Input(
+                placeholder="basis consent: the day these people gave consent, YYYY-MM-DD (required)",
+                id="import-consent-given",
+            )
+            yield Input(
+                placeholder="basis consent: how they gave it, e.g. web form, e-mail, in person (required)",
+                id="import-consent-method",
+            )
+            yield Checkbox(
+                "Also import people on the suppression list (only if they agreed again)",
+                id="import-include-suppressed",
+            )
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
                 yield Button("Preview", id="preview")
@@ -160,20 +193,40 @@ class ImportScreen(Activity):
         else:
             self.dismiss(None)
 
-    def _choices(self) -> tuple[Path, LegalBasis, str, date | None] | None:
-        path = Path(self.query_one("#import-file", Input).value.strip()).expanduser()
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#import", Button).disabled = True  # a changed batch needs a new preview
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.query_one("#import", Button).disabled = True
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.query_one("#import", Button).disabled = True
+
+    def _text(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def _choices(self) -> _Batch | None:
+        path = Path(self._text("#import-file")).expanduser()
         basis = self.query_one("#import-basis", Select).value
         rule = self.query_one("#import-rule", Select).value
-        trigger_text = self.query_one("#import-trigger", Input).value.strip()
         if not path.name or basis is Select.BLANK or rule is Select.BLANK:
             self.status("Choose a file, a legal basis and a retention rule.", error=True)
             return None
         try:
-            trigger = date.fromisoformat(trigger_text) if trigger_text else None
+            trigger = _day(self._text("#import-trigger"))
+            consent_given = _day(self._text("#import-consent-given"))
         except ValueError:
-            self.status("The start date must be YYYY-MM-DD.", error=True)
+            self.status("Dates must be YYYY-MM-DD.", error=True)
             return None
-        return path, LegalBasis(str(basis)), str(rule), trigger
+        return _Batch(
+            path,
+            LegalBasis(str(basis)),
+            str(rule),
+            trigger,
+            consent_given,
+            self._text("#import-consent-method"),
+            self.query_one("#import-include-suppressed", Checkbox).value,
+        )
 
     def start(self, *, dry_run: bool) -> None:
         choices = self._choices()
@@ -181,19 +234,29 @@ class ImportScreen(Activity):
             return
         self.query_one("#import", Button).disabled = True
         self.status("Reading the file..." if dry_run else "Importing...")
-        self._run(*choices, dry_run)
+        self._run(choices, dry_run)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _run(self, path: Path, basis: LegalBasis, rule: str, trigger: date | None, dry_run: bool) -> None:
+    def _run(self, batch: _Batch, dry_run: bool) -> None:
         try:
-            report = self.vault.import_file(path, basis, rule, trigger, dry_run)
+            report = self.vault.import_file(
+                batch.path,
+                batch.basis,
+                batch.rule,
+                batch.trigger,
+                dry_run,
+                consent_given=batch.consent_given,
+                consent_method=batch.consent_method,
+                include_suppressed=batch.include_suppressed,
+            )
         except VaultError as error:
             self.app.call_from_thread(self.failed, error)
             return
         self.app.call_from_thread(self.reported, report, dry_run)
 
-    def reported(self, report: Any, dry_run: bool) -> None:
-        counts = f"{report.added} to add, {report.merged} to merge, {report.skipped} already there"
+    def reported(self, report: ImportReport, dry_run: bool) -> None:
+        added = f" ({report.rules_added} with the rule added)" if report.rules_added else ""
+        counts = f"{report.added} to add, {report.merged} to merge{added}, {report.skipped} already there"
         errors = report.errors
         if errors:
             lines = "; ".join(f"entry {e.index} (line {e.line}): {e.message}" for e in errors[:5])
@@ -204,11 +267,27 @@ class ImportScreen(Activity):
                 error=True,
             )
             return
+        listed = _listed(report.suppressed)
         if dry_run:
-            self.status(f"Preview: {counts}. Press Import to write them in one transaction.")
+            self.status(f"Preview: {counts}. Press Import to write them in one transaction.{listed}")
             self.query_one("#import", Button).disabled = False
             return
-        self.status(f"Imported: {report.added} added, {report.merged} merged, {report.skipped} skipped.")
+        self.status(f"Imported: {report.added} added, {report.merged} merged{added}, {report.skipped} skipped.{listed}")
         reload = getattr(self.app.screen_stack[-2], "reload", None)
         if callable(reload):
             reload()
+
+
+def _listed(entries: tuple[ImportEntry, ...]) -> str:
+    """The preview's own section for people on the suppression list: entry, name, reason and day."""
+    if not entries:
+        return ""
+    shown = "; ".join(
+        f"entry {e.index} (line {e.line}) {e.name}: {e.message.removeprefix('on the suppression list: ')}"
+        for e in entries[:5]
+    )
+    more = f"; and {len(entries) - 5} more" if len(entries) > 5 else ""
+    return (
+        f"\nOn the suppression list, left out ({len(entries)}); they withdrew consent, objected or were erased. "
+        f"Tick the box above only if they agreed again: {shown}{more}."
+    )

@@ -1,6 +1,6 @@
 """Import of contacts from vCard (2.1, 3.0, 4.0) and CSV (Google, Outlook, generic).
 
-Three steps, all pure except reading the file:
+Three steps, all pure except reading the file and asking the suppression list:
 
 1. :func:`read_entries` turns the file into :class:`ParsedEntry` objects, one per
    vCard or CSV row, each either with fields or with an error message that names
@@ -8,7 +8,9 @@ Three steps, all pure except reading the file:
 2. :func:`plan_import` validates every entry (through the vault's own
    validation), matches it against the stored contacts (vCard UID, normalised
    e-mail, E.164 phone) and against earlier entries of the same file, and says
-   for each entry whether it would be added, merged or skipped.
+   for each entry whether it would be added, merged (the batch's rule becomes a
+   further duty of the stored contact), skipped, or left out because the person
+   is on the suppression list.
 3. The :class:`~vault.service.Vault` commits the plan in one transaction.
 
 Hostile input is expected: the file, each entry and each field have size caps
@@ -20,8 +22,11 @@ skipped before parsing so a 10 MB PHOTO costs nothing.
 
 Modules: :mod:`~vault.importers.reading` reads the file and picks the parser,
 :mod:`~vault.importers.vcard` and :mod:`~vault.importers.csvfile` parse,
-:mod:`~vault.importers.entries` holds what they produce, and
-:mod:`~vault.importers.plan` decides what happens to each entry.
+:mod:`~vault.importers.entries` holds what they produce,
+:mod:`~vault.importers.batch` checks what a batch must carry (consent: its day and
+way, never filled in), asks the suppression list about the people in it and
+decides which rule a merge adds, and :mod:`~vault.importers.plan` decides what
+happens to each entry.
 """
 
 from __future__ import annotations

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 from vault import policy
 from vault.book import RecordBook
-from vault.errors import InvalidInput
-from vault.importers.plan import ImportReport, plan_import
+from vault.importers.batch import SuppressionCheck, check_batch
+from vault.importers.plan import ImportReport, Validate, plan_import
 from vault.importers.reading import read_entries, read_file
-from vault.model import ContactDraft, LegalBasis
+from vault.model import LegalBasis
 from vault.retention import RuleBook
 
 
@@ -30,18 +28,25 @@ def import_file(
     purpose: str,
     today: date,
     now: datetime,
-    validate: Callable[[ContactDraft], ContactDraft],
+    validate: Validate,
+    suppressed: SuppressionCheck,
+    consent_given: date | None = None,
+    consent_method: str = "",
+    include_suppressed: bool = False,
 ) -> ImportReport:
     """Import a vCard or CSV file with one legal basis and rule for the batch.
 
-    Entries matching a stored contact (vCard UID, e-mail, phone) are merged or
-    skipped, never duplicated.  With ``dry_run`` nothing is written.  Any entry
-    error blocks the whole import unless ``skip_invalid``; what is written goes
-    in one transaction.
+    With the basis consent the batch needs the day consent was given and how
+    (``consent_given``, ``consent_method``): every new contact gets exactly these,
+    nothing is filled in.  Entries matching a stored contact (vCard UID, e-mail,
+    phone) are merged or skipped, never duplicated; a merge adds the batch's rule
+    as a further duty and keeps the contact's legal basis.  People on the
+    suppression list (``suppressed``) are left out unless ``include_suppressed``.
+    With ``dry_run`` nothing is written.  Any entry error blocks the whole import
+    unless ``skip_invalid``; what is written goes in one transaction.
     """
     chosen = rules.get(rule)  # UnknownRule before reading the file
-    if not chosen.until_withdrawn and trigger is None:
-        raise InvalidInput("trigger", f"the rule {chosen.key} needs a {chosen.trigger_label}")
+    check_batch(basis, chosen, trigger, consent_given, consent_method, today)  # InvalidInput before reading
     kind, parsed, ignored = read_entries(read_file(path), path.name)
     plan = plan_import(
         path.name,
@@ -54,13 +59,18 @@ def import_file(
         source=f"import of the file {path.name} on {today.isoformat()}" if source is None else source,
         purpose=purpose,
         validate=validate,
+        rules=rules,
         ignored_columns=ignored,
+        consent_given=consent_given,
+        consent_method=consent_method,
+        suppressed=suppressed,
+        include_suppressed=include_suppressed,
     )
     if dry_run or (plan.has_errors and not skip_invalid):
         return plan.report(committed=False, dry_run=dry_run)
     new = [policy.new_contact(clean, rules, now) for clean in plan.new]
     book.rewrite_many(
-        [(current, replace(current, **policy.draft_fields(clean))) for current, clean in plan.merges.values()],
+        [(current, policy.edited(current, clean, rules)) for current, clean in plan.merges.values()],
         "updated",
         "import",
         conflict="a contact was changed elsewhere during the import; nothing was imported",

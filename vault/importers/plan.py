@@ -8,19 +8,30 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Protocol
 
+from vault import policy
 from vault.errors import InvalidInput
+from vault.importers.batch import SuppressionCheck, describe, rule_to_add, suppression_hits
 from vault.importers.entries import ParsedEntry
-from vault.model import MAX_NOTES, Contact, ContactDraft, LegalBasis
+from vault.model import MAX_NOTES, Contact, ContactDraft, Duty, LegalBasis
+from vault.retention import RuleBook
+
+
+class Validate(Protocol):
+    """The vault's own validation of a draft; ``before``: the stored contact it changes."""
+
+    def __call__(self, draft: ContactDraft, *, before: ContactDraft | None = None) -> ContactDraft: ...
 
 
 class Outcome(enum.Enum):
     ADDED = "added"
     MERGED = "merged"
     SKIPPED = "skipped"
+    SUPPRESSED = "suppressed"  # on the suppression list: not imported unless the owner decides so
     ERROR = "error"
 
 
@@ -35,6 +46,7 @@ class ImportEntry:
     name: str = ""
     record_id: str | None = None
     message: str = ""
+    duty: Duty | None = None  # the batch's rule, added to the stored contact this entry merges into
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,18 @@ class ImportReport:
     @property
     def has_errors(self) -> bool:
         return bool(self.errors)
+
+    @property
+    def rules_added(self) -> int:
+        """Merged entries that add the batch's rule to a stored contact as a further duty."""
+        return sum(1 for e in self.entries if e.duty is not None)
+
+    @property
+    def suppressed(self) -> tuple[ImportEntry, ...]:
+        """Entries left out because the person is on the suppression list (withdrew
+        consent, objected, erased); with ``include_suppressed`` they are imported
+        instead and their message says they are listed."""
+        return tuple(e for e in self.entries if e.outcome is Outcome.SUPPRESSED)
 
 
 @dataclass
@@ -126,16 +150,29 @@ def plan_import(
     trigger: date | None,
     source: str,
     purpose: str = "",
-    validate: Callable[[ContactDraft], ContactDraft],
+    validate: Validate,
+    rules: RuleBook,
     ignored_columns: tuple[str, ...] = (),
+    consent_given: date | None = None,
+    consent_method: str = "",
+    suppressed: SuppressionCheck | None = None,
+    include_suppressed: bool = False,
 ) -> ImportPlan:
-    """Validate and match every entry; nothing is written."""
+    """Validate and match every entry; nothing is written.
+
+    Entries whose e-mail or phone is on the suppression list (``suppressed``) are
+    listed as such and left out unless ``include_suppressed``.  An entry merging
+    into a stored contact adds the batch's rule to it as a further duty
+    (:func:`~vault.importers.batch.rule_to_add`); the contact's legal basis stays.
+    """
     plan = ImportPlan(file_name, dialect, [], ignored_columns=ignored_columns)
+    batch_rule = rules.get(rule)
     by_uid: dict[str, tuple[str, str | int]] = {}
     by_email: dict[str, tuple[str, str | int]] = {}
     by_phone: dict[str, tuple[str, str | int]] = {}
     contacts: dict[str, Contact] = {}
     state: dict[str, ContactDraft] = {}  # current draft of each touched existing contact
+    listed: dict[int, str] = {}  # entry index -> why it is on the suppression list
     for contact in existing:
         contacts[contact.id] = contact
         target: tuple[str, str | int] = ("existing", contact.id)
@@ -155,35 +192,43 @@ def plan_import(
         for phone in d.phones:
             by_phone.setdefault(phone, target)
 
-    for entry in parsed:
-        if entry.error:
-            plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=entry.error))
-            continue
-        # Company-only entries (common in phone address books) are named by their organisation.
-        name = entry.name or entry.org or (entry.emails[0] if entry.emails else "")
-        draft = ContactDraft(
-            name=name,
-            basis=basis,
-            rule=rule,
-            trigger=trigger,
-            emails=entry.emails,
-            phones=entry.phones,
-            org=entry.org,
-            notes=entry.notes,
-            source=source,
-            purpose=purpose,
-            uid=entry.uid,
-        )
-        try:
-            clean = validate(draft)
-        except InvalidInput as exc:
-            plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=str(exc)))
+    # The consent fields are the batch's, never taken from the file (a vCard's REV is no consent).
+    batch = ContactDraft(
+        name="",
+        basis=basis,
+        rule=rule,
+        trigger=trigger,
+        source=source,
+        purpose=purpose,
+        consent_given=consent_given,
+        consent_method=consent_method,
+    )
+    checked = [_checked(entry, batch, validate) for entry in parsed]
+    drafts = [clean if isinstance(clean, ContactDraft) else None for _, clean in checked]
+    hits = suppression_hits(drafts, suppressed) if suppressed is not None else {}
+    for position, (entry, clean) in enumerate(checked):
+        if not isinstance(clean, ContactDraft):
+            plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=clean))
             continue
         note = f"not imported: {', '.join(entry.ignored)}" if entry.ignored else ""
         match = (by_uid.get(clean.uid) if clean.uid else None) or next(
             (by_email[e.casefold()] for e in clean.emails if e.casefold() in by_email),
             next((by_phone[p] for p in clean.phones if p in by_phone), None),
         )
+        if match is not None and match[0] == "listed":  # the same person as a listed entry (by UID, say)
+            why = f"{listed[int(match[1])]} (the same person as entry {match[1]})"
+            message = f"on the suppression list: {why}"
+            plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SUPPRESSED, clean.name, None, message))
+            continue
+        if position in hits:
+            why = describe(hits[position])
+            if not include_suppressed:
+                listed[entry.index] = why
+                index_draft(clean, ("listed", entry.index))
+                message = f"on the suppression list: {why}"
+                plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SUPPRESSED, clean.name, None, message))
+                continue
+            note = "; ".join(m for m in (f"on the suppression list ({why}), imported as decided", note) if m)
         if match is None:
             target = ("new", len(plan.new))
             plan.new.append(clean)
@@ -192,6 +237,8 @@ def plan_import(
             plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ADDED, clean.name, None, note))
             continue
         kind, key = match
+        duty: Duty | None = None
+        rule_note = ""
         if kind == "new":
             assert isinstance(key, int)
             base = plan.new[key]
@@ -204,15 +251,22 @@ def plan_import(
             if clean.uid == f"urn:uuid:{key}":  # sealbook's own export names the record by its id
                 clean = replace(clean, uid="")
             where = "a stored contact"
-        merged = _merged(base, clean)
+            closed = _closed(contacts[key])
+            if closed:
+                message = "; ".join(m for m in (f"matches {closed}; nothing merged", note) if m)
+                plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SKIPPED, clean.name, key, message))
+                continue
+            duty, rule_note = rule_to_add(base, batch_rule, trigger)
+        details = _merged(base, clean)
+        merged = details if duty is None else replace(details or base, duties=(*base.duties, duty))
         if merged is not None:
             try:
-                merged = validate(merged)
+                merged = validate(merged, before=base)
             except InvalidInput as exc:
                 plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=f"merging: {exc}"))
                 continue
         if merged is None:
-            message = "; ".join(m for m in (f"already in {where}", note) if m)
+            message = "; ".join(m for m in (f"already in {where}", rule_note, note) if m)
             plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SKIPPED, clean.name, record_id, message))
             continue
         if kind == "new":
@@ -223,7 +277,34 @@ def plan_import(
             assert isinstance(key, str)
             state[key] = merged
             plan.merges[key] = (contacts[key], merged)
+            end = policy.edited(contacts[key], merged, rules).retention_end if duty is not None else None
+            rule_note = f"{rule_note}, kept until {end.isoformat()}" if end is not None else rule_note
         index_draft(merged, match)
-        message = "; ".join(m for m in (f"adds details to {where}", note) if m)
-        plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.MERGED, merged.name, record_id, message))
+        message = "; ".join(m for m in (f"adds details to {where}" if details else "", rule_note, note) if m)
+        plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.MERGED, merged.name, record_id, message, duty))
     return plan
+
+
+def _checked(entry: ParsedEntry, batch: ContactDraft, validate: Validate) -> tuple[ParsedEntry, ContactDraft | str]:
+    """(entry, its validated draft or why it cannot be imported); ``batch`` holds the
+    fields every entry gets (basis, rule, trigger, source, purpose, consent)."""
+    if entry.error:
+        return entry, entry.error
+    # Company-only entries (common in phone address books) are named by their organisation.
+    name = entry.name or entry.org or (entry.emails[0] if entry.emails else "")
+    draft = replace(
+        batch, name=name, emails=entry.emails, phones=entry.phones, org=entry.org, notes=entry.notes, uid=entry.uid
+    )
+    try:
+        return entry, validate(draft)
+    except InvalidInput as exc:
+        return entry, str(exc)
+
+
+def _closed(contact: Contact) -> str:
+    """Why nothing may be merged into a stored contact ('' when it may)."""
+    if contact.is_consent_proof:
+        return "the proof of a withdrawn consent"
+    if contact.erasure_requested is not None:
+        return f"a stored contact whose erasure was requested on {contact.erasure_requested.isoformat()}"
+    return ""
