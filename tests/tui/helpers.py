@@ -99,3 +99,8 @@ def screen_text(app: App[object]) -> str:
     return "\n".join(
         "".join(text for _, text in sorted(parts)).replace("\xa0", " ") for _, parts in sorted(rows.items())
     )
+
+
+def notified(app: App[object]) -> str:
+    """Every notification (toast) shown so far, one a line: toasts are not in the screenshot."""
+    return "\n".join(str(notification.message) for notification in app._notifications)

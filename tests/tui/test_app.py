@@ -10,7 +10,7 @@ from textual.widgets import Input, Label, Select
 from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock
 from tests.tui.helpers import SIZE, app_for, people, screen_text, seed, settle, type_text, unlock
 from tui.screens.contacts import ContactsScreen
-from tui.screens.dialogs import Confirm, HelpScreen
+from tui.screens.dialogs import EraseDialog, HelpScreen, RestrictionDialog
 from tui.screens.form import ContactForm
 from tui.screens.unlock import CreateScreen, UnlockScreen
 from vault.config import Config
@@ -220,8 +220,9 @@ async def test_erasing_without_a_retention_duty_deletes_after_confirmation(vault
         await pilot.press("slash", *"anna@", "enter")
         assert names(app) == ["Anna Schmidt"]
         await pilot.press("d")
-        assert isinstance(app.screen, Confirm)
+        assert isinstance(app.screen, EraseDialog)
         assert "deleted now" in screen_text(app)
+        assert not app.screen.query_one("#keep").display  # nothing stays: no choice to make
         await pilot.press("n")  # cancel first: nothing happens
         assert names(app) == ["Anna Schmidt"]
         await pilot.press("d", "y")
@@ -241,7 +242,7 @@ async def test_erasing_under_a_retention_duty_restricts_and_says_until_when(
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await pilot.press("slash", *"juergen", "enter", "d")
-        assert isinstance(app.screen, Confirm)
+        assert isinstance(app.screen, EraseDialog)
         text = screen_text(app)
         assert "cannot be deleted yet" in text
         assert "Art. 17(3)(b)" in text
@@ -278,11 +279,13 @@ async def test_hold_and_restrict_ask_first_and_apply(vault_path: Path, clock: Fi
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await pilot.press("slash", *"becker", "enter", "h")
-        assert isinstance(app.screen, Confirm)
-        await pilot.press("y")
+        assert isinstance(app.screen, RestrictionDialog)
+        await pilot.press("enter")  # no reason given: still a hold
         await pilot.pause()
         assert app.screen.table.current.hold
-        await pilot.press("r", "y")
+        await pilot.press("r")
+        assert isinstance(app.screen, RestrictionDialog)
+        await pilot.press("y")
         await pilot.pause()
         assert names(app) == []
     with Vault(vault_path) as vault:
@@ -396,6 +399,7 @@ async def test_help_and_the_command_palette_list_every_action(vault_path: Path, 
             "Erase",
             "Restrict",
             "Hold",
+            "Consent reviewed",
             "Export",
             "Import",
             "Purge",

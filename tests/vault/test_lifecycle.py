@@ -95,8 +95,11 @@ def test_withdrawn_consent_keeps_a_held_record_restricted_until_release(vault: V
 def test_what_a_withdrawal_leaves(overrides: dict[str, object], outcome: str) -> None:
     contact = _contact(**overrides)
     kept = after_withdrawal(contact, RULES, TODAY, DEFAULT_KEEP)
-    assert {"proof": kept.is_consent_proof, "held": kept.hold and kept.is_restricted,
-            "duty": kept.basis is LegalBasis.LEGITIMATE_INTERESTS}[outcome]  # fmt: skip (limitation: 6(1)(f))
+    assert {
+        "proof": kept.is_consent_proof,
+        "held": kept.hold and kept.is_restricted,
+        "duty": kept.basis is LegalBasis.LEGITIMATE_INTERESTS,
+    }[outcome]  # fmt: skip (limitation: 6(1)(f))
     assert kept.is_restricted
 
 

@@ -16,8 +16,7 @@ from tests.conftest import FixedClock, draft
 from vault.service import Vault
 
 PURGE_ELSEWHERE = (
-    "import sys, pathlib; from vault.service import Vault; "
-    "v = Vault(pathlib.Path(sys.argv[1])); v.purge(); v.close()"
+    "import sys, pathlib; from vault.service import Vault; v = Vault(pathlib.Path(sys.argv[1])); v.purge(); v.close()"
 )
 
 

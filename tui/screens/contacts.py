@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import ClassVar, overload
 
 from rich.text import Text
@@ -15,7 +16,16 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from tui.host import VaultHost
-from tui.screens.dialogs import Confirm
+from tui.screens.dialogs import (
+    Confirm,
+    EraseChoice,
+    EraseDialog,
+    InformedDialog,
+    hold_dialog,
+    release_body,
+    restrict_dialog,
+    stays_restricted,
+)
 from tui.screens.exchange import ExportScreen, ImportScreen
 from tui.screens.form import ContactForm
 from tui.screens.purge import PurgeScreen
@@ -25,6 +35,7 @@ from tui.widgets.contact_table import ContactTable
 from tui.widgets.detail import DetailPane
 from vault.errors import VaultError
 from vault.model import Contact, ContactDraft, EraseOutcome, EraseResult
+from vault.policy import DEFAULT_KEEP
 from vault.search import IncrementalSearch
 
 
@@ -72,6 +83,7 @@ class ContactsScreen(Screen[None]):
         Binding("d,delete", "erase", "Erase"),
         Binding("r", "restrict", "Restrict"),
         Binding("h", "hold", "Hold"),
+        Binding("v", "reviewed", "Consent reviewed", show=False),  # the footer is full: help and palette
         Binding("t", "toggle_restricted", "Restricted"),
         Binding("s", "sort", "Sort"),
         Binding("x", "export", "Export"),
@@ -227,8 +239,8 @@ class ContactsScreen(Screen[None]):
         if vault is None:
             return
 
-        def save(draft: ContactDraft) -> Contact:
-            return vault.add(draft)
+        def save(draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
+            return vault.add(draft, allow_suppressed=allow_suppressed)
 
         self.app.push_screen(ContactForm(vault, save), self._after_add)
 
@@ -246,15 +258,22 @@ class ContactsScreen(Screen[None]):
             return
         record_id = contact.id
 
-        def save(draft: ContactDraft) -> Contact:
+        def save(draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
+            # An edit changes a person already in the vault: the suppression list is for adding.
             return vault.update(record_id, draft)
 
         self.app.push_screen(ContactForm(vault, save, contact), self._after_edit)
 
     def _after_edit(self, contact: Contact | None) -> None:
         if contact is not None:
-            self.notify("Contact updated.")
+            self.notify("Contact updated." + self._hidden_note(contact))
         self._saved(contact)
+
+    def _hidden_note(self, contact: Contact) -> str:
+        """A restricted record leaves the working list unless restricted ones are shown."""
+        if contact.is_restricted and not self.show_restricted:
+            return " It is restricted now: hidden from the list (t shows restricted records)."
+        return ""
 
     def action_erase(self) -> None:
         vault = self.host.vault
@@ -263,45 +282,33 @@ class ContactsScreen(Screen[None]):
             return
         try:
             preview = vault.erase_preview(contact.id)
+            # Art. 17(3)(e) is decided case by case: offer the other answer when it changes the outcome.
+            without_claims = vault.erase_preview(contact.id, claims_needed=False)
         except VaultError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        body = Text()
-        body.append("Erase ")
-        body.append(contact.name if contact.name.isprintable() else repr(contact.name), style="bold")
-        body.append(" (Art. 17 GDPR)?\n\n")
-        if preview.outcome is EraseOutcome.DELETED:
-            body.append("The record will be deleted now", style="bold")
-            body.append(" and cannot be recovered: " + preview.reason + ".")
-        else:
-            body.append("The record cannot be deleted yet: ", style="bold")
-            body.append(preview.reason + ".\n\n")
-            body.append("It will be restricted instead: hidden from the working list, kept only to meet that duty")
-            if preview.purge_from:
-                body.append(", and purged automatically from ")
-                body.append(preview.purge_from.isoformat(), style="bold")
-            body.append(".")
         record_id = contact.id
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._erase(record_id)
+        def answered(choice: EraseChoice | None) -> None:
+            if choice is not None:
+                self._erase(record_id, choice)
 
-        self.app.push_screen(Confirm("Erase contact", body, yes="Erase", danger=True), answered)
+        dialog = EraseDialog(contact, preview, without_claims if without_claims != preview else None, DEFAULT_KEEP)
+        self.app.push_screen(dialog, answered)
 
-    def _erase(self, record_id: str) -> None:
+    def _erase(self, record_id: str, choice: EraseChoice) -> None:
         # The erasure scrubs the database (checkpoint, VACUUM): seconds on a large
         # vault, so it runs in a worker and the list updates when it is done.
         self.notify("Erasing...")
-        self._erase_in_worker(record_id)
+        self._erase_in_worker(record_id, choice.keep, choice.claims_needed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
-    def _erase_in_worker(self, record_id: str) -> None:
+    def _erase_in_worker(self, record_id: str, keep: frozenset[str], claims_needed: bool) -> None:
         vault = self.host.vault
         if vault is None:
             return
         try:
-            result = vault.erase(record_id)
+            result = vault.erase(record_id, keep=keep, claims_needed=claims_needed)
         except VaultError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
@@ -311,8 +318,8 @@ class ContactsScreen(Screen[None]):
         if result.outcome is EraseOutcome.DELETED:
             self.notify("Contact erased.")
         else:
-            until = f" until {result.purge_from.isoformat()}" if result.purge_from else ""
-            self.notify(f"Contact restricted{until}: a retention duty or hold applies.")
+            until = f" until {result.purge_from.isoformat()}" if result.purge_from else " until the hold is released"
+            self.notify(f"Contact restricted{until}: a retention duty, legal claims or a hold keep it.")
         self.reload()
 
     def action_restrict(self) -> None:
@@ -321,27 +328,35 @@ class ContactsScreen(Screen[None]):
         if vault is None or contact is None:
             return
         record_id = contact.id
-        if contact.is_restricted:
-            title, body = (
-                "Lift the restriction",
-                ("The record returns to the working list and may be processed again (Art. 18(3))."),
+        if not contact.is_restricted:
+            self.app.push_screen(
+                restrict_dialog(vault.today(), lambda _, requested: vault.restrict(record_id, requested=requested)),
+                lambda done: self._done(done, record_id, "Contact restricted."),
             )
-            act = vault.unrestrict
-        else:
-            title, body = (
-                "Restrict processing (Art. 18 GDPR)",
-                (
-                    "The record is kept but hidden from the working list and must not be used, "
-                    "only stored, until the restriction is lifted. The retention schedule is unchanged."
+            return
+        stays = stays_restricted(contact)
+        if stays:
+            self.notify(stays, severity="warning")
+            return
+        if contact.restriction_requested is not None:
+            self.app.push_screen(
+                InformedDialog(
+                    "Lift the restriction",
+                    requested=contact.restriction_requested,
+                    today=vault.today(),
+                    apply=lambda informed: vault.unrestrict(record_id, informed=informed),
+                    yes="Lift",
                 ),
+                lambda done: self._done(done, record_id, "Restriction lifted."),
             )
-            act = vault.restrict
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._apply(act, record_id, "Restriction lifted." if contact.is_restricted else "Contact restricted.")
+                self._apply(lambda: vault.unrestrict(record_id), record_id, "Restriction lifted.")
 
-        self.app.push_screen(Confirm(title, body), answered)
+        body = "The record returns to the working list and may be processed again (Art. 18(3))."
+        self.app.push_screen(Confirm("Lift the restriction", body), answered)
 
     def action_hold(self) -> None:
         vault = self.host.vault
@@ -349,29 +364,96 @@ class ContactsScreen(Screen[None]):
         if vault is None or contact is None:
             return
         record_id = contact.id
-        if contact.hold:
-            title, body = "Release the legal hold", ("The purge will delete the record once its retention has ended.")
-            act, done = vault.release, "Hold released."
-        else:
-            title, body = (
-                "Put on legal hold",
-                (
-                    "The purge will keep this record even after its retention ends, until the hold "
-                    "is released (e.g. an open tax audit, §147(3) AO, or a legal claim)."
+        if not contact.hold:
+            self.app.push_screen(
+                hold_dialog(
+                    vault.today(), lambda why, requested: vault.hold(record_id, reason=why, requested=requested)
                 ),
+                lambda done: self._done(done, record_id, "Contact on hold."),
             )
-            act, done = vault.hold, "Contact on hold."
+            return
+        if contact.restriction_requested is not None:
+            # Art. 18(3): the day the person was told comes first; the release runs when given.
+            self.app.push_screen(
+                InformedDialog(
+                    "Release the legal hold",
+                    requested=contact.restriction_requested,
+                    today=vault.today(),
+                    apply=lambda informed: self._release(record_id, informed),
+                    yes="Release",
+                )
+            )
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._apply(act, record_id, done)
+                self._release(record_id, None)
 
-        self.app.push_screen(Confirm(title, body), answered)
+        self.app.push_screen(Confirm("Release the legal hold", release_body(contact)), answered)
 
-    def _apply(self, act: object, record_id: str, done: str) -> None:
-        assert callable(act)
+    def _release(self, record_id: str, informed: date | None) -> None:
+        # A release may complete a pending erasure, which scrubs the file: in a worker.
+        self._release_in_worker(record_id, informed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release")
+    def _release_in_worker(self, record_id: str, informed: date | None) -> None:
+        vault = self.host.vault
+        if vault is None:
+            return
         try:
-            act(record_id)
+            kept = vault.release(record_id, informed=informed)
+        except VaultError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._released, record_id, kept is None)
+
+    def _released(self, record_id: str, erased: bool) -> None:
+        if erased:
+            self.notify("Hold released: the erasure that was waiting for it is done, the record was erased.")
+        else:
+            self.notify("Hold released.")
+        self.reload()
+        self._move_to(record_id)
+
+    def action_reviewed(self) -> None:
+        """A consent record is still needed: the owner reviewed it, the next review moves on."""
+        vault = self.host.vault
+        contact = self._selected()
+        if vault is None or contact is None:
+            return
+        if contact.review_at is None:
+            self.notify(
+                f"Nothing to review: only consent records have a review date (this one is kept under {contact.rule}).",
+                severity="warning",
+                markup=False,
+            )
+            return
+        try:
+            reviewed = vault.reviewed(contact.id)
+        except VaultError as error:
+            self.notify(str(error), severity="warning", markup=False)
+            return
+        after = reviewed.review_at.isoformat() if reviewed.review_at else "none"
+        self.notify(f"Consent reviewed; next review on {after}.")
+        self.reload()
+        self._move_to(contact.id)
+
+    def _done(self, done: bool | None, record_id: str, message: str) -> None:
+        """After a dialog applied a change: tell, show it (restricted ones are hidden: t shows them)."""
+        if not done:
+            return
+        vault = self.host.vault
+        try:
+            note = self._hidden_note(vault.get(record_id)) if vault is not None else ""
+        except VaultError:
+            note = ""
+        self.notify(message + note)
+        self.reload()
+        self._move_to(record_id)
+
+    def _apply(self, act: Callable[[], object], record_id: str, done: str) -> None:
+        try:
+            act()
         except VaultError as error:
             self.notify(str(error), severity="error", markup=False)
             return

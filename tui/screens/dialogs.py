@@ -1,15 +1,29 @@
-"""Small modal screens: a yes/no confirmation and the help screen."""
+"""Small modal screens: a yes/no confirmation, the erase, hold/restrict and Art. 18(3)
+dialogs, and the help screen.
+
+Dialogs get what they show from the screen that opens them; the ones with
+input fields take a callback that applies the owner's answer, so a refusal by
+the vault is shown in the dialog with everything typed intact.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, SelectionList, Static
+
+from tui.widgets.safe import printable
+from vault.errors import VaultError
+from vault.model import Contact, EraseOutcome, EraseResult, format_phone
 
 
 class Confirm(ModalScreen[bool]):
@@ -46,6 +60,382 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(answer)
 
 
+# What an erasure turned into restriction may keep (vault.policy.KEEPABLE), in the order shown.
+KEEP_FIELDS = (
+    ("org", "Organisation"),
+    ("email", "First e-mail"),
+    ("phone", "First phone"),
+    ("source", "Source"),
+    ("purpose", "Purpose"),
+)
+
+
+def keep_values(contact: Contact) -> dict[str, str]:
+    """The value each keepable field would keep ("" when the contact has none)."""
+    return {
+        "org": contact.org,
+        "email": contact.emails[0] if contact.emails else "",
+        "phone": format_phone(contact.phones[0]) if contact.phones else "",
+        "source": contact.source,
+        "purpose": contact.purpose,
+    }
+
+
+def erase_body(name: str, preview: EraseResult) -> Text:
+    """What an erasure does, and why: deleted now, or restricted under a duty, a claim or a hold."""
+    body = Text()
+    body.append("Erase ")
+    body.append(printable(name), style="bold")
+    body.append(" (Art. 17 GDPR)?\n\n")
+    if preview.outcome is EraseOutcome.DELETED:
+        body.append("The record will be deleted now", style="bold")
+        body.append(" and cannot be recovered: " + preview.reason + ".")
+        return body
+    body.append("The record cannot be deleted yet: ", style="bold")
+    body.append(preview.reason + ".\n\n")
+    body.append("It will be restricted instead: hidden from the working list and kept only for that reason")
+    if preview.purge_from:
+        body.append(", then purged automatically from ")
+        body.append(preview.purge_from.isoformat(), style="bold")
+    else:
+        body.append(", then erased when the hold is released")
+    body.append(". The notes are deleted now.")
+    return body
+
+
+@dataclass(frozen=True)
+class EraseChoice:
+    """The owner's answer to the erase dialog: what stays while restricted, and Art. 17(3)(e)."""
+
+    keep: frozenset[str]
+    claims_needed: bool
+
+
+class EraseDialog(ModalScreen[EraseChoice | None]):
+    """Confirm an erasure; when it restricts, choose what stays besides the name and the dates,
+    and when only a legal-claims ground keeps it (Art. 17(3)(e), case by case), let the owner
+    say the record is not needed for claims in this case."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Erase"),
+        Binding("n,escape", "answer(False)", "Cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    EraseDialog { align: center middle; }
+    EraseDialog #erase { width: 76; max-width: 100%; height: auto; max-height: 100%; }
+    EraseDialog #erase-scroll { height: auto; max-height: 60vh; }
+    EraseDialog #erase-body { margin: 1 0 0 0; }
+    EraseDialog #keep-label { margin-top: 1; text-style: bold; }
+    EraseDialog #keep { height: auto; }
+    EraseDialog #claims { margin-top: 1; width: 100%; }
+    """
+
+    def __init__(
+        self,
+        contact: Contact,
+        preview: EraseResult,
+        without_claims: EraseResult | None,
+        default_keep: frozenset[str],
+    ) -> None:
+        """``without_claims``: the preview with ``claims_needed=False`` when it differs (a
+        legal-claims ground keeps the record), else None."""
+        super().__init__()
+        self._contact_name = contact.name
+        self._preview = preview
+        self._without_claims = without_claims
+        values = keep_values(contact)
+        self._options = [(key, label, values[key]) for key, label in KEEP_FIELDS if values[key]]
+        self._default_keep = default_keep
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="erase", classes="dialog"):
+            yield Static(Text("Erase contact", style="bold"), id="erase-title")
+            with VerticalScroll(id="erase-scroll", can_focus=False):
+                yield Static(erase_body(self._contact_name, self._preview), id="erase-body")
+                yield Label("Keep besides the name, the dates and the rules:", id="keep-label")
+                yield SelectionList[str](
+                    *(
+                        (Text(f"{label}: {printable(value)}", overflow="ellipsis"), key, key in self._default_keep)
+                        for key, label, value in self._options
+                    ),
+                    id="keep",
+                )
+                if self._without_claims is not None:
+                    erase_now = self._without_claims.outcome is EraseOutcome.DELETED
+                    yield Checkbox(
+                        "Not needed for legal claims in this case: "
+                        + ("erase now" if erase_now else "keep only for the statutory duty"),
+                        id="claims",
+                    )
+            with Horizontal(classes="buttons"):
+                yield Button("Erase (y)", variant="error", id="yes")
+                yield Button("Cancel (n)", id="no")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#no", Button).focus()
+        # Focusing "Cancel" below the list scrolls to it; the explanation comes first.
+        self.call_after_refresh(self.query_one("#erase-scroll").scroll_home, animate=False)
+
+    @property
+    def claims_needed(self) -> bool:
+        return not (self._without_claims is not None and self.query_one("#claims", Checkbox).value)
+
+    @property
+    def outcome(self) -> EraseResult:
+        """What the erasure does with the answers given so far."""
+        return self._preview if self.claims_needed or self._without_claims is None else self._without_claims
+
+    def _show(self) -> None:
+        outcome = self.outcome
+        self.query_one("#erase-body", Static).update(erase_body(self._contact_name, outcome))
+        restricts = outcome.outcome is EraseOutcome.RESTRICTED and bool(self._options)
+        self.query_one("#keep-label").display = restricts
+        self.query_one("#keep").display = restricts
+
+    @on(Checkbox.Changed, "#claims")
+    def _claims_changed(self) -> None:
+        self._show()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_answer(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        if not answer:
+            self.dismiss(None)
+            return
+        keep = frozenset(self.query_one("#keep", SelectionList).selected)
+        self.dismiss(EraseChoice(keep=frozenset(str(k) for k in keep), claims_needed=self.claims_needed))
+
+
+def parse_day(raw: str, what: str, *, today: date, earliest: date | None = None) -> date:
+    """A day typed as YYYY-MM-DD, not after ``today`` (nor before ``earliest``); ValueError says why."""
+    raw = raw.strip()
+    if not raw:
+        raise ValueError(f"{what}: enter the day (YYYY-MM-DD)")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{what}: use the form YYYY-MM-DD, e.g. {today.isoformat()}") from None
+    if day > today:
+        raise ValueError(f"{what}: lies in the future")
+    if earliest is not None and day < earliest:
+        raise ValueError(f"{what}: lies before {earliest.isoformat()}")
+    return day
+
+
+class _AskDialog(ModalScreen[bool]):
+    """A dialog with input fields: Enter in a field or ctrl+s applies, Escape cancels; ``y``/``n``
+    answer only while no text field has the focus (a field takes the letters)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "ok", "Apply", priority=True),
+        Binding("escape,n", "cancel", "Cancel"),
+        Binding("y", "ok", "Apply", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    _AskDialog { align: center middle; }
+    _AskDialog .ask { width: 72; max-width: 100%; height: auto; max-height: 100%; }
+    _AskDialog .ask-scroll { height: auto; max-height: 60vh; }
+    _AskDialog .ask-body { margin: 1 0; }
+    _AskDialog .ask-label { text-style: bold; }
+    _AskDialog .ask-error { color: $error; text-style: bold; width: 100%; }
+    _AskDialog Checkbox { width: 100%; }
+    _AskDialog .field { height: auto; }
+    """
+
+    def error(self, message: str | None) -> None:
+        label = self.query_one("#ask-error", Label)
+        label.update(message or "")
+        label.display = bool(message)
+
+    def action_ok(self) -> None:
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_ok()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self.action_ok()
+        else:
+            self.action_cancel()
+
+
+Restrict = Callable[[str, date | None], object]
+
+
+class RestrictionDialog(_AskDialog):
+    """Put a legal hold (with its reason) or a restriction on a record, and record whether the
+    person asked for it (Art. 18(1)): ``apply(reason, requested)`` does it; True when done."""
+
+    def __init__(
+        self, title: str, body: str, *, today: date, apply: Restrict, ask_reason: bool, yes: str, articles: str
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._today = today
+        self._apply = apply
+        self._ask_reason = ask_reason
+        self._yes = yes
+        self._articles = articles
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog ask"):
+            yield Static(Text(self._title, style="bold"))
+            with VerticalScroll(classes="ask-scroll", can_focus=False):
+                yield Static(Text(self._body), classes="ask-body")
+                if self._ask_reason:
+                    yield Label("Reason (e.g. tax audit 2025, a legal claim)", classes="ask-label")
+                    yield Input(id="reason", placeholder="why the record must be kept")
+                yield Checkbox(f"The person asked for it ({self._articles})", id="requested")
+                with Vertical(id="requested-on-field", classes="field"):
+                    yield Label("The day they asked", classes="ask-label")
+                    yield Input(self._today.isoformat(), placeholder="YYYY-MM-DD", id="requested-on")
+            yield Label("", id="ask-error", classes="ask-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self._yes} ({'enter' if self._ask_reason else 'y'})", variant="primary", id="ok")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.error(None)
+        self.query_one("#requested-on-field").display = False
+        self.query_one("#reason" if self._ask_reason else "#requested").focus()
+
+    @on(Checkbox.Changed, "#requested")
+    def _requested_changed(self, event: Checkbox.Changed) -> None:
+        self.query_one("#requested-on-field").display = event.value
+
+    def action_ok(self) -> None:
+        reason = self.query_one("#reason", Input).value if self._ask_reason else ""
+        requested = None
+        if self.query_one("#requested", Checkbox).value:
+            try:
+                requested = parse_day(self.query_one("#requested-on", Input).value, "asked on", today=self._today)
+            except ValueError as error:
+                self.error(str(error))
+                self.query_one("#requested-on", Input).focus()
+                return
+        try:
+            self._apply(reason, requested)
+        except VaultError as error:
+            self.error(str(error))
+            return
+        self.dismiss(True)
+
+
+def hold_dialog(today: date, apply: Restrict) -> RestrictionDialog:
+    """A legal hold with its reason; restricts too when the person asked for it (Art. 18(1)(b)/(c))."""
+    return RestrictionDialog(
+        "Put on legal hold",
+        "The purge will keep this record even after its retention ends, until the hold is released "
+        "(e.g. an open tax audit, §147(3) AO, or a legal claim). If the person asked for it, it is "
+        "also restricted (Art. 18(1)(b)/(c) GDPR).",
+        today=today,
+        apply=apply,
+        ask_reason=True,
+        yes="Hold",
+        articles="Art. 18(1)(b)/(c) GDPR",
+    )
+
+
+def restrict_dialog(today: date, apply: Restrict) -> RestrictionDialog:
+    """Restriction of processing, perhaps at the person's request (Art. 18(1)(a)/(d))."""
+    return RestrictionDialog(
+        "Restrict processing (Art. 18 GDPR)",
+        "The record is kept but hidden from the working list and must not be used, only stored, until "
+        "the restriction is lifted. The retention schedule is unchanged.",
+        today=today,
+        apply=apply,
+        ask_reason=False,
+        yes="Restrict",
+        articles="Art. 18(1)(a)/(d) GDPR",
+    )
+
+
+def stays_restricted(contact: Contact) -> str:
+    """Why lifting this record's restriction is not the way (empty when it is)."""
+    if contact.erasure_requested is not None:
+        return (
+            f"An erasure was requested on {contact.erasure_requested.isoformat()}: the record stays "
+            "restricted until its duty or hold ends."
+        )
+    if contact.hold and contact.restriction_requested is not None:
+        return "The person's restriction is a legal hold: release the hold (h) to lift it."
+    return ""
+
+
+def release_body(contact: Contact) -> str:
+    """What releasing the hold does: the purge may delete it, or a waiting erasure completes now."""
+    if contact.erasure_requested is not None:
+        return (
+            f"An erasure was requested on {contact.erasure_requested.isoformat()}: unless a retention "
+            "duty still applies, releasing the hold erases the record now."
+        )
+    return "The purge will delete the record once its retention has ended."
+
+
+class InformedDialog(_AskDialog):
+    """Art. 18(3): before a restriction the person asked for is lifted, they are told; the day
+    they were told is required.  Dismisses True after ``apply(informed)`` succeeded."""
+
+    def __init__(self, title: str, *, requested: date, today: date, apply: Callable[[date], object], yes: str) -> None:
+        super().__init__()
+        self._title = title
+        self._requested = requested
+        self._today = today
+        self._apply = apply
+        self._yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog ask"):
+            yield Static(Text(self._title, style="bold"))
+            with VerticalScroll(classes="ask-scroll", can_focus=False):
+                yield Static(
+                    Text(
+                        f"The person asked for this restriction on {self._requested.isoformat()}. "
+                        "Before it is lifted they must be informed (Art. 18(3) GDPR): tell them first, "
+                        "then give the day you did. Without it nothing is lifted."
+                    ),
+                    classes="ask-body",
+                )
+                yield Label("The day the person was informed", classes="ask-label")
+                yield Input(self._today.isoformat(), placeholder="YYYY-MM-DD", id="informed")
+            yield Label("", id="ask-error", classes="ask-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self._yes} (enter)", variant="primary", id="ok")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.error(None)
+        self.query_one("#informed", Input).focus()
+
+    def action_ok(self) -> None:
+        field = self.query_one("#informed", Input)
+        try:
+            informed = parse_day(field.value, "informed on", today=self._today, earliest=self._requested)
+        except ValueError as error:
+            self.error(str(error))
+            field.focus()
+            return
+        try:
+            self._apply(informed)
+        except VaultError as error:
+            self.error(str(error))
+            return
+        self.dismiss(True)
+
+
 HELP = """\
 sealbook keeps your contacts encrypted. Every action has a key, shown in the
 footer; ctrl+p opens the command palette, which lists them all.
@@ -57,9 +447,13 @@ Contact list
   up/down    move; pgup/pgdn, home/end jump
   n          new contact          e  edit the selected contact
   d          erase (Art. 17): deleted now, or restricted while a
-             retention duty or legal hold applies (Art. 17(3)(b))
+             retention duty (Art. 17(3)(b)), legal claims (17(3)(e)) or
+             a legal hold keep it; you choose what stays until then
   r          restrict / lift the restriction (Art. 18)
-  h          put on / release a legal hold (the purge skips held records)
+  h          put on / release a legal hold, with its reason (the purge
+             skips held records); lifting what the person asked for
+             needs the day you informed them (Art. 18(3))
+  v          consent reviewed: still needed, the next review moves on
   t          show or hide restricted records (hidden by default)
   s          sort by name or by retention end
 

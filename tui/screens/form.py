@@ -3,14 +3,16 @@
 Each field is checked as it changes (with the same functions the vault uses,
 so the form cannot accept what the vault would refuse); the save callback
 runs only when every message is clear, and a VaultError it raises is shown
-next to its field.  Escape cancels without saving.
+next to its field.  A person on the suppression list (they withdrew consent,
+objected or were erased) is added only after the owner confirms it.  Escape
+cancels without saving.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual import on
@@ -21,12 +23,32 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from vault.errors import InvalidInput, VaultError
-from vault.model import Contact, ContactDraft, LegalBasis, format_phone, normalise_email, normalise_phone
-from vault.retention import purge_from
+from tui.screens.dialogs import Confirm
+from vault.errors import InvalidInput, SuppressedPerson, UnknownRule, VaultError
+from vault.model import (
+    Contact,
+    ContactDraft,
+    Duty,
+    LegalBasis,
+    RetentionRule,
+    format_phone,
+    normalise_email,
+    normalise_phone,
+)
+from vault.retention import RuleBook, purge_from
 from vault.service import Vault
 
-Save = Callable[[ContactDraft], Contact]
+
+class Save(Protocol):
+    """Stores the form's draft; ``allow_suppressed`` once the owner confirmed a listed person."""
+
+    def __call__(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact: ...
+
+
+CONSENT_RULE_HINT = "Required with the basis consent: the day and how consent was given (Art. 7(1) GDPR)."
+# The order the fields appear in (and Tab visits them): the first marked one gets the focus.
+FIELD_ORDER: tuple[str, ...] = ("name", "org", "emails", "phones", "consent_given", "consent_method")
+FIELD_ORDER += ("consent_withdrawn", "trigger", "duties", "source", "purpose", "notes")
 
 
 def split_values(raw: str) -> list[str]:
@@ -44,6 +66,31 @@ def parse_date(raw: str, what: str) -> date | None:
         raise InvalidInput(what, "use the form YYYY-MM-DD, e.g. 2025-03-10") from None
 
 
+def parse_duties(raw: str, rules: RuleBook) -> tuple[Duty, ...]:
+    """``rule:YYYY-MM-DD`` items separated by commas, each a fixed-period rule of the vault."""
+    duties = []
+    for item in split_values(raw):
+        key, colon, day = item.partition(":")
+        key = key.strip()
+        if not colon or not key or not day.strip():
+            raise InvalidInput("duties", f"write each as rule:YYYY-MM-DD, e.g. limitation-3y:2026-12-31 (not {item!r})")
+        try:
+            rule = rules.get(key)
+        except UnknownRule:
+            raise InvalidInput("duties", f"no rule {key!r}; use one of {', '.join(fixed_rules(rules))}") from None
+        if rule.until_withdrawn:
+            raise InvalidInput("duties", f"{key} has no fixed period; only the main rule may be open-ended")
+        trigger = parse_date(day, "duties")
+        assert trigger is not None
+        duties.append(Duty(key, trigger))
+    return tuple(duties)
+
+
+def fixed_rules(rules: Iterable[RetentionRule]) -> list[str]:
+    """The keys of the rules a further duty may use (those with a fixed period)."""
+    return [rule.key for rule in rules if not rule.until_withdrawn]
+
+
 class ContactForm(ModalScreen[Contact | None]):
     """Add a contact (``contact`` None) or edit one; dismisses with the saved contact."""
 
@@ -52,13 +99,25 @@ class ContactForm(ModalScreen[Contact | None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    # field id -> the name vault.errors.InvalidInput uses for it
+    DEFAULT_CSS = """
+    ContactForm #form { max-width: 100%; max-height: 100%; }
+    ContactForm #consent-fields, ContactForm #consent-row { height: auto; }
+    ContactForm #field-consent_given { width: 30; margin-right: 2; }
+    ContactForm #field-consent_method { width: 1fr; }
+    ContactForm #consent-explain { color: $text-muted; }
+    """
+
+    # vault.errors.InvalidInput field name -> the form field that shows it
     _ERROR_FIELDS: ClassVar[dict[str, str]] = {
         "name": "name",
         "e-mail": "emails",
         "phone": "phones",
         "trigger": "trigger",
         "consent": "consent_given",
+        "consent given": "consent_given",
+        "consent withdrawn": "consent_withdrawn",
+        "consent method": "consent_method",
+        "duties": "duties",
         "organisation": "org",
         "notes": "notes",
         "source": "source",
@@ -73,6 +132,7 @@ class ContactForm(ModalScreen[Contact | None]):
         self._save = save
         self.contact = contact
         self.errors: dict[str, str] = {}
+        self._consent_required = False  # set once a save found the consent fields empty
 
     # --- layout ------------------------------------------------------------------
 
@@ -111,6 +171,31 @@ class ContactForm(ModalScreen[Contact | None]):
                     Select([(Text(b.describe()), b) for b in LegalBasis], value=basis, allow_blank=False, id="basis"),
                     "basis",
                 )
+                # The evidence of a consent follows its basis; never filled in for the owner.
+                with Vertical(id="consent-fields"):
+                    yield Label(CONSENT_RULE_HINT, id="consent-explain", markup=False)
+                    with Horizontal(id="consent-row"):
+                        given = draft.consent_given.isoformat() if draft and draft.consent_given else ""
+                        yield from self._field(
+                            "Consent given on *",
+                            Input(given, placeholder="YYYY-MM-DD", id="consent_given"),
+                            "consent_given",
+                        )
+                        yield from self._field(
+                            "How consent was given *",
+                            Input(
+                                draft.consent_method if draft else "",
+                                placeholder="web form, e-mail, in person, ...",
+                                id="consent_method",
+                            ),
+                            "consent_method",
+                        )
+                    withdrawn = draft.consent_withdrawn.isoformat() if draft and draft.consent_withdrawn else ""
+                    yield from self._field(
+                        "Consent withdrawn on",
+                        Input(withdrawn, placeholder="YYYY-MM-DD", id="consent_withdrawn"),
+                        "consent_withdrawn",
+                    )
                 yield from self._field(
                     "Retention rule",
                     Select([(Text(r.label), r.key) for r in rules], value=rule_key, allow_blank=False, id="rule"),
@@ -120,17 +205,12 @@ class ContactForm(ModalScreen[Contact | None]):
                 yield from self._field(
                     "Trigger date", Input(trigger, placeholder="YYYY-MM-DD", id="trigger"), "trigger"
                 )
-                with Vertical(id="consent-fields"):
-                    given = draft.consent_given.isoformat() if draft and draft.consent_given else ""
-                    withdrawn = draft.consent_withdrawn.isoformat() if draft and draft.consent_withdrawn else ""
-                    yield from self._field(
-                        "Consent given on", Input(given, placeholder="YYYY-MM-DD", id="consent_given"), "consent_given"
-                    )
-                    yield from self._field(
-                        "Consent withdrawn on",
-                        Input(withdrawn, placeholder="YYYY-MM-DD", id="consent_withdrawn"),
-                        "consent_withdrawn",
-                    )
+                duties = ", ".join(f"{d.rule}:{d.trigger.isoformat()}" for d in draft.duties) if draft else ""
+                yield from self._field(
+                    "Further duties (rule:YYYY-MM-DD, separate several with commas)",
+                    Input(duties, placeholder="e.g. limitation-3y:2026-12-31", id="duties"),
+                    "duties",
+                )
                 yield from self._field(
                     "Source (where the data came from, Art. 14)",
                     Input(draft.source if draft else "", id="source"),
@@ -153,6 +233,7 @@ class ContactForm(ModalScreen[Contact | None]):
         self._update_consent()
         self._check_emails()
         self._check_phones()
+        self._check_duties()
         self.query_one("#name", Input).focus()
 
     # --- live checks -----------------------------------------------------------
@@ -172,6 +253,10 @@ class ContactForm(ModalScreen[Contact | None]):
         label = self.query_one(f"#hint-{field_id}", Label)
         label.update(text)
         label.display = bool(text)
+
+    @property
+    def _is_consent(self) -> bool:
+        return self.query_one("#basis", Select).value is LegalBasis.CONSENT
 
     @on(Input.Changed, "#name")
     def _check_name(self) -> None:
@@ -201,20 +286,52 @@ class ContactForm(ModalScreen[Contact | None]):
 
     @on(Select.Changed, "#basis")
     def _update_consent(self) -> None:
-        is_consent = self.query_one("#basis", Select).value is LegalBasis.CONSENT
-        self.query_one("#consent-fields").display = is_consent
+        self.query_one("#consent-fields").display = self._is_consent
         self._check_consent()
 
     @on(Input.Changed, "#consent_given")
+    @on(Input.Changed, "#consent_method")
     @on(Input.Changed, "#consent_withdrawn")
     def _check_consent(self) -> None:
+        """Dates must parse and not lie ahead; with the basis consent the day and the way it was
+        given are required (Art. 7(1)), shown once a save found them missing."""
+        consent = self._is_consent
+        today = self.vault.today()
         for field_id, what in (("consent_given", "consent given"), ("consent_withdrawn", "consent withdrawn")):
-            try:
-                parse_date(self.query_one(f"#{field_id}", Input).value, what)
-            except InvalidInput as error:
-                self._set_error(field_id, str(error))
-            else:
-                self._set_error(field_id, None)
+            message = None
+            if consent:
+                try:
+                    day = parse_date(self.query_one(f"#{field_id}", Input).value, what)
+                except InvalidInput as error:
+                    message = str(error)
+                else:
+                    if day is not None and day > today:
+                        message = f"{what}: lies in the future"
+                    elif day is None and field_id == "consent_given" and self._consent_required:
+                        message = "consent given: required with the basis consent (Art. 7(1) GDPR)"
+            self._set_error(field_id, message)
+        self._hint("consent_withdrawn", self._withdrawal_note() if consent else "")
+        missing_method = (
+            consent and self._consent_required and not self.query_one("#consent_method", Input).value.strip()
+        )
+        self._set_error(
+            "consent_method",
+            "consent method: required with the basis consent: how it was given, e.g. web form, e-mail, "
+            "in person (Art. 7(1) GDPR)"
+            if missing_method
+            else None,
+        )
+
+    def _withdrawal_note(self) -> str:
+        """What saving a newly withdrawn consent does (vault.rights, Art. 7(3))."""
+        if self.contact is not None and self.contact.consent_withdrawn is not None:
+            return ""
+        if not self.query_one("#consent_withdrawn", Input).value.strip():
+            return ""
+        return (
+            "Takes effect when saved (Art. 7(3) GDPR): the record is restricted and reduced to a proof "
+            "of the consent, or to what a running retention duty needs."
+        )
 
     @on(Select.Changed, "#rule")
     @on(Input.Changed, "#trigger")
@@ -244,10 +361,29 @@ class ContactForm(ModalScreen[Contact | None]):
                 preview += " · a statutory duty: kept even after an erasure request"
         self._hint("rule", f"{preview}\n{rule.reference}")
 
+    @on(Input.Changed, "#duties")
+    def _check_duties(self) -> None:
+        """Each further (rule, date) pair with the end it keeps the record until."""
+        try:
+            duties = parse_duties(self.query_one("#duties", Input).value, self.vault.rules)
+        except InvalidInput as error:
+            self._set_error("duties", str(error))
+            self._hint("duties", "")
+            return
+        self._set_error("duties", None)
+        if not duties:
+            self._hint("duties", f"Fixed-period rules: {', '.join(fixed_rules(self.vault.rule_list()))}")
+            return
+        ends = []
+        for duty in duties:
+            end, _ = self.vault.compute_dates(duty.rule, duty.trigger)
+            ends.append(f"{duty.rule} until {end.isoformat() if end else '-'}")
+        self._hint("duties", " · ".join(ends) + "\nThe record is kept until the latest end.")
+
     # --- saving ------------------------------------------------------------------
 
     def draft(self) -> ContactDraft:
-        """The form's content as a draft (raises InvalidInput for unparseable dates)."""
+        """The form's content as a draft (raises InvalidInput for unparseable dates or duties)."""
         basis = self.query_one("#basis", Select).value
         assert isinstance(basis, LegalBasis)
         consent = basis is LegalBasis.CONSENT
@@ -268,6 +404,8 @@ class ContactForm(ModalScreen[Contact | None]):
             consent_withdrawn=parse_date(self.query_one("#consent_withdrawn", Input).value, "consent withdrawn")
             if consent
             else None,
+            consent_method=self.query_one("#consent_method", Input).value if consent else "",
+            duties=parse_duties(self.query_one("#duties", Input).value, self.vault.rules),
             uid=self.contact.uid if self.contact else "",
         )
 
@@ -276,39 +414,64 @@ class ContactForm(ModalScreen[Contact | None]):
         self._check_emails()
         self._check_phones()
         self._update_rule()
+        self._consent_required = True
         self._update_consent()
+        self._check_duties()
         self._set_error("form", None)
         if self.errors:
             self._set_error("form", "Please correct the marked fields; nothing was saved.")
             self._focus_first_error()
             return
         try:
-            saved = self._save(self.draft())
+            draft = self.draft()
         except InvalidInput as error:
-            field_id = self._ERROR_FIELDS.get(error.field.split()[0], "form")
-            self._set_error(field_id, str(error))
-            if field_id != "form":
-                self._set_error("form", "Please correct the marked fields; nothing was saved.")
-            self._focus_first_error()
+            self._show_invalid(error)
+            return
+        self._store(draft)
+
+    def _store(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> None:
+        try:
+            saved = self._save(draft, allow_suppressed=allow_suppressed)
+        except InvalidInput as error:
+            self._show_invalid(error)
+            return
+        except SuppressedPerson as error:
+            self._ask_suppressed(draft, error)
             return
         except VaultError as error:
             self._set_error("form", str(error))
             return
         self.dismiss(saved)
 
+    def _show_invalid(self, error: InvalidInput) -> None:
+        field_id = self._ERROR_FIELDS.get(error.field) or self._ERROR_FIELDS.get(error.field.split()[0], "form")
+        if field_id == "consent_given" and "how it was given" in error.message:
+            field_id = "consent_method"
+        self._set_error(field_id, str(error))
+        if field_id != "form":
+            self._set_error("form", "Please correct the marked fields; nothing was saved.")
+        self._focus_first_error()
+
+    def _ask_suppressed(self, draft: ContactDraft, error: SuppressedPerson) -> None:
+        """The person withdrew consent, objected or was erased: add them again only if the owner says so."""
+        body = Text()
+        said = str(error)
+        body.append(said[:1].upper() + said[1:] + ".\n\n", style="bold")
+        body.append(
+            "They must not be added back quietly (Art. 7(3), 17 and 21 GDPR). Add them anyway only if you "
+            "have a new legal basis, e.g. they gave consent again or a new contract."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._store(draft, allow_suppressed=True)
+            else:
+                self._set_error("form", "Not added: the person is on the suppression list. Nothing was saved.")
+
+        self.app.push_screen(Confirm("Person on the suppression list", body, yes="Add anyway"), answered)
+
     def _focus_first_error(self) -> None:
-        for field_id in (
-            "name",
-            "emails",
-            "phones",
-            "trigger",
-            "consent_given",
-            "consent_withdrawn",
-            "org",
-            "source",
-            "purpose",
-            "notes",
-        ):
+        for field_id in FIELD_ORDER:
             if field_id in self.errors:
                 self.query_one(f"#{field_id}").focus()
                 return

@@ -62,6 +62,8 @@ def fields(contact: Contact, rule: RetentionRule | None, today: date) -> list[tu
         (rule.trigger_label if rule else "trigger date").capitalize(),
         contact.trigger.isoformat() if contact.trigger else "",
     )
+    for index, duty in enumerate(contact.duties):
+        row("Further duties" if index == 0 else "", f"{duty.rule} from {duty.trigger.isoformat()}")
     end = contact.retention_end
     row("Retention end", f"{end.isoformat()} ({days_left_text(end, today)})" if end else "open-ended")
     first_purge = purge_from(end)
@@ -71,9 +73,24 @@ def fields(contact: Contact, rule: RetentionRule | None, today: date) -> list[tu
         row("Review", contact.review_at.isoformat())
     row("State", state_word(contact))
     row("Legal hold", "yes: the purge leaves this record alone" if contact.hold else "no")
-    if contact.consent_given or contact.consent_withdrawn:
+    if contact.hold_reason:
+        row("Hold reason", contact.hold_reason)
+    if contact.restriction_requested:
+        row("Asked to restrict", f"{contact.restriction_requested.isoformat()} (Art. 18(1))")
+    if contact.erasure_requested:
+        requested = contact.erasure_requested
+        kept = [f"until {end.isoformat()}"] if end and (end > requested or not contact.hold) else []
+        if contact.hold:
+            kept.append("while on hold")
+        row("Erasure requested", f"{requested.isoformat()} (Art. 17); kept {' and '.join(kept)}")
+    if contact.objected:
+        row("Objected", f"{contact.objected.isoformat()} (Art. 21)")
+    if contact.consent_given or contact.consent_withdrawn or contact.consent_method:
         row("Consent given", contact.consent_given.isoformat() if contact.consent_given else "")
+        row("Consent method", contact.consent_method)
         row("Consent withdrawn", contact.consent_withdrawn.isoformat() if contact.consent_withdrawn else "")
+    if contact.reviewed:
+        row("Reviewed", contact.reviewed.isoformat())
     row("Source", contact.source)
     row("Purpose", contact.purpose)
     row("Created", contact.created.strftime("%Y-%m-%d %H:%M UTC"))
