@@ -100,3 +100,11 @@ class SuppressedPerson(VaultError):
     def __init__(self, hits: tuple[object, ...]) -> None:
         self.hits = hits
         super().__init__("; ".join(dict.fromkeys(h.describe() for h in hits)))  # type: ignore[attr-defined]
+
+
+class CannotCreate(VaultError):
+    """The vault file cannot be created at this path; nothing was written."""
+
+
+class RequestNotFound(VaultError):
+    """No data-subject request with this id exists; `sealbook request list --all` shows them."""

@@ -20,7 +20,7 @@ from typing import Protocol
 from vault import crypto, requests
 from vault import index as cache
 from vault.clock import Clock, naive_utc
-from vault.errors import NotAVault, VaultDamaged, VaultExists, VaultLocked, VaultTampered, WrongPassphrase
+from vault.errors import CannotCreate, NotAVault, VaultDamaged, VaultExists, VaultLocked, VaultTampered, WrongPassphrase
 from vault.records import FORMAT_VERSION
 from vault.store.models import AuditRow, VaultMetaRow
 from vault.store.repository import Store
@@ -173,13 +173,26 @@ def create_vault_file(
     ``kdf`` None calibrates near one second on this machine.  On any failure
     nothing is left behind.
     """
+    if path.is_symlink():
+        raise CannotCreate(f"{path} is a symbolic link")
+    if path.is_dir():
+        raise CannotCreate(f"{path} is a folder")
     if path.exists():
         raise VaultExists(str(path))
     kdf = kdf or crypto.calibrate()
     crypto.check_kdf(kdf, allow_weak=allow_weak_kdf)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Create the file 0600 before SQLite touches it; O_EXCL refuses a race.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Create the file 0600 before SQLite touches it; O_EXCL refuses a race.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        if path.exists():
+            raise VaultExists(str(path)) from None
+        raise CannotCreate(f"a part of {path.parent} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise CannotCreate(f"a part of {path.parent} is a file, not a folder") from None
+    except OSError as exc:
+        raise CannotCreate(f"{path}: {exc.strerror or 'cannot write'}") from None
     os.close(fd)
     try:
         store = Store(path, create=True)

@@ -58,6 +58,12 @@ def check_passphrase(passphrase: str) -> None:
         raise InvalidInput("passphrase", "must be at least 8 characters")
     if len(passphrase) > 1024:
         raise InvalidInput("passphrase", "must be at most 1024 characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in passphrase):
+        raise InvalidInput("passphrase", "must not contain control characters (NUL, tab, line breaks, ...)")
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("passphrase", "is not valid UTF-8 text") from None
 
 
 def draft_fields(draft: ContactDraft) -> dict[str, Any]:

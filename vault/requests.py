@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from vault import crypto
 from vault.audit import AuditLog
-from vault.errors import InvalidInput, VaultDamaged, VaultError
+from vault.errors import InvalidInput, RequestNotFound, VaultDamaged, VaultError
 from vault.model import MAX_NOTES, clean_text
 from vault.records import FORMAT_VERSION
 from vault.retention import add_months
@@ -236,10 +236,6 @@ def matching_ids(session: Session, prefix: str) -> list[str]:
         return [row.id] if row else []
     ids = list(session.scalars(select(RequestRow.id).where(RequestRow.id.startswith(prefix, autoescape=True))))
     return [prefix] if prefix in ids else ids
-
-
-class RequestNotFound(VaultError):
-    """No data-subject request with this id exists; `sealbook request list --all` shows them."""
 
 
 # --- the desk: open, list, extend and close requests ------------------------------

@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -14,12 +15,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TextIO
 
-from vault.config import Config, default_config_path, default_vault_path, load_config
+from vault.config import Config, default_config_path, default_vault_path, load_config, log_dir
 from vault.errors import (
     ContactNotFound,
     InvalidInput,
     KdfParametersRefused,
     NotAVault,
+    RequestNotFound,
     SuppressedPerson,
     VaultBusy,
     VaultDamaged,
@@ -40,6 +42,7 @@ EXIT_DAMAGED = 4  # damaged, tampered or foreign file; refused KDF parameters
 EXIT_NOT_FOUND = 5  # no vault at the path, or no such contact
 EXIT_BUSY = 6  # another process holds the vault; try again later
 EXIT_SUPPRESSED = 7  # the person is on the suppression list; nothing was added
+EXIT_INTERNAL = 70  # an unexpected error (a bug): one line on stderr, a report in the log folder
 
 EXIT_CODES_HELP = """exit codes:
   0  success
@@ -51,6 +54,7 @@ EXIT_CODES_HELP = """exit codes:
   6  busy: another sealbook process is working on the vault; try later
   7  the person is on the suppression list (withdrew consent, objected, was
      erased); nothing was added
+ 70  unexpected error (a bug): one line here, where it happened in the log folder
 """
 
 
@@ -59,7 +63,7 @@ def exit_code_for(error: VaultError) -> int:
         return EXIT_WRONG_PASSPHRASE
     if isinstance(error, (VaultDamaged, NotAVault, KdfParametersRefused)):
         return EXIT_DAMAGED
-    if isinstance(error, (VaultNotFound, ContactNotFound)):
+    if isinstance(error, (VaultNotFound, ContactNotFound, RequestNotFound)):
         return EXIT_NOT_FOUND
     if isinstance(error, VaultBusy):
         return EXIT_BUSY
@@ -84,6 +88,33 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except KeyboardInterrupt:
         print("sealbook: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
+    except Exception as error:
+        where = crash_report(error)
+        print(
+            f"sealbook: unexpected error ({type(error).__name__}); nothing more was done. "
+            f"{'Where it happened: ' + str(where) if where else 'No report could be written.'}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def crash_report(error: BaseException) -> Path | None:
+    """Write where an unexpected error happened (file, line, function; the exception's
+    type only, never its message or any variable, which may hold personal data) to a
+    0600 file in the log folder; its path, or None."""
+    frames = traceback.extract_tb(error.__traceback__)
+    lines = [f"sealbook {type(error).__module__}.{type(error).__name__}"]
+    lines += [f"  {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames]
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"crash-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError:
+        return None
+    return path
 
 
 # --- options ----------------------------------------------------------------
@@ -162,7 +193,16 @@ def _next_stdin_line() -> str:
         _stdin_lines = sys.stdin.read().splitlines()
     if not _stdin_lines:
         raise InvalidInput("passphrase", "standard input ended before a passphrase was read")
-    return _stdin_lines.pop(0)
+    return _checked_secret(_stdin_lines.pop(0))
+
+
+def _checked_secret(line: str) -> str:
+    """Python reads undecodable bytes as lone surrogates: refuse them here, by name."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("passphrase", "is not valid UTF-8 text") from None
+    return line
 
 
 def read_secret(source: str | None, prompt: str, *, confirm: bool = False) -> str:

@@ -10,6 +10,7 @@ terminal escapes must not reach the terminal, the log or a cron mail.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from datetime import UTC, date, datetime
@@ -41,7 +42,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--wait",
-        type=float,
+        type=_seconds,
         default=10.0,
         metavar="SECONDS",
         help="how long to wait for another sealbook process to finish (default 10); then exit 6",
@@ -301,3 +302,14 @@ def _schedule_remove(args: argparse.Namespace) -> int:
         print("No systemd purge schedule was installed.")
     print("If you added a crontab line, remove it with `crontab -e`.")
     return common.EXIT_OK
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds from 0 to 3600 (not nan, inf, -5 or 1e308)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be a number of seconds from 0 to 3600")
+    return value
