@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import ClassVar
 
 import rich
+from rich.text import Text
 from rich.traceback import Traceback
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tui.crash import EXIT_INTERNAL, crash_line, crash_report
 from tui.host import VaultOpened
 from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import HelpScreen
@@ -181,15 +183,20 @@ class SealbookApp(App[None]):
     # --- crash report -----------------------------------------------------------------
 
     def _fatal_error(self) -> None:
-        """Textual's report of an unexpected exception, without local variables.
+        """Textual's report of an unexpected exception: one line instead (tui.crash).
 
         Textual renders it with Rich's ``Traceback(show_locals=True)``; the frames
         of an unlock hold the passphrase, and others hold decrypted contacts, so
-        sealbook shows the traceback alone (issue 10, case 12).  Overrides a private
+        sealbook shows one line and writes where it happened, frames only, to a
+        0600 report (issue 10, case 12; issue 12).  Overrides a private
         Textual hook: tests/tui/test_unlock_secrecy.py fails if it stops being called.
         """
         self.bell()
-        self.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
+        error = self._exception
+        if error is None:
+            self.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
+            return
+        self.panic(Text(crash_line(error, crash_report(error))))
 
     # --- help and palette -----------------------------------------------------------
 
@@ -223,5 +230,7 @@ def make_app(
 
 
 def run_app(vault_path: Path, config: Config) -> int:
-    make_app(vault_path, config).run()
-    return 0
+    """Run the app; an unexpected error ends it with one line and exit code 70."""
+    app = make_app(vault_path, config)
+    app.run()
+    return EXIT_INTERNAL if app.return_code else 0

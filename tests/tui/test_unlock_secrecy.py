@@ -49,6 +49,8 @@ def assert_no_secret_in(crash: str) -> None:
     assert PASSPHRASE not in crash
     assert "passphrase = " not in crash
     assert "locals" not in crash  # Rich's title of a frame's variable table
+    assert "Traceback" not in crash and "unexpected error (RuntimeError)" in crash  # one line (tui.crash)
+    assert "fell over" not in crash  # not even the exception's message: it may hold personal data
 
 
 async def test_a_crash_while_unlocking_prints_neither_the_passphrase_nor_local_variables(

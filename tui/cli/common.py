@@ -7,7 +7,6 @@ import getpass
 import json
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -15,7 +14,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TextIO
 
-from vault.config import Config, default_config_path, default_vault_path, load_config, log_dir
+from tui.crash import EXIT_INTERNAL, crash_report
+from vault.config import Config, default_config_path, default_vault_path, load_config
 from vault.errors import (
     ContactNotFound,
     InvalidInput,
@@ -42,7 +42,6 @@ EXIT_DAMAGED = 4  # damaged, tampered or foreign file; refused KDF parameters
 EXIT_NOT_FOUND = 5  # no vault at the path, or no such contact
 EXIT_BUSY = 6  # another process holds the vault; try again later
 EXIT_SUPPRESSED = 7  # the person is on the suppression list; nothing was added
-EXIT_INTERNAL = 70  # an unexpected error (a bug): one line on stderr, a report in the log folder
 
 EXIT_CODES_HELP = """exit codes:
   0  success
@@ -96,25 +95,6 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-
-
-def crash_report(error: BaseException) -> Path | None:
-    """Write where an unexpected error happened (file, line, function; the exception's
-    type only, never its message or any variable, which may hold personal data) to a
-    0600 file in the log folder; its path, or None."""
-    frames = traceback.extract_tb(error.__traceback__)
-    lines = [f"sealbook {type(error).__module__}.{type(error).__name__}"]
-    lines += [f"  {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames]
-    try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = folder / f"crash-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
-    except OSError:
-        return None
-    return path
 
 
 # --- options ----------------------------------------------------------------
