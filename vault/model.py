@@ -264,6 +264,42 @@ def normalise_phone(value: str, region: str = "DE") -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+_NOT_POSSIBLE = {
+    phonenumbers.ValidationResult.TOO_SHORT: "too short",
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "too short, or the area code is missing",
+    phonenumbers.ValidationResult.TOO_LONG: "too long",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "no number of its country has this length",
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+}
+
+
+def check_phone(value: str, region: str = "DE") -> tuple[str, bool]:
+    """(E.164, valid) for a phone number, ``region`` being the default country.
+
+    Unlike :func:`normalise_phone` (which every draft goes through and which stays
+    strict), a number libphonenumber calls *possible* but not *valid* for its
+    country (a mistyped digit, say) is returned with ``valid`` False: an import
+    keeps it with a warning.  Raises :class:`InvalidInput` for what cannot be a
+    phone number at all: no digits to read, a length no number of its country
+    has, an unknown country code, or an extension (E.164 has none).  For a stored
+    E.164 number ``check_phone(number)[1]`` says whether it deserves a warning mark.
+    """
+    value = clean_text(value, "phone", MAX_SHORT)
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput("phone", "not a phone number") from None
+    if number.extension:
+        raise InvalidInput("phone", "extensions cannot be stored; put the extension in the notes")
+    e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if phonenumbers.is_valid_number(number):
+        return e164, True
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise InvalidInput("phone", f"not a phone number ({_NOT_POSSIBLE.get(reason, 'impossible length')})")
+    return e164, False
+
+
 def format_phone(e164: str) -> str:
     """E.164 -> international format for display, e.g. '+49 30 1234567'."""
     try:

@@ -396,7 +396,8 @@ class Vault:
                            dry_run=dry_run, skip_invalid=skip_invalid, source=source, purpose=purpose,
                            today=self.today(), now=naive_utc(self._clock()), validate=self._validated,
                            suppressed=self._rights.suppressed, consent_given=consent_given,
-                           consent_method=consent_method, include_suppressed=include_suppressed)  # fmt: skip
+                           consent_method=consent_method, include_suppressed=include_suppressed,
+                           region=self.config.region)  # fmt: skip
 
     # --- sync (vault.sync) -------------------------------------------------------------------
 

@@ -46,6 +46,14 @@ GOOD_FILES = {
     "outlook.csv": ("outlook-csv", 2),
     "outlook-de.csv": ("outlook-csv", 1),
     "generic.csv": ("csv", 1),
+    # issue 13.15-16: the files people have (tests/vault/test_import_files.py looks closer)
+    "outlook-de-1252.csv": ("outlook-csv", 3),  # Windows-1252, semicolons, every cell quoted
+    "excel-utf16.txt": ("csv", 2),  # Excel's "Unicode text": UTF-16 with BOM, tabs
+    "google-formula.csv": ("google-csv", 2),  # a note starting with "=HYPERLINK("
+    "thunderbird.csv": ("thunderbird-csv", 1),
+    "thunderbird-de.csv": ("thunderbird-csv", 1),
+    "apple.csv": ("csv", 1),
+    "apple-de.csv": ("csv", 1),  # UTF-8 with BOM, semicolons
 }
 
 
@@ -262,17 +270,19 @@ def test_invalid_utf8_and_nul_bytes_are_entry_errors_with_lines(vault: Vault) ->
     assert [c.name for c in vault.contacts()] == ["Fine Person"]
 
 
-def test_hostile_csv_formulas_bytes_and_nul(vault: Vault) -> None:
+def test_hostile_csv_bytes_nul_and_escapes_are_refused_formulas_are_text(vault: Vault) -> None:
     report = imp(vault, CORPUS / "hostile.csv", skip_invalid=True)
     assert [(e.line, e.message) for e in report.errors] == [
-        (2, "name starts with a spreadsheet formula character"),
-        (3, "name starts with a spreadsheet formula character"),
-        (4, "not valid UTF-8 text"),
+        (4, "not valid UTF-8 text"),  # a stray byte in a UTF-8 file (it has umlauts): not read as Windows-1252
         (5, "contains a NUL byte"),
-        (8, "name starts with a spreadsheet formula character"),
+        (10, "notes: contains control characters"),  # a terminal escape
     ]
-    (plain,) = vault.contacts()
-    assert (plain.name, plain.notes) == ("Plain Person", "multi\nline, with comma")
+    people = by_name(vault)
+    assert people["Plain Person"].notes == "multi\nline, with comma"  # type: ignore[attr-defined]
+    # Issue 13.16: formula-like cells are text, stored verbatim (the CSV export escapes them).
+    assert {'=HYPERLINK("http://evil.example")', "@SUM(1+1)", "-Minus Person"} < set(people)
+    assert people["Jürgen Weiß"].notes == "=1+1"  # type: ignore[attr-defined]
+    assert all(e.name == "" for e in report.errors)
 
 
 def test_markup_is_stored_literally(vault: Vault) -> None:
@@ -396,24 +406,6 @@ def test_a_failure_while_writing_leaves_nothing_half_imported(vault: Vault, monk
 )
 def test_csv_headers_are_classified(header: str, role: str | None) -> None:
     assert importers.classify_header(header) == role
-
-
-@pytest.mark.parametrize(
-    ("value", "formula"),
-    [
-        ("=1+1", True),
-        ("@SUM(A1)", True),
-        ("+cmd", True),
-        ("-cmd", True),
-        ("+49 30 1", False),
-        ("- a list item", False),
-        ("-5", False),
-        ("Müller", False),
-        ("", False),
-    ],
-)
-def test_formula_detection(value: str, formula: bool) -> None:
-    assert importers.looks_like_formula(value) is formula
 
 
 def test_vcard_text_unescaping_keeps_unescaped_commas() -> None:

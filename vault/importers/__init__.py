@@ -1,4 +1,4 @@
-"""Import of contacts from vCard (2.1, 3.0, 4.0) and CSV (Google, Outlook, generic).
+"""Import of contacts from vCard (2.1, 3.0, 4.0) and CSV (Outlook, Google, Apple, Thunderbird, generic).
 
 Three steps, all pure except reading the file and asking the suppression list:
 
@@ -14,15 +14,20 @@ Three steps, all pure except reading the file and asking the suppression list:
 3. The :class:`~vault.service.Vault` commits the plan in one transaction.
 
 Hostile input is expected: the file, each entry and each field have size caps
-(the constants below, documented in the README), bytes that are not UTF-8, NUL
-bytes and control characters (terminal escapes) make that entry an error, and
-CSV cells that start like a spreadsheet formula are refused.  Markup is kept as
-literal text; front ends render it literally.  Photos, logos, sounds and keys are
-skipped before parsing so a 10 MB PHOTO costs nothing.
+(the constants below, documented in the README), and bytes that are not UTF-8
+(in a file that is UTF-8; a CSV file may also be UTF-16 or Windows-1252, see
+:mod:`~vault.importers.csvfile`), NUL bytes and control characters (terminal
+escapes) make that entry an error.  Anything else is text and kept verbatim:
+markup, which front ends render literally, and cells that start like a
+spreadsheet formula, which the CSV export escapes.  A phone number that is
+possible but not valid for its country is kept with a warning
+(:mod:`~vault.importers.phones`).  Photos, logos, sounds and keys are skipped
+before parsing so a 10 MB PHOTO costs nothing.
 
 Modules: :mod:`~vault.importers.reading` reads the file and picks the parser,
 :mod:`~vault.importers.vcard` and :mod:`~vault.importers.csvfile` parse,
 :mod:`~vault.importers.entries` holds what they produce,
+:mod:`~vault.importers.phones` keeps mistyped phone numbers with a warning,
 :mod:`~vault.importers.batch` checks what a batch must carry (consent: its day and
 way, never filled in), asks the suppression list about the people in it and
 decides which rule a merge adds, and :mod:`~vault.importers.plan` decides what
@@ -31,7 +36,7 @@ happens to each entry.
 
 from __future__ import annotations
 
-from vault.importers.csvfile import classify_header, looks_like_formula, parse_csv
+from vault.importers.csvfile import classify_header, decode_csv, parse_csv, sniff_delimiter
 from vault.importers.entries import ImportRefused, ParsedEntry
 from vault.importers.plan import ImportEntry, ImportPlan, ImportReport, Outcome, plan_import
 from vault.importers.reading import detect_format, read_entries, read_file
@@ -59,13 +64,14 @@ __all__ = [
     "Outcome",
     "ParsedEntry",
     "classify_header",
+    "decode_csv",
     "detect_format",
-    "looks_like_formula",
     "parse_csv",
     "parse_vcards",
     "plan_import",
     "read_entries",
     "read_file",
+    "sniff_delimiter",
     "split_unescaped",
     "unescape",
 ]

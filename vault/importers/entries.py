@@ -1,10 +1,13 @@
-"""What the readers hand to the planner: one :class:`ParsedEntry` per vCard or CSV row."""
+"""What the readers hand to the planner (one :class:`ParsedEntry` per vCard or CSV row), and
+what the planner is handed to check each entry with (:class:`Validate`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from vault.errors import VaultError
+from vault.model import ContactDraft
 
 
 class ImportRefused(VaultError):
@@ -25,6 +28,12 @@ class ParsedEntry:
     uid: str = ""
     error: str = ""
     ignored: tuple[str, ...] = ()  # vCard properties not imported (data minimisation)
+
+
+class Validate(Protocol):
+    """The vault's own validation of a draft; ``before``: the stored contact it changes."""
+
+    def __call__(self, draft: ContactDraft, *, before: ContactDraft | None = None) -> ContactDraft: ...
 
 
 def normalise_newlines(text: str) -> str:

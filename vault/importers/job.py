@@ -8,7 +8,8 @@ from pathlib import Path
 from vault import policy
 from vault.book import RecordBook
 from vault.importers.batch import SuppressionCheck, check_batch
-from vault.importers.plan import ImportReport, Validate, plan_import
+from vault.importers.entries import Validate
+from vault.importers.plan import ImportReport, plan_import
 from vault.importers.reading import read_entries, read_file
 from vault.model import LegalBasis
 from vault.retention import RuleBook
@@ -33,6 +34,7 @@ def import_file(
     consent_given: date | None = None,
     consent_method: str = "",
     include_suppressed: bool = False,
+    region: str | None = None,
 ) -> ImportReport:
     """Import a vCard or CSV file with one legal basis and rule for the batch.
 
@@ -43,7 +45,10 @@ def import_file(
     as a further duty and keeps the contact's legal basis.  People on the
     suppression list (``suppressed``) are left out unless ``include_suppressed``.
     With ``dry_run`` nothing is written.  Any entry error blocks the whole import
-    unless ``skip_invalid``; what is written goes in one transaction.
+    unless ``skip_invalid``; what is written goes in one transaction.  A phone number
+    that is possible but not valid for its country is kept with a warning in its
+    entry's report; ``region`` is the default country of numbers typed without one
+    (the vault's config region; None: only numbers with a country code are kept so).
     """
     chosen = rules.get(rule)  # UnknownRule before reading the file
     check_batch(basis, chosen, trigger, consent_given, consent_method, today)  # InvalidInput before reading
@@ -65,6 +70,7 @@ def import_file(
         consent_method=consent_method,
         suppressed=suppressed,
         include_suppressed=include_suppressed,
+        region=region,
     )
     if dry_run or (plan.has_errors and not skip_invalid):
         return plan.report(committed=False, dry_run=dry_run)

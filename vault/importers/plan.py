@@ -11,20 +11,14 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Protocol
 
 from vault import policy
 from vault.errors import InvalidInput
 from vault.importers.batch import SuppressionCheck, describe, rule_to_add, suppression_hits
-from vault.importers.entries import ParsedEntry
+from vault.importers.entries import ParsedEntry, Validate
+from vault.importers.phones import kept_warning, validate_keeping
 from vault.model import MAX_NOTES, Contact, ContactDraft, Duty, LegalBasis
 from vault.retention import RuleBook
-
-
-class Validate(Protocol):
-    """The vault's own validation of a draft; ``before``: the stored contact it changes."""
-
-    def __call__(self, draft: ContactDraft, *, before: ContactDraft | None = None) -> ContactDraft: ...
 
 
 class Outcome(enum.Enum):
@@ -157,6 +151,7 @@ def plan_import(
     consent_method: str = "",
     suppressed: SuppressionCheck | None = None,
     include_suppressed: bool = False,
+    region: str | None = None,
 ) -> ImportPlan:
     """Validate and match every entry; nothing is written.
 
@@ -164,6 +159,8 @@ def plan_import(
     listed as such and left out unless ``include_suppressed``.  An entry merging
     into a stored contact adds the batch's rule to it as a further duty
     (:func:`~vault.importers.batch.rule_to_add`); the contact's legal basis stays.
+    A phone number that is possible but not valid for its country (``region``: the
+    default country, see :mod:`~vault.importers.phones`) is kept with a warning.
     """
     plan = ImportPlan(file_name, dialect, [], ignored_columns=ignored_columns)
     batch_rule = rules.get(rule)
@@ -203,14 +200,15 @@ def plan_import(
         consent_given=consent_given,
         consent_method=consent_method,
     )
-    checked = [_checked(entry, batch, validate) for entry in parsed]
-    drafts = [clean if isinstance(clean, ContactDraft) else None for _, clean in checked]
+    checked = [_checked(entry, batch, validate, region) for entry in parsed]
+    drafts = [clean if isinstance(clean, ContactDraft) else None for _, clean, _ in checked]
     hits = suppression_hits(drafts, suppressed) if suppressed is not None else {}
-    for position, (entry, clean) in enumerate(checked):
+    for position, (entry, clean, kept) in enumerate(checked):
         if not isinstance(clean, ContactDraft):
             plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=clean))
             continue
-        note = f"not imported: {', '.join(entry.ignored)}" if entry.ignored else ""
+        ignored = f"not imported: {', '.join(entry.ignored)}" if entry.ignored else ""
+        note = "; ".join(m for m in (kept_warning(len(kept)), ignored) if m)
         match = (by_uid.get(clean.uid) if clean.uid else None) or next(
             (by_email[e.casefold()] for e in clean.emails if e.casefold() in by_email),
             next((by_phone[p] for p in clean.phones if p in by_phone), None),
@@ -261,7 +259,7 @@ def plan_import(
         merged = details if duty is None else replace(details or base, duties=(*base.duties, duty))
         if merged is not None:
             try:
-                merged = validate(merged, before=base)
+                merged, _ = validate_keeping(validate, merged, region, before=base)
             except InvalidInput as exc:
                 plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=f"merging: {exc}"))
                 continue
@@ -285,20 +283,24 @@ def plan_import(
     return plan
 
 
-def _checked(entry: ParsedEntry, batch: ContactDraft, validate: Validate) -> tuple[ParsedEntry, ContactDraft | str]:
-    """(entry, its validated draft or why it cannot be imported); ``batch`` holds the
-    fields every entry gets (basis, rule, trigger, source, purpose, consent)."""
+def _checked(
+    entry: ParsedEntry, batch: ContactDraft, validate: Validate, region: str | None
+) -> tuple[ParsedEntry, ContactDraft | str, tuple[str, ...]]:
+    """(entry, its validated draft or why it cannot be imported, the not-valid phone
+    numbers kept in it); ``batch`` holds the fields every entry gets (basis, rule,
+    trigger, source, purpose, consent)."""
     if entry.error:
-        return entry, entry.error
+        return entry, entry.error, ()
     # Company-only entries (common in phone address books) are named by their organisation.
     name = entry.name or entry.org or (entry.emails[0] if entry.emails else "")
     draft = replace(
         batch, name=name, emails=entry.emails, phones=entry.phones, org=entry.org, notes=entry.notes, uid=entry.uid
     )
     try:
-        return entry, validate(draft)
+        clean, kept = validate_keeping(validate, draft, region)
     except InvalidInput as exc:
-        return entry, str(exc)
+        return entry, str(exc), ()
+    return entry, clean, kept
 
 
 def _closed(contact: Contact) -> str:
