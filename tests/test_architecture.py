@@ -217,3 +217,19 @@ def test_the_facade_is_thin() -> None:
     """Issue 9 asks for "under ~400 lines": ~65 one-line delegations with their docstrings;
     issue 11 added the data subject's rights (vault.rights) as eight more delegations."""
     assert (ROOT / "vault" / "service.py").read_text().count("\n") <= 460
+
+
+def test_help_loads_neither_the_store_nor_the_app() -> None:
+    """Issue 15: `sealbook --help` builds every parser without SQLAlchemy, Alembic, Textual,
+    libsodium or the address and phone parsers (those cost ~0.9 s of imports)."""
+    code = (
+        "import sys\n"
+        "from tui.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "heavy = {'sqlalchemy', 'alembic', 'textual', 'rich', 'nacl', 'argon2', 'email_validator', 'phonenumbers',"
+        " 'vobject'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

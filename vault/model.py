@@ -12,9 +12,6 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-import email_validator
-import phonenumbers
-
 from vault.errors import InvalidInput
 
 # Size limits, documented in the README.  They keep a hostile import or a
@@ -23,6 +20,9 @@ MAX_NAME = 1024
 MAX_SHORT = 1024  # organisation, source, purpose, one e-mail, one phone
 MAX_NOTES = 64 * 1024
 MAX_ITEMS = 50  # e-mails or phones per contact
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a whole import file
+MAX_ENTRIES = 100_000  # vCards or CSV rows per file
+MAX_ENTRY_BYTES = 256 * 1024  # one vCard (photos excluded) or one CSV row
 MAX_DUTIES = 20  # (rule, trigger) pairs besides the main rule
 
 CONSENT_PROOF_RULE = "consent-proof"
@@ -109,6 +109,40 @@ class Duty:
 
     rule: str
     trigger: date
+
+
+# Data-subject requests (vault.requests tracks them); here so front ends can name them
+# without loading the store.
+
+
+class RequestType(enum.Enum):
+    """What the person asked for."""
+
+    ACCESS = "access"  # Art. 15
+    ERASURE = "erasure"  # Art. 17
+    RECTIFICATION = "rectification"  # Art. 16
+    OBJECTION = "objection"  # Art. 21
+    PORTABILITY = "portability"  # Art. 20
+
+    @property
+    def article(self) -> str:
+        return _ARTICLES[self]
+
+
+_ARTICLES = {
+    RequestType.ACCESS: "Art. 15 GDPR",
+    RequestType.ERASURE: "Art. 17 GDPR",
+    RequestType.RECTIFICATION: "Art. 16 GDPR",
+    RequestType.OBJECTION: "Art. 21 GDPR",
+    RequestType.PORTABILITY: "Art. 20 GDPR",
+}
+
+
+class RequestStatus(enum.Enum):
+    OPEN = "open"
+    DUE_SOON = "due-soon"
+    OVERDUE = "overdue"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +273,14 @@ def clean_text(value: str, field_name: str, limit: int, *, multiline: bool = Fal
     return value
 
 
+# email_validator and phonenumbers are imported where they are used: commands that
+# never parse an address or a phone (`--help`, the purge) do not load them (issue 15).
+
+
 def normalise_email(value: str) -> str:
     """Validate syntax (email-validator, no DNS) and return the normalised address."""
+    import email_validator
+
     value = clean_text(value, "e-mail", MAX_SHORT)
     try:
         result = email_validator.validate_email(value, check_deliverability=False)
@@ -251,6 +291,8 @@ def normalise_email(value: str) -> str:
 
 def normalise_phone(value: str, region: str = "DE") -> str:
     """Parse a phone number with ``region`` as default and return it in E.164."""
+    import phonenumbers
+
     value = clean_text(value, "phone", MAX_SHORT)
     try:
         number = phonenumbers.parse(value, region)
@@ -264,13 +306,18 @@ def normalise_phone(value: str, region: str = "DE") -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-_NOT_POSSIBLE = {
-    phonenumbers.ValidationResult.TOO_SHORT: "too short",
-    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "too short, or the area code is missing",
-    phonenumbers.ValidationResult.TOO_LONG: "too long",
-    phonenumbers.ValidationResult.INVALID_LENGTH: "no number of its country has this length",
-    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-}
+def _not_possible(reason: int) -> str:
+    """Why libphonenumber calls a number impossible, in words."""
+    import phonenumbers
+
+    result = phonenumbers.ValidationResult
+    return {
+        result.TOO_SHORT: "too short",
+        result.IS_POSSIBLE_LOCAL_ONLY: "too short, or the area code is missing",
+        result.TOO_LONG: "too long",
+        result.INVALID_LENGTH: "no number of its country has this length",
+        result.INVALID_COUNTRY_CODE: "unknown country code",
+    }.get(reason, "impossible length")
 
 
 def check_phone(value: str, region: str = "DE") -> tuple[str, bool]:
@@ -284,6 +331,8 @@ def check_phone(value: str, region: str = "DE") -> tuple[str, bool]:
     has, an unknown country code, or an extension (E.164 has none).  For a stored
     E.164 number ``check_phone(number)[1]`` says whether it deserves a warning mark.
     """
+    import phonenumbers
+
     value = clean_text(value, "phone", MAX_SHORT)
     try:
         number = phonenumbers.parse(value, region)
@@ -296,12 +345,14 @@ def check_phone(value: str, region: str = "DE") -> tuple[str, bool]:
         return e164, True
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
-        raise InvalidInput("phone", f"not a phone number ({_NOT_POSSIBLE.get(reason, 'impossible length')})")
+        raise InvalidInput("phone", f"not a phone number ({_not_possible(reason)})")
     return e164, False
 
 
 def format_phone(e164: str) -> str:
     """E.164 -> international format for display, e.g. '+49 30 1234567'."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -311,6 +362,8 @@ def format_phone(e164: str) -> str:
 
 def national_digits(e164: str) -> str:
     """Digits of the national format ('030 1234567' -> '0301234567'), for search."""
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

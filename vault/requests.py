@@ -9,7 +9,6 @@ Nothing here reads a clock: "today" is always a parameter.
 
 from __future__ import annotations
 
-import enum
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,6 +23,8 @@ from vault import crypto
 from vault.audit import AuditLog
 from vault.errors import InvalidInput, RequestNotFound, VaultDamaged, VaultError
 from vault.model import MAX_NOTES, clean_text
+from vault.model import RequestStatus as RequestStatus  # defined with the domain objects, named here too
+from vault.model import RequestType as RequestType
 from vault.records import FORMAT_VERSION
 from vault.retention import add_months
 from vault.store.models import RequestRow
@@ -36,36 +37,6 @@ EXTENSION_MONTHS = 2  # Art. 12(3): "may be extended by two further months where
 DUE_SOON_DAYS = 7  # warn a week before the deadline
 MAX_REQUEST_RECORDS = 1000
 KEY_LABEL = b"requests"  # 8 bytes: the purpose label of the request key
-
-
-class RequestType(enum.Enum):
-    """What the person asked for."""
-
-    ACCESS = "access"  # Art. 15
-    ERASURE = "erasure"  # Art. 17
-    RECTIFICATION = "rectification"  # Art. 16
-    OBJECTION = "objection"  # Art. 21
-    PORTABILITY = "portability"  # Art. 20
-
-    @property
-    def article(self) -> str:
-        return _ARTICLES[self]
-
-
-_ARTICLES = {
-    RequestType.ACCESS: "Art. 15 GDPR",
-    RequestType.ERASURE: "Art. 17 GDPR",
-    RequestType.RECTIFICATION: "Art. 16 GDPR",
-    RequestType.OBJECTION: "Art. 21 GDPR",
-    RequestType.PORTABILITY: "Art. 20 GDPR",
-}
-
-
-class RequestStatus(enum.Enum):
-    OPEN = "open"
-    DUE_SOON = "due-soon"
-    OVERDUE = "overdue"
-    CLOSED = "closed"
 
 
 @dataclass(frozen=True)

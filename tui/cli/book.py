@@ -6,13 +6,15 @@ import argparse
 import sys
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli import common
 from vault.errors import InvalidInput, SuppressedPerson
 from vault.model import Contact, ContactDraft, Duty, LegalBasis, format_phone
 from vault.retention import days_left, purge_from
-from vault.service import Vault
+
+if TYPE_CHECKING:
+    from vault.service import Vault
 
 BASIS_CHOICES = [b.value for b in LegalBasis]
 

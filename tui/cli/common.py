@@ -12,7 +12,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.crash import EXIT_INTERNAL, crash_report
 from vault.config import Config, default_config_path, default_vault_path, load_config
@@ -32,7 +32,9 @@ from vault.errors import (
 from vault.hardening import harden_process
 from vault.model import Contact
 from vault.safetext import is_hidden, printable
-from vault.service import Vault
+
+if TYPE_CHECKING:
+    from vault.service import Vault
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # any other refused operation (invalid input, exists, ...)
@@ -208,6 +210,8 @@ def read_secret(source: str | None, prompt: str, *, confirm: bool = False) -> st
 
 def open_vault(args: argparse.Namespace, *, unlock: bool = True) -> Vault:
     """Open the vault named by the arguments; unlock it unless ``unlock`` is False."""
+    from vault.service import Vault  # lazily: `--help` and parsing never load the store (issue 15)
+
     vault = Vault(vault_path(args), config=config(args))
     if unlock:
         try:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli.common import (
     EXIT_ERROR,
@@ -20,9 +20,20 @@ from tui.cli.common import (
     safe,
 )
 from vault.errors import InvalidInput
-from vault.importers import MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_FILE_BYTES, ImportEntry, ImportReport, Outcome
-from vault.model import Contact, LegalBasis, format_phone
-from vault.requests import DataRequest, RequestStatus, RequestType
+from vault.model import (
+    MAX_ENTRIES,
+    MAX_ENTRY_BYTES,
+    MAX_FILE_BYTES,
+    Contact,
+    LegalBasis,
+    RequestStatus,
+    RequestType,
+    format_phone,
+)
+
+if TYPE_CHECKING:
+    from vault.importers import ImportEntry, ImportReport
+    from vault.requests import DataRequest
 
 PLAINTEXT_WARNING = (
     "warning: {path} holds personal data in plaintext (files 0600, folder 0700). Hand it over through a "
@@ -234,6 +245,8 @@ def _entry_line(entry: ImportEntry) -> str:
 
 
 def _print_report(report: ImportReport) -> None:
+    from vault.importers import Outcome
+
     mode = "preview (dry run)" if report.dry_run else ("imported" if report.committed else "NOT imported")
     print(f"{safe(report.file_name)} ({report.format}): {mode}")
     listed = report.suppressed

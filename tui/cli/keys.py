@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 from tui.cli import common
-from vault.service import Vault
 
 
 def _positive(text: str) -> int:
@@ -86,6 +85,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     passphrase = common.read_secret(args.passphrase_file, "New passphrase: ", confirm=True)
     if kdf is None:
         print("Measuring this machine to set the key-derivation cost (about 1 s)...", file=sys.stderr)
+    from vault.service import Vault
+
     vault = Vault.create(path, passphrase, kdf=kdf, allow_weak_kdf=args.allow_weak_kdf, config=common.config(args))
     try:
         _warn_weak(vault.kdf)

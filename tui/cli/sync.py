@@ -11,7 +11,6 @@ import sys
 from typing import Any, TextIO
 
 from tui.cli import common
-from vault.service import Vault
 from vault.sync.errors import RemoteNewer
 
 STAGE_WORDS = {
@@ -219,6 +218,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_clone(args: argparse.Namespace) -> int:
     password = _password(args)
     passphrase = common.read_secret(args.passphrase_file, "Vault passphrase: ")
+    from vault.service import Vault
+
     vault, report = Vault.clone_from(
         args.url,
         common.vault_path(args),

@@ -41,12 +41,12 @@ from vault.importers.entries import ImportRefused, ParsedEntry
 from vault.importers.plan import ImportEntry, ImportPlan, ImportReport, Outcome, plan_import
 from vault.importers.reading import detect_format, read_entries, read_file
 from vault.importers.vcard import SKIPPED_PROPERTIES, parse_vcards, split_unescaped, unescape
+from vault.model import MAX_ENTRIES as MAX_ENTRIES  # documented limits (vault.model)
+from vault.model import MAX_ENTRY_BYTES as MAX_ENTRY_BYTES
+from vault.model import MAX_FILE_BYTES as MAX_FILE_BYTES
 
 # --- documented limits -------------------------------------------------------------------
 # The parsers read these here, at call time, so this is the one place to read or change them.
-MAX_FILE_BYTES = 64 * 1024 * 1024  # a whole import file
-MAX_ENTRIES = 100_000  # vCards or CSV rows per file
-MAX_ENTRY_BYTES = 256 * 1024  # one vCard (photos excluded) or one CSV row
 MAX_CSV_FIELD = 128 * 1024  # one CSV cell (the csv module's own default limit)
 MAX_COLUMNS = 500  # CSV columns
 
