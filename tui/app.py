@@ -7,6 +7,7 @@ clock and cheap KDF parameters through it (never a global switch).
 from __future__ import annotations
 
 import gc
+import math
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -25,17 +26,21 @@ from tui.crash import EXIT_INTERNAL, crash_line, crash_report
 from tui.host import VaultOpened
 from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import HelpScreen
+from tui.screens.form import ContactForm
 from tui.screens.unlock import CreateScreen, UnlockScreen
 from tui.widgets import contact_table
 from vault import search
 from vault.config import Config
-from vault.errors import VaultError
+from vault.errors import VaultBusy, VaultError
 from vault.service import KdfParams, Vault, utc_now
 
 Clock = Callable[[], datetime]
 
 REFRESH_SECONDS = 2.0
 IDLE_CHECK_SECONDS = 5.0
+BUSY_RETRY_SECONDS = 10.0  # after a busy vault made a refresh wait, leave it alone this long
+IDLE_WARN_SECONDS = 60  # with a form open, auto-lock warns this long before (at most half the idle time)
+BUSY_NOTE = "the vault is busy (another sealbook process is writing); it refreshes when it can"
 
 
 class SealbookApp(App[None]):
@@ -71,6 +76,9 @@ class SealbookApp(App[None]):
         self.allow_weak_kdf = allow_weak_kdf
         self.vault: Vault | None = None
         self.last_activity = time.monotonic()
+        self._idle_warned: float | None = None  # the last_activity the idle warning was given for
+        self._busy_since: float | None = None  # when a refresh last found the vault busy
+        self._discarded: list[str] = []  # unsaved forms a lock closed: which ones, never their content
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -115,6 +123,14 @@ class SealbookApp(App[None]):
         gc.freeze()
         self.sub_title = "unlocked"
         self.last_activity = time.monotonic()
+        self._busy_since = None
+        if self._discarded:
+            self.notify(
+                "The vault locked with unsaved changes; they were discarded: " + ", ".join(self._discarded) + ".",
+                severity="warning",
+                timeout=12,
+            )
+            self._discarded = []
         if vault.kdf_below_floor:
             self.notify(
                 "This vault's key derivation is below today's safe settings; `sealbook passwd` can upgrade it.",
@@ -141,6 +157,8 @@ class SealbookApp(App[None]):
         if not self.is_unlocked:
             return
         assert self.vault is not None
+        # Say after the next unlock which forms lost typed input (their content is gone with the screens).
+        self._discarded += [s.describe() for s in self.screen_stack if isinstance(s, ContactForm) and s.has_changes]
         self.vault.lock()
         search.clear_caches()
         contact_table.clear_caches()
@@ -160,21 +178,48 @@ class SealbookApp(App[None]):
         await super().on_event(event)
 
     def check_idle_lock(self) -> None:
-        """Lock once the owner has been idle for ``idle_lock_minutes`` (0 = never)."""
+        """Lock once the owner has been idle for ``idle_lock_minutes`` (0 = never); with a form
+        open, warn first (a minute before, or halfway for shorter idle times)."""
         minutes = self.config.idle_lock_minutes
-        if minutes and self.is_unlocked and time.monotonic() - self.last_activity >= minutes * 60:
+        if not minutes or not self.is_unlocked:
+            return
+        idle = time.monotonic() - self.last_activity
+        limit = minutes * 60
+        if idle >= limit:
             self.lock(f"Locked after {minutes} idle minute{'s' if minutes != 1 else ''}.")
+            return
+        left = limit - idle
+        if (
+            left <= min(IDLE_WARN_SECONDS, limit / 2)
+            and self._idle_warned != self.last_activity
+            and any(isinstance(screen, ContactForm) for screen in self.screen_stack)
+        ):
+            self._idle_warned = self.last_activity
+            self.notify(f"locking in {math.ceil(left)} s; press any key to stay", severity="warning", timeout=left)
 
     def refresh_from_disk(self) -> None:
-        """Show changes other processes committed (the purge job, the CLI, a sync)."""
+        """Show changes other processes committed (the purge job, the CLI, a sync).
+
+        Another process holding the write lock (a long import, the purge's
+        VACUUM) makes the read wait up to SQLite's busy timeout, then fail with
+        VaultBusy: said once, and tried again after BUSY_RETRY_SECONDS.
+        """
         if not self.is_unlocked or any(worker.is_running for worker in self.workers):
+            return
+        if self._busy_since is not None and time.monotonic() - self._busy_since < BUSY_RETRY_SECONDS:
             return
         assert self.vault is not None
         try:
             changed = self.vault.refresh()
+        except VaultBusy:
+            if self._busy_since is None:
+                self.notify(BUSY_NOTE, severity="warning", timeout=8)
+            self._busy_since = time.monotonic()
+            return
         except VaultError as error:
             self.notify(str(error), severity="error", markup=False)
             return
+        self._busy_since = None
         if changed:
             for screen in self.screen_stack:
                 if isinstance(screen, ContactsScreen):

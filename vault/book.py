@@ -20,7 +20,7 @@ from vault import crypto, head
 from vault import index as cache
 from vault.audit import AuditLog
 from vault.clock import Clock, local_today, naive_utc
-from vault.errors import ContactNotFound, InvalidInput, VaultDamaged, VaultError
+from vault.errors import ContactNotFound, InvalidInput, VaultBusy, VaultDamaged, VaultError
 from vault.head import Pins
 from vault.keyring import KeyRing
 from vault.model import Contact
@@ -247,16 +247,20 @@ class RecordBook:
         version = self._store.data_version()
         if version == self._data_version:
             return False
-        self._data_version = version
-        stored = self._store.contact_versions()
-        known = self._contacts.versions()
-        gone = (set(known) | self._damaged) - set(stored)
-        for record_id in gone:
-            self.forget(record_id)
-        changed = [cid for cid, v in stored.items() if known.get(cid) != v]
-        # No index write here: refresh runs on the TUI's thread and must not wait
-        # for a busy vault; stale buckets are re-sealed by the next write.
-        self.absorb(self._store.contact_columns(changed) if changed else [], flush=False)
+        previous, self._data_version = self._data_version, version
+        try:
+            stored = self._store.contact_versions()
+            known = self._contacts.versions()
+            gone = (set(known) | self._damaged) - set(stored)
+            for record_id in gone:
+                self.forget(record_id)
+            changed = [cid for cid, v in stored.items() if known.get(cid) != v]
+            # No index write here: refresh runs on the TUI's thread and must not wait
+            # for a busy vault; stale buckets are re-sealed by the next write.
+            self.absorb(self._store.contact_columns(changed) if changed else [], flush=False)
+        except VaultBusy:
+            self._data_version = previous  # not read: the next call asks again
+            raise
         return bool(gone or changed)
 
     # --- the index cache --------------------------------------------------------------

@@ -4,6 +4,10 @@
 "Muller" and "Müller" all meet it; casefold turns "ß" into "ss", so "Weiss"
 finds "Weiß".  Phone numbers are indexed as digit strings (E.164 and national
 format), so "030/123", "+49 30 123" and "4930123" all find "+49301234567".
+
+A query is split into words, and a record matches when it holds every word,
+in any order: "weiss jurgen" finds "Jürgen Weiß".  Typing one more character
+never widens the result (tests/vault/test_search_rules.py checks it).
 """
 
 from __future__ import annotations
@@ -88,26 +92,80 @@ def national_digits(e164: str) -> str:
     return "".join(ch for ch in national if ch.isdigit())
 
 
+_DIGITS = "0123456789"
+
+
+def _is_number(text: str) -> bool:
+    return bool(text) and text[0] in _DIGITS
+
+
+def _phone_free_end(text: str, digits: str) -> int:
+    """Where the phone numbers begin in a text haystack: they come last, one field each,
+    and the digits haystack holds two entries per number (see :func:`contact_keys`)."""
+    if not digits:
+        return len(text)
+    phones = digits.count(FIELD_SEP) // 2 + 1
+    return len(text.rsplit(FIELD_SEP, phones)[0])
+
+
+def _text_in(word: str, text: str, digits: str) -> bool:
+    """Whether a folded query word is in a record's text.  A word that starts with a digit
+    is looked for in the name, organisation and e-mails only: in phone numbers it is
+    matched by its digits ("Söhne 3" should not find every "+4930...")."""
+    if _is_number(word):
+        return text.find(word, 0, _phone_free_end(text, digits)) >= 0
+    return word in text
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a query: its folded text, and its digits when it looks like (part of) a
+    phone number (None when it has other characters).
+
+    A phone-like word with no digits yet ("+", "(") or only the start of an
+    international prefix ("0", "00") matches every record that has a phone
+    number, so typing on ("(0", "0049") can only narrow what it found.  In a
+    query with other words too ("anna 0171", "Söhne 3") its digits must start
+    a number (``anchored``); alone they may be anywhere in one.
+    """
+
+    text: str
+    digits: str | None
+    anchored: bool = False
+
+    @property
+    def any_phone(self) -> bool:
+        return self.digits is not None and self.digits in ("", "0", "00")
+
+    @property
+    def abroad(self) -> str:
+        """The number after an international prefix ("0049" -> "49"), else ""."""
+        digits = self.digits or ""
+        return digits[2:] if len(digits) > 2 and digits.startswith("00") else ""
+
+
 @dataclass(frozen=True)
 class Query:
-    text: str
-    digits: str  # empty unless the query looks like (part of) a phone number
+    """A parsed query: a record matches when every word is found in it, in any order."""
+
+    words: tuple[Word, ...]
 
     @property
     def is_empty(self) -> bool:
-        return not self.text and not self.digits
+        return not self.words
 
 
 def parse_query(raw: str) -> Query:
-    stripped = raw.strip()
-    digits = ""
-    if stripped and set(stripped) <= _PHONE_CHARS:
-        digits = "".join(ch for ch in stripped if ch.isdigit())
-        if digits.startswith("00"):
-            digits = digits[2:]
-        if len(digits) < 3:
-            digits = ""
-    return Query(text=fold(stripped), digits=digits)
+    """Split a query into words (any whitespace); each word is folded like the records are."""
+    parts = raw.split()
+    phone_like = [set(part) <= _PHONE_CHARS for part in parts]
+    mixed = not all(phone_like)
+    return Query(
+        words=tuple(
+            Word(fold(part), "".join(ch for ch in part if ch.isdigit()), mixed) if phone else Word(fold(part), None)
+            for part, phone in zip(parts, phone_like, strict=True)
+        )
+    )
 
 
 def contact_keys(contact: Contact) -> tuple[str, str]:
@@ -122,30 +180,70 @@ def contact_keys(contact: Contact) -> tuple[str, str]:
     return FIELD_SEP.join(parts), FIELD_SEP.join(digit_parts)
 
 
+def _starts_a_number(number: str, digits: str) -> bool:
+    return digits.startswith(number) or FIELD_SEP + number in digits
+
+
+def _found(word: Word, text: str, digits: str) -> bool:
+    """Whether one query word is in a record's haystacks (the rule :func:`matches` applies per word)."""
+    if _text_in(word.text, text, digits):
+        return True
+    if word.digits is None or not digits:
+        return False
+    if word.any_phone:
+        return True
+    if word.abroad:  # "0049 30": the number written with the international prefix
+        return word.digits in digits or _starts_a_number(word.abroad, digits)
+    if word.anchored:
+        return _starts_a_number(word.digits, digits)
+    return word.digits in digits
+
+
 def matches(query: Query, keys: Sequence[str]) -> bool:
-    if query.is_empty:
+    """Every word of ``query`` is in the record (name, organisation, e-mail or phone), in any order.
+
+    A word is found as text, or, when it looks like a phone number, as digits
+    of one of the record's numbers (punctuation ignored).  Adding a character
+    to a query never finds more: each word only grows, a new word is one more
+    condition, and a query that gets other words finds numbers only by their
+    start.
+    """
+    text, digits = keys[0], keys[1]
+    return all(_found(word, text, digits) for word in query.words)
+
+
+def _word_narrows(previous: Word, current: Word) -> bool:
+    """True when every record in which ``current`` is found also holds ``previous``."""
+    # Wherever current's text is found, previous's is: a number is looked for in less of the text.
+    if previous.text not in current.text or (_is_number(previous.text) and not _is_number(current.text)):
+        return False
+    if current.digits is None:
+        return True  # found by text only
+    if previous.digits is None:
+        return False
+    if previous.any_phone:
         return True
-    if query.text and query.text in keys[0]:
-        return True
-    return bool(query.digits) and query.digits in keys[1]
+    if current.any_phone:
+        return False
+    if previous.abroad:
+        if current.abroad:
+            return current.abroad.startswith(previous.abroad)
+        return previous.digits in current.digits
+    if previous.anchored:
+        return current.anchored and not current.abroad and current.digits.startswith(previous.digits)
+    return previous.digits in (current.abroad or current.digits)
 
 
 def narrows(previous: Query, current: Query) -> bool:
     """True when every record matching ``current`` also matched ``previous``.
 
     Then ``current`` can be answered by filtering ``previous``'s result, which is
-    what makes search-as-you-type cheap while the query grows.  A record matches
-    by text or by digits, so both halves must only have grown; a query that
-    starts to look like a phone number (digits appear) may match records the
-    text alone did not, so it cannot narrow a text-only result.
+    what makes search-as-you-type cheap while the query grows.  It holds when
+    each word of ``previous`` is implied by some word of ``current``: the text
+    grew around it, and digits only grew (a word that starts to look like a
+    phone number may match records its text alone did not).
     """
-    if previous.is_empty:
-        return True
-    if previous.text not in current.text:
-        return False
-    if not current.digits:
-        return True
-    return bool(previous.digits) and previous.digits in current.digits
+    return all(any(_word_narrows(p, c) for c in current.words) for p in previous.words)
 
 
 class IncrementalSearch:
@@ -169,6 +267,7 @@ class IncrementalSearch:
         self._everything = range(len(ids))
         self._trail: list[tuple[Query, Sequence[int]]] = []
         self._first_keys: dict[Query, array[int]] = {}
+        self._phone_free: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -200,12 +299,40 @@ class IncrementalSearch:
             del trail[0]
         return result
 
-    def _scan(self, query: Query, base: Sequence[int]) -> list[int]:
-        text, digits = query.text, query.digits
-        hay = self._text
-        if digits:
-            dhay = self._digits
-            return [i for i in base if text in hay[i] or digits in dhay[i]]
-        if base is self._everything:
-            return [i for i, h in enumerate(hay) if text in h]
-        return [i for i in base if text in hay[i]]
+    def _scan(self, query: Query, base: Sequence[int]) -> Sequence[int]:
+        # The longest word first: it usually leaves the fewest records for the others.
+        for word in sorted(query.words, key=lambda w: -len(w.text)):
+            base = self._scan_word(word, base)
+        return base
+
+    def _scan_word(self, word: Word, base: Sequence[int]) -> list[int]:
+        """The records of ``base`` holding ``word``: :func:`_found` inlined (tests check they agree).
+
+        For a phone-like word the digits are tried first: they decide most records cheaply.
+        """
+        text, dhay = word.text, self._digits
+        if word.any_phone:  # text is looked at only where there is no phone number
+            hay = self._text
+            return [i for i in base if dhay[i] or text in hay[i]]
+        hay = self._phone_free_texts() if _is_number(text) else self._text
+        if word.digits is None:
+            if base is self._everything:
+                return [i for i, h in enumerate(hay) if text in h]
+            return [i for i in base if text in hay[i]]
+        digits, abroad, sep = word.digits, word.abroad, FIELD_SEP
+        if abroad:
+            return [
+                i
+                for i in base
+                if digits in dhay[i] or dhay[i].startswith(abroad) or sep + abroad in dhay[i] or text in hay[i]
+            ]
+        if word.anchored:
+            return [i for i in base if dhay[i].startswith(digits) or sep + digits in dhay[i] or text in hay[i]]
+        return [i for i in base if digits in dhay[i] or text in hay[i]]
+
+    def _phone_free_texts(self) -> list[str]:
+        """Each record's text without its phone numbers, where a word starting with a digit is
+        looked for (made once, when the first such word is typed)."""
+        if self._phone_free is None:
+            self._phone_free = [t[: _phone_free_end(t, d)] for t, d in zip(self._text, self._digits, strict=True)]
+        return self._phone_free

@@ -30,6 +30,7 @@ class Confirm(ModalScreen[bool]):
     """Ask before an action; the body explains what will happen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
     ]
@@ -117,6 +118,7 @@ class EraseDialog(ModalScreen[EraseChoice | None]):
     say the record is not needed for claims in this case."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
         Binding("y", "answer(True)", "Erase"),
         Binding("n,escape", "answer(False)", "Cancel"),
     ]
@@ -231,6 +233,7 @@ class _AskDialog(ModalScreen[bool]):
     answer only while no text field has the focus (a field takes the letters)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
         Binding("ctrl+s", "ok", "Apply", priority=True),
         Binding("escape,n", "cancel", "Cancel"),
         Binding("y", "ok", "Apply", show=False),
@@ -437,14 +440,16 @@ class InformedDialog(_AskDialog):
 
 
 HELP = """\
-sealbook keeps your contacts encrypted. Every action has a key, shown in the
-footer; ctrl+p opens the command palette, which lists them all.
+sealbook keeps your contacts encrypted. Every action has a key; the
+footer shows the most used ones, and ctrl+p (the command palette)
+lists them all.
 
 Contact list
   /          search: type part of a name, e-mail, phone or organisation
              (case and accents do not matter: "muller" finds "Müller")
   enter      from the search box: go to the list
-  up/down    move; pgup/pgdn, home/end jump
+  up/down    move (or j/k); pgup/pgdn page
+  home/end   first / last (or g/G)
   n          new contact          e  edit the selected contact
   d          erase (Art. 17): deleted now, or restricted while a
              retention duty (Art. 17(3)(b)), legal claims (17(3)(e)) or
@@ -463,7 +468,7 @@ Everywhere
 
 Other jobs
   x          export everything about one person (Art. 15/20)
-  i          import vCard or CSV        p  purge preview and deletion log
+  i          import vCard or CSV     p  purge preview and deletion log
   q          data-subject requests      y  sync status, push and pull
 
 The vault locks itself after the idle time set in the config
@@ -472,7 +477,10 @@ The vault locks itself after the idle time set in the config
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "app.lock", "Lock"),
+        Binding("escape,q,question_mark", "close", "Close"),
+    ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):

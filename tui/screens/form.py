@@ -5,13 +5,12 @@ so the form cannot accept what the vault would refuse); the save callback
 runs only when every message is clear, and a VaultError it raises is shown
 next to its field.  A person on the suppression list (they withdrew consent,
 objected or were erased) is added only after the owner confirms it.  Escape
-cancels without saving.
+cancels, after asking when something was typed; a busy vault (another process
+writing) keeps the form open with everything in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
 from typing import ClassVar, Protocol
 
 from rich.text import Text
@@ -24,18 +23,17 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from tui.screens.dialogs import Confirm
-from vault.errors import InvalidInput, SuppressedPerson, UnknownRule, VaultError
+from tui.screens.form_input import fixed_rules, parse_date, parse_duties, split_values
+from vault.errors import InvalidInput, SuppressedPerson, VaultBusy, VaultError
 from vault.model import (
     Contact,
     ContactDraft,
-    Duty,
     LegalBasis,
-    RetentionRule,
     format_phone,
     normalise_email,
     normalise_phone,
 )
-from vault.retention import RuleBook, purge_from
+from vault.retention import purge_from
 from vault.service import Vault
 
 
@@ -45,56 +43,21 @@ class Save(Protocol):
     def __call__(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact: ...
 
 
+BUSY = (
+    "The vault is busy (another sealbook process is writing); nothing was saved. "
+    "Everything typed is kept: press ctrl+s to try again."
+)
 CONSENT_RULE_HINT = "Required with the basis consent: the day and how consent was given (Art. 7(1) GDPR)."
 # The order the fields appear in (and Tab visits them): the first marked one gets the focus.
 FIELD_ORDER: tuple[str, ...] = ("name", "org", "emails", "phones", "consent_given", "consent_method")
 FIELD_ORDER += ("consent_withdrawn", "trigger", "duties", "source", "purpose", "notes")
 
 
-def split_values(raw: str) -> list[str]:
-    """Several e-mails or phones in one field, separated by commas or semicolons."""
-    return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
-
-
-def parse_date(raw: str, what: str) -> date | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(what, "use the form YYYY-MM-DD, e.g. 2025-03-10") from None
-
-
-def parse_duties(raw: str, rules: RuleBook) -> tuple[Duty, ...]:
-    """``rule:YYYY-MM-DD`` items separated by commas, each a fixed-period rule of the vault."""
-    duties = []
-    for item in split_values(raw):
-        key, colon, day = item.partition(":")
-        key = key.strip()
-        if not colon or not key or not day.strip():
-            raise InvalidInput("duties", f"write each as rule:YYYY-MM-DD, e.g. limitation-3y:2026-12-31 (not {item!r})")
-        try:
-            rule = rules.get(key)
-        except UnknownRule:
-            raise InvalidInput("duties", f"no rule {key!r}; use one of {', '.join(fixed_rules(rules))}") from None
-        if rule.until_withdrawn:
-            raise InvalidInput("duties", f"{key} has no fixed period; only the main rule may be open-ended")
-        trigger = parse_date(day, "duties")
-        assert trigger is not None
-        duties.append(Duty(key, trigger))
-    return tuple(duties)
-
-
-def fixed_rules(rules: Iterable[RetentionRule]) -> list[str]:
-    """The keys of the rules a further duty may use (those with a fixed period)."""
-    return [rule.key for rule in rules if not rule.until_withdrawn]
-
-
 class ContactForm(ModalScreen[Contact | None]):
     """Add a contact (``contact`` None) or edit one; dismisses with the saved contact."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
@@ -133,6 +96,7 @@ class ContactForm(ModalScreen[Contact | None]):
         self.contact = contact
         self.errors: dict[str, str] = {}
         self._consent_required = False  # set once a save found the consent fields empty
+        self._initial: tuple[object, ...] | None = None  # the fields as opened (see has_changes)
 
     # --- layout ------------------------------------------------------------------
 
@@ -234,7 +198,27 @@ class ContactForm(ModalScreen[Contact | None]):
         self._check_emails()
         self._check_phones()
         self._check_duties()
+        self._initial = self._values()
         self.query_one("#name", Input).focus()
+
+    def _values(self) -> tuple[object, ...]:
+        """What the owner can change, in the order of the fields."""
+        values: list[object] = []
+        for widget in self.query("Input, Select, TextArea"):
+            if isinstance(widget, (Input, Select)):
+                values.append(widget.value)
+            elif isinstance(widget, TextArea):
+                values.append(widget.text)
+        return tuple(values)
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether anything differs from the form as it was opened (unsaved work)."""
+        return self._initial is not None and self._values() != self._initial
+
+    def describe(self) -> str:
+        """Which form this is, without its content: "new contact" or "edit of <id prefix>"."""
+        return f"edit of {self.contact.id[:8]}" if self.contact else "new contact"
 
     # --- live checks -----------------------------------------------------------
 
@@ -438,6 +422,9 @@ class ContactForm(ModalScreen[Contact | None]):
         except SuppressedPerson as error:
             self._ask_suppressed(draft, error)
             return
+        except VaultBusy:
+            self._set_error("form", BUSY)
+            return
         except VaultError as error:
             self._set_error("form", str(error))
             return
@@ -477,7 +464,16 @@ class ContactForm(ModalScreen[Contact | None]):
                 return
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.has_changes:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        body = "What you typed in this form has not been saved. y discards it, n returns to the form."
+        self.app.push_screen(Confirm("Discard the changes? y/n", body, yes="Discard"), answered)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

@@ -95,6 +95,11 @@ class ContactTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
+        # As in mutt, abook, khard and aerc; only while the list has the focus (never in a text field).
+        Binding("j", "cursor(1)", "Down", show=False),
+        Binding("k", "cursor(-1)", "Up", show=False),
+        Binding("g", "jump(0)", "First", show=False),
+        Binding("G", "jump(-1)", "Last", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "contact-table--header",

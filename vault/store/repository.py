@@ -384,9 +384,20 @@ class Store:
     # --- maintenance ----------------------------------------------------------
 
     def data_version(self) -> int:
-        """Changes when another connection commits (PRAGMA data_version)."""
-        with self.engine.connect() as conn:
-            return int(conn.exec_driver_sql("PRAGMA data_version").scalar() or 0)
+        """Changes when another connection commits (PRAGMA data_version).
+
+        Asked outside a transaction: every transaction here begins IMMEDIATE,
+        which would wait for (and then fail on) another process's write lock, and
+        the TUI asks every two seconds.  Whatever still stops it is VaultBusy.
+        """
+        raw = self.engine.raw_connection()
+        try:
+            row = raw.cursor().execute("PRAGMA data_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _translate(exc) from None
+        finally:
+            raw.close()
+        return int(row[0] or 0) if row else 0
 
     def scrub(self) -> None:
         """Erase freed pages for real: checkpoint(TRUNCATE), VACUUM, checkpoint again."""
