@@ -202,6 +202,8 @@ def stored_row(session: Session, request_id: str) -> RequestRow | None:
 
 def matching_ids(session: Session, prefix: str) -> list[str]:
     """Request ids equal to, or starting with, ``prefix`` (at least 4 characters)."""
+    if len(prefix) > 36:  # longer than any id (a uuid4); SQLite refuses LIKE patterns over 50,000 bytes
+        return []
     if len(prefix) < 4:
         row = session.get(RequestRow, prefix)
         return [row.id] if row else []

@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -312,18 +312,10 @@ def run_invocation(scene: Scene, invocation: Invocation) -> Outcome:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _huge_request_id(invocation: Invocation, outcome: Outcome) -> bool:
-    argv = invocation.argv
-    return (
-        argv[:1] == ("request",)
-        and "unexpected error (OperationalError)" in outcome.err
-        and any(isinstance(a, str) and len(a.encode("utf-8", "surrogateescape")) > 50_000 for a in argv[2:3])
-    )
-
-
 # Failures an exact strict-xfail test below reproduces: the property notes them and goes on
 # looking for others (with derandomize it would otherwise stop at the same example every run).
-KNOWN_BUGS = {"test_a_huge_request_id_is_not_found_not_a_crash": _huge_request_id}
+# Empty now: the huge request id (a LIKE pattern over SQLite's limit) is fixed.
+KNOWN_BUGS: dict[str, Callable[[Invocation, Outcome], bool]] = {}
 
 
 def check(scene: Scene, invocation: Invocation) -> None:
@@ -370,12 +362,6 @@ def test_the_grammar_covers_every_command() -> None:
 # --- known bugs, exactly --------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a request id prefix longer than SQLite's LIKE pattern limit (50,000 bytes) reaches "
-    "RequestRow.id.startswith(...) in vault/requests.py matching_ids; SQLite raises 'LIKE or GLOB pattern too "
-    "complex' (OperationalError), untranslated -> exit 70 instead of 5 (no such request) or 1",
-)
 @pytest.mark.parametrize("action", ["close", "extend"])
 def test_a_huge_request_id_is_not_found_not_a_crash(scene: Scene, action: str) -> None:
     extra = ["--reason", "late", "--informed", "2026-01-01"] if action == "extend" else []
