@@ -462,3 +462,12 @@ def test_erase_requested_records_the_persons_day(capsys: pytest.CaptureFixture[s
     assert code == 0, err
     code, out, _ = cli(capsys, "show", *v, record_id, "--json")
     assert json.loads(out)["erasure_requested"] == day
+
+
+def test_the_log_keeps_the_longest_action_apart_from_the_record_id(
+    capsys: pytest.CaptureFixture[str], v: list[str]
+) -> None:
+    record_id = add(capsys, v, "--name", "Kept", *CONTRACT)
+    assert cli(capsys, "erase", *v, record_id, "--yes")[0] == 0
+    code, out, _ = cli(capsys, "log", "--vault", v[1], "--action", "erase-requested")
+    assert code == 0 and f"erase-requested  {record_id}" in out

@@ -28,7 +28,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         detail = f"  {common.plain(e.detail)}" if e.detail else ""
         record_id = common.plain(e.record_id) if e.record_id else "-"
         print(
-            f"{e.at.isoformat(timespec='seconds')}  {common.plain(e.action):<14}{record_id:<38}"
+            f"{e.at.isoformat(timespec='seconds')}  {common.plain(e.action):<17}{record_id:<38}"
             f"{common.plain(e.device)}{detail}"
         )
     if not entries:
