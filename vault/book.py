@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from vault import crypto, head
+from vault import causal, crypto, head
 from vault import index as cache
 from vault.audit import AuditLog
 from vault.clock import Clock, local_today, naive_utc
@@ -138,7 +138,7 @@ class RecordBook:
             matched = 0
             stale: list[str] = []
             # cache.row_tag(cache.stored_metadata(...)) inlined: this loop runs once per record.
-            for record_id, version, end, review, hold, meta_sig, sealed in self._store.contact_checks():
+            for record_id, version, end, review, hold, meta_sig, sealed, history in self._store.contact_checks():
                 versions[record_id] = version
                 entry = entry_of(record_id)
                 if (
@@ -146,7 +146,10 @@ class RecordBook:
                     and type(meta_sig) is bytes
                     and len(meta_sig) == 64
                     and type(sealed) is bytes
-                    and entry[cache.TAG] == tagger(b"%r|%r|%r|%r" % (version, end, review, hold), meta_sig, sealed)
+                    and entry[cache.TAG]
+                    == tagger(
+                        cache.stored_history(b"%r|%r|%r|%r" % (version, end, review, hold), history), meta_sig, sealed
+                    )
                 ):
                     matched += 1
                 else:
@@ -200,14 +203,14 @@ class RecordBook:
 
     def _expire_tombstones(self, s: Session, manifest: dict[str, int]) -> int | None:
         """Drop tombstones past ``keep_years`` (vault.purge.records_kept_until) and their
-        manifest entries, re-signing the head in the caller's transaction; returns the new
-        epoch, or None when nothing expired.
+        manifest entries (kept as "gone": id and negated version only), re-signing the head in
+        the caller's transaction; returns the new epoch, or None when nothing expired.
 
         The passphrase-less purge cannot re-sign the manifest, so this happens here, at
         unlock.  Only tombstones whose version is the manifest's (or, from before heads,
         with no version and no manifest entry) and whose record has no row are dropped:
         anything else stays and is reported as before.  A row that turns up later for a
-        dropped id is not in the manifest, so it is stale and refused like any other.
+        dropped id does not match its manifest entry, so it is stale and refused like any other.
         """
         start = records_cutoff(local_today(self._clock), self.keep_years)
         expired = self._store.expired_tombstones_in(s, datetime(start.year, start.month, start.day))
@@ -216,9 +219,11 @@ class RecordBook:
             return None
         self._store.delete_tombstones(s, dropped)
         self._audit.add(s, ACTION_EXPIRED, None, f"tombstones={len(dropped)}")
-        changes: dict[str, int | None] = {rid: None for rid in dropped if rid in manifest}
-        for rid in changes:
-            del manifest[rid]
+        # The manifest keeps the id and the version, negated ("gone"), so a device offline for
+        # longer cannot sync the record back (vault.sync.merge); nothing else of it stays.
+        gone = {rid: -manifest[rid] for rid in dropped if rid in manifest}
+        manifest.update(gone)
+        changes: dict[str, int | None] = dict(gone)
         return head.reseal(s, self._store, self.sealer.sign, changes) if changes else None
 
     def absorb(self, rows: Iterable[SealedRow], *, flush: bool = True) -> None:
@@ -375,8 +380,9 @@ class RecordBook:
 
     # --- writing -------------------------------------------------------------------------
 
-    def insert(self, contacts: Sequence[Contact], action: str) -> None:
-        """Store new contacts in one transaction: all or nothing."""
+    def insert(self, contacts: Sequence[Contact], action: str) -> list[Contact]:
+        """Store new contacts in one transaction: all or nothing; returns them as stored."""
+        contacts = [self.first_version(contact) for contact in contacts]
         sealed = [(contact, self.sealer.seal(contact)) for contact in contacts]
         changes = self._changes(sealed)
         with self._store.session() as s:
@@ -386,6 +392,11 @@ class RecordBook:
             written = self._write_index(s, changes)
             epoch = head.reseal(s, self._store, self.sealer.sign, {c.id: c.meta_version for c in contacts})
         self._settle(changes, written, epoch)
+        return contacts
+
+    def first_version(self, contact: Contact) -> Contact:
+        """A new record's first version: written by this device once."""
+        return contact if contact.history else replace(contact, history=causal.bump(b"", self._ring.device_id))
 
     def rewrite(
         self, current: Contact, new: Contact, action: str, detail: str = "", *, also: Also | None = None
@@ -413,7 +424,8 @@ class RecordBook:
         the row since it was read; nothing is written then.
         """
         now = naive_utc(self._clock())
-        new = [replace_version(old, fresh, now) for old, fresh in pairs]
+        new = [replace_version(old, fresh, now, self._ring.device_id) for old, fresh in pairs]
+        added = [self.first_version(contact) for contact in added]
         sealed: list[tuple[Contact, ContactRow]] = []
         with self._store.session() as s:
             for contact in added:
@@ -421,15 +433,18 @@ class RecordBook:
                 s.add(added_row)
                 sealed.append((contact, added_row))
                 self._audit.add(s, added_action, contact.id)
-            for (current, _), contact in zip(pairs, new, strict=True):
+            for i, (current, _) in enumerate(pairs):
                 row = s.get(ContactRow, current.id)
                 if row is None:
                     raise ContactNotFound(current.id)
                 if row.meta_version != current.meta_version:
                     raise VaultError(conflict)
+                # The stored row's history, whatever copy of the contact the caller held.
+                contact = new[i] = replace(new[i], history=causal.bump(row.history, self._ring.device_id))
                 fresh = self.sealer.seal(contact)
                 row.retention_end, row.review_at, row.hold = fresh.retention_end, fresh.review_at, fresh.hold
                 row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
+                row.history = fresh.history
                 sealed.append((contact, fresh))
                 self._audit.add(s, action, current.id, detail)
             if also is not None:
@@ -462,6 +477,7 @@ class RecordBook:
                         signature=self.sealer.sign(message),
                         meta_version=row.meta_version,
                         meta_sig=row.meta_sig,
+                        history=row.history,
                     )
                 )
                 self._audit.add(s, reason, record_id, detail)
@@ -474,6 +490,9 @@ class RecordBook:
         self._store.scrub()
 
 
-def replace_version(current: Contact, new: Contact, now: datetime) -> Contact:
-    """``new`` as the next version of ``current``, updated ``now``."""
-    return replace(new, meta_version=current.meta_version + 1, updated=now)
+def replace_version(current: Contact, new: Contact, now: datetime, device_id: str) -> Contact:
+    """``new`` as the next version of ``current``, updated ``now`` on ``device_id``
+    (its causal history is ``current``'s plus one write by this device)."""
+    return replace(
+        new, meta_version=current.meta_version + 1, updated=now, history=causal.bump(current.history, device_id)
+    )

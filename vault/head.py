@@ -87,11 +87,14 @@ def compare(manifest: Mapping[str, int], rows: Mapping[str, int], tombstones: Ma
     """Rows and tombstones against the signed manifest.
 
     A row must carry exactly the manifest's version; a record in the manifest
-    must be a row or a tombstone of that version.
+    must be a row or a tombstone of that version, unless it is marked gone.
     """
     # The common case, every row as signed, is one C-level pass over the rows.
     stale = set() if rows.items() <= manifest.items() else {rid for rid, _ in rows.items() - manifest.items()}
-    missing = {rid for rid in manifest.keys() - rows.keys() if tombstones.get(rid) != manifest[rid]}
+    # A negative version marks a record whose tombstone expired (vault.book): gone, nothing to find.
+    missing = {
+        rid for rid in manifest.keys() - rows.keys() if manifest[rid] > 0 and tombstones.get(rid) != manifest[rid]
+    }
     return Findings(frozenset(stale), frozenset(missing))
 
 

@@ -32,7 +32,7 @@ from vault.model import Contact, LegalBasis, State
 from vault.records import FORMAT_VERSION, extra_fields, with_extra_fields
 from vault.store.models import INDEX_BUCKETS, index_bucket
 
-INDEX_VERSION = 2  # 2: the payload ends with the issue-11 fields as an object
+INDEX_VERSION = 3  # 2: the payload ends with the issue-11 fields as an object; 3: then the history (hex)
 TABLE = "index_cache"
 LABEL = b"index___"  # subkey 1 seals buckets, subkey 2 tags rows
 SEAL_SUBKEY = 1
@@ -45,7 +45,7 @@ TAG_SUBKEY = 2
 # of Contact's constructor, dates as ISO strings.
 TEXT_KEY, DIGIT_KEY, ID, TAG, VERSION, PAYLOAD = range(6)
 ENTRY_FIELDS = 6
-PAYLOAD_FIELDS = 22
+PAYLOAD_FIELDS = 23
 
 Entry = list[Any]
 Tagger = Callable[[bytes, bytes, bytes], str]
@@ -69,6 +69,11 @@ def stored_metadata(meta_version: object, retention_end: object, review_at: obje
     return b"%r|%r|%r|%r" % (meta_version, retention_end, review_at, hold)
 
 
+def stored_history(stored: bytes, history: object) -> bytes:
+    """``stored`` extended by the row's raw history column, when it has one."""
+    return stored + b"|" + history if type(history) is bytes and history else stored
+
+
 def row_tag(tagger: Tagger, stored: bytes, meta_sig: object, sealed: object) -> str | None:
     """The tag of a row; None if it cannot be tagged (then no entry ever matches it)."""
     if type(meta_sig) is not bytes or len(meta_sig) != 64 or type(sealed) is not bytes:
@@ -80,7 +85,9 @@ def contact_tag(tagger: Tagger, contact: Contact, meta_sig: bytes, sealed: bytes
     """The tag of the row the store writes for ``contact``: SQLAlchemy stores a
     Date as ISO text and a Boolean as 0/1, so these are its raw values."""
     c = contact
-    stored = stored_metadata(c.meta_version, _d(c.retention_end), _d(c.review_at), int(c.hold))
+    stored = stored_history(
+        stored_metadata(c.meta_version, _d(c.retention_end), _d(c.review_at), int(c.hold)), c.history
+    )
     return row_tag(tagger, stored, meta_sig, sealed) or ""
 
 
@@ -90,7 +97,7 @@ def make_entry(contact: Contact, tag: str, keys: tuple[str, str]) -> Entry:
         c.id, c.name, c.basis.value, c.rule, _d(c.trigger), _d(c.retention_end), _d(c.review_at),
         list(c.emails), list(c.phones), c.org, c.notes, c.source, c.purpose,
         _d(c.consent_given), _d(c.consent_withdrawn), c.uid, c.state.value, c.hold, c.meta_version,
-        c.created.isoformat(), c.updated.isoformat(), extra_fields(c),
+        c.created.isoformat(), c.updated.isoformat(), extra_fields(c), c.history.hex(),
     ]  # fmt: skip
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return [keys[0], keys[1], c.id, tag, c.meta_version, text]
@@ -129,6 +136,7 @@ class _Decoder:
             record_id, p[1], _BASES[p[2]], rule, day(p[4]), day(p[5]), day(p[6]),
             tuple(p[7]), tuple(p[8]), p[9], p[10], p[11], p[12], day(p[13]), day(p[14]), p[15],
             _STATES[p[16]], bool(p[17]), int(p[18]), self.moment(p[19]), self.moment(p[20]),
+            history=bytes.fromhex(p[22]),
         ), p[21])  # fmt: skip
 
 

@@ -198,6 +198,7 @@ class Contact:
     hold_reason: str = ""  # why a legal hold applies ("tax audit 2025")
     restriction_requested: date | None = None  # Art. 18(1): the person asked for the restriction on this day
     reviewed: date | None = None  # the owner last confirmed a consent record is still needed
+    history: bytes = field(default=b"", compare=False, repr=False)  # vault.causal: signed, not sealed
 
     @property
     def is_restricted(self) -> bool:

@@ -215,6 +215,7 @@ def due_records(store: Store, pins: Pins, today: date) -> list[DueRecord]:
                 bool(row.hold),
                 row.meta_version,
                 row.meta_sig,
+                row.history,
             ),
         )
         for row in store.due_rows(today)
@@ -304,8 +305,8 @@ def _purge_transaction(
     meta = store.read_meta()
     _check_key(meta.verify_key, expect_key)
 
-    def verify(record_id: str, end: date, hold: bool, meta_version: int, signature: bytes) -> bool:
-        return signature_ok(meta.verify_key, meta.vault_id, record_id, end, hold, meta_version, signature)
+    def verify(record_id: str, end: date, hold: bool, meta_version: int, signature: bytes, history: bytes) -> bool:
+        return signature_ok(meta.verify_key, meta.vault_id, record_id, end, hold, meta_version, signature, history)
 
     purged, refused = delete_expired(
         store,

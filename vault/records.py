@@ -61,6 +61,7 @@ def decode_payload(
     review_at: date | None,
     hold: bool,
     meta_version: int,
+    history: bytes = b"",
 ) -> Contact:
     # Payloads sealed before padding existed end with the JSON's closing brace.
     d = json.loads(raw if raw.endswith(b"}") else unpad(raw))
@@ -87,6 +88,7 @@ def decode_payload(
             state=State(d["state"]),
             hold=hold,
             meta_version=meta_version,
+            history=history,
             created=datetime.fromisoformat(d["created"]),
             updated=datetime.fromisoformat(d["updated"]),
         ),
@@ -130,9 +132,17 @@ _EXTRA_KEYS = ("consent_method", "duties", "erasure_requested", "objected", "res
                "hold_reason")  # fmt: skip
 
 
-def meta_message(vault_id: bytes, record_id: str, retention_end: date | None, hold: bool, meta_version: int) -> bytes:
-    """What the Ed25519 metadata signature covers (checked by the unattended purge)."""
-    return pae(b"sealbook-meta-v1", vault_id, record_id, _d(retention_end), int(hold), meta_version)
+def meta_message(
+    vault_id: bytes, record_id: str, retention_end: date | None, hold: bool, meta_version: int, history: bytes = b""
+) -> bytes:
+    """What the Ed25519 metadata signature covers (checked by the unattended purge).
+
+    ``history`` is the version's causal history (vault.causal); rows written before
+    histories existed have none and keep the v1 message they were signed with.
+    """
+    if not history:
+        return pae(b"sealbook-meta-v1", vault_id, record_id, _d(retention_end), int(hold), meta_version)
+    return pae(b"sealbook-meta-v2", vault_id, record_id, _d(retention_end), int(hold), meta_version, history)
 
 
 def record_ad(
@@ -144,20 +154,14 @@ def record_ad(
     review_at: date | None,
     hold: bool,
     meta_sig: bytes,
+    history: bytes = b"",
 ) -> bytes:
-    """Additional data of a sealed record: binds it to its row and plaintext metadata."""
-    return pae(
-        b"sealbook-record-v1",
-        FORMAT_VERSION,
-        vault_id,
-        table,
-        record_id,
-        meta_version,
-        _d(retention_end),
-        _d(review_at),
-        int(hold),
-        meta_sig,
-    )
+    """Additional data of a sealed record: binds it to its row and plaintext metadata
+    (and to its causal history, when it has one: v2)."""
+    parts = (FORMAT_VERSION, vault_id, table, record_id, meta_version, _d(retention_end), _d(review_at), int(hold))
+    if not history:
+        return pae(b"sealbook-record-v1", *parts, meta_sig)
+    return pae(b"sealbook-record-v2", *parts, meta_sig, history)
 
 
 def tombstone_message(vault_id: bytes, record_id: str, reason: str, deleted_at: datetime, meta_version: int) -> bytes:

@@ -96,7 +96,7 @@ def rotate_keys(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.K
 
         for row in s.scalars(select(ContactRow)):
             old_ad = record_ad(vault_id, "contacts", row.id, row.meta_version, row.retention_end, row.review_at,
-                               row.hold, row.meta_sig)  # fmt: skip
+                               row.hold, row.meta_sig, row.history)  # fmt: skip
             try:
                 contact = decode_payload(
                     crypto.open_sealed(old_records, row.sealed, old_ad),
@@ -108,15 +108,17 @@ def rotate_keys(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.K
                 )
             except (crypto.SealBroken, ValueError, KeyError, TypeError):
                 continue  # damaged before: stays damaged
-            sig = crypto.sign(seed, meta_message(vault_id, row.id, row.retention_end, bool(row.hold), row.meta_version))
+            sig = crypto.sign(
+                seed, meta_message(vault_id, row.id, row.retention_end, bool(row.hold), row.meta_version, row.history)
+            )
             ad = record_ad(vault_id, "contacts", row.id, row.meta_version, row.retention_end, row.review_at,
-                           row.hold, sig)  # fmt: skip
+                           row.hold, sig, row.history)  # fmt: skip
             row.meta_sig, row.sealed = sig, crypto.seal(records, encode_payload(contact), ad)
 
         for tomb in s.scalars(select(TombstoneRow)):
             if tomb.meta_version is None or tomb.meta_sig is None:
                 continue
-            message = meta_message(vault_id, tomb.id, tomb.retention_end, False, tomb.meta_version)
+            message = meta_message(vault_id, tomb.id, tomb.retention_end, False, tomb.meta_version, tomb.history)
             if crypto.verify(old_verify, message, tomb.meta_sig):
                 tomb.meta_sig = crypto.sign(seed, message)
             if tomb.signature is not None:

@@ -36,6 +36,8 @@ class SealedRow(Protocol):
     def meta_sig(self) -> bytes: ...
     @property
     def sealed(self) -> bytes: ...
+    @property
+    def history(self) -> bytes: ...
 
 
 def signature_ok(
@@ -46,9 +48,10 @@ def signature_ok(
     hold: bool,
     meta_version: int,
     signature: bytes,
+    history: bytes = b"",
 ) -> bool:
     """True when ``signature`` is the vault's Ed25519 signature over this record's retention metadata."""
-    return crypto.verify(verify_key, meta_message(vault_id, record_id, end, hold, meta_version), signature)
+    return crypto.verify(verify_key, meta_message(vault_id, record_id, end, hold, meta_version, history), signature)
 
 
 class RecordSealer:
@@ -62,7 +65,9 @@ class RecordSealer:
         vault_id = self._ring.vault_id
         sig = crypto.sign(
             keys.signing,
-            meta_message(vault_id, contact.id, contact.retention_end, contact.hold, contact.meta_version),
+            meta_message(
+                vault_id, contact.id, contact.retention_end, contact.hold, contact.meta_version, contact.history
+            ),
         )
         ad = record_ad(
             vault_id,
@@ -73,6 +78,7 @@ class RecordSealer:
             contact.review_at,
             contact.hold,
             sig,
+            contact.history,
         )
         return ContactRow(
             id=contact.id,
@@ -82,6 +88,7 @@ class RecordSealer:
             meta_version=contact.meta_version,
             meta_sig=sig,
             sealed=crypto.seal(keys.records, encode_payload(contact), ad),
+            history=contact.history,
         )
 
     def open(self, row: SealedRow) -> Contact:
@@ -96,6 +103,7 @@ class RecordSealer:
             row.review_at,
             row.hold,
             row.meta_sig,
+            row.history,
         )
         try:
             raw = crypto.open_sealed(keys.records, row.sealed, ad)
@@ -106,6 +114,7 @@ class RecordSealer:
                 review_at=row.review_at,
                 hold=bool(row.hold),
                 meta_version=row.meta_version,
+                history=row.history,
             )
         except (crypto.SealBroken, ValueError, KeyError, TypeError):
             raise VaultDamaged(f"record {row.id}") from None

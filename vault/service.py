@@ -237,8 +237,7 @@ class Vault:
         if hits:
             raise SuppressedPerson(hits)
         contacts = [policy.new_contact(draft, self.rules, now) for draft in clean]
-        self._book.insert(contacts, action)
-        return contacts
+        return self._book.insert(contacts, action)
 
     def suppressed(self, draft: ContactDraft) -> list[Suppressed]:
         """Whether the person in ``draft`` withdrew consent, objected or was erased before."""

@@ -189,6 +189,8 @@ def _lookup(document: dict[str, Any], path: str) -> Any:
 
 
 def _as_json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
     if isinstance(value, tuple):
         return [_as_json(item) for item in value]
     if isinstance(value, Duty):

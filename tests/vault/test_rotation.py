@@ -42,10 +42,13 @@ def test_rotation_keeps_every_record_request_and_tombstone_usable(
     assert vault.get(kept.id).name == "Kept Person"
     assert vault.get_request(request.id).notes == "asked by e-mail"
     # The erasure tombstone still verifies, under the new key.
-    (tid, end, version, sig) = _raw(vault_path, "SELECT id, retention_end, meta_version, meta_sig FROM tombstones")[0]
-    assert tid == gone.id
+    (tid, end, version, sig, history) = _raw(
+        vault_path, "SELECT id, retention_end, meta_version, meta_sig, history FROM tombstones"
+    )[0]
+    assert tid == gone.id and history
     end_date = date.fromisoformat(end) if end else None
-    assert crypto.verify(verify_after, meta_message(bytes.fromhex(vault.vault_id), tid, end_date, False, version), sig)
+    message = meta_message(bytes.fromhex(vault.vault_id), tid, end_date, False, version, history)
+    assert crypto.verify(verify_after, message, sig)
     vault.close()
     # The passphrase-less purge trusts the new key (re-pinned on this device) and works.
     with Vault(vault_path, clock=clock) as cron:

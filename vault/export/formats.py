@@ -60,6 +60,7 @@ FIELD_PATHS: dict[str, str] = {
     "uid": "uid",
     "state": "state",
     "meta_version": "meta_version",
+    "history": "history",
     "created": "created",
     "updated": "updated",
 }
@@ -152,6 +153,7 @@ def record_json(contact: Contact, rules: RuleBook) -> dict[str, Any]:
         "uid": contact.uid,
         "state": contact.state.value,
         "meta_version": contact.meta_version,
+        "history": contact.history.hex(),
         "created": contact.created.isoformat(),
         "updated": contact.updated.isoformat(),
     }

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Dialect, Integer, LargeBinary, MetaData, String, TypeDecorator
+from sqlalchemy import Boolean, Date, DateTime, Dialect, Integer, LargeBinary, MetaData, String, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # What a plaintext date or time that does not parse reads as.  It is a real
@@ -123,6 +123,8 @@ class ContactRow(Base):
     meta_version: Mapped[int] = mapped_column(Integer)
     meta_sig: Mapped[bytes] = mapped_column(LargeBinary(64))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    history: Mapped[bytes] = mapped_column(LargeBinary, default=b"", server_default=text("x''"))
+    """The version vector of this version (vault.causal), covered by meta_sig."""
 
 
 class TombstoneRow(Base):
@@ -137,6 +139,8 @@ class TombstoneRow(Base):
     meta_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     meta_sig: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
     """The deleted row's own signed metadata (version, end, hold = 0): verifiable without the passphrase."""
+    history: Mapped[bytes] = mapped_column(LargeBinary, default=b"", server_default=text("x''"))
+    """The deleted version's version vector, covered by meta_sig."""
 
 
 class ManifestRow(Base):

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from vault.store.models import AuditRow, ContactRow, RequestRow, TombstoneRow
 from vault.store.repository import Store
 
-# (record id, retention end, hold, meta_version, meta_sig) -> signature verifies?
-Verifier = Callable[[str, date, bool, int, bytes], bool]
+# (record id, retention end, hold, meta_version, meta_sig, history) -> signature verifies?
+Verifier = Callable[[str, date, bool, int, bytes, bytes], bool]
 
 # The keeping rule of the records about the records (issue 11, 15).  Pure date rules
 # belong with vault.retention; they sit here because both vault.purge (audit rows,
@@ -79,18 +79,25 @@ def delete_expired(
         manifest = manifest_of(s)
         rows = s.execute(
             select(
-                ContactRow.id, ContactRow.retention_end, ContactRow.hold, ContactRow.meta_version, ContactRow.meta_sig
+                ContactRow.id,
+                ContactRow.retention_end,
+                ContactRow.hold,
+                ContactRow.meta_version,
+                ContactRow.meta_sig,
+                ContactRow.history,
             )
             .where(ContactRow.retention_end < today, ContactRow.hold.is_(False))
             .order_by(ContactRow.retention_end, ContactRow.id)
         ).all()
-        signed: dict[str, tuple[int, bytes]] = {}
-        for record_id, end, hold, meta_version, signature in rows:
+        signed: dict[str, tuple[int, bytes, bytes]] = {}
+        for record_id, end, hold, meta_version, signature, history in rows:
             if end is None:
                 continue
-            if manifest.get(record_id) == meta_version and verify(record_id, end, bool(hold), meta_version, signature):
+            if manifest.get(record_id) == meta_version and verify(
+                record_id, end, bool(hold), meta_version, signature, history
+            ):
                 purged.append((record_id, end))
-                signed[record_id] = (meta_version, signature)
+                signed[record_id] = (meta_version, signature, history)
             else:
                 refused.append(record_id)
         if purged:
@@ -106,6 +113,7 @@ def delete_expired(
                         "signature": None,
                         "meta_version": signed[record_id][0],
                         "meta_sig": signed[record_id][1],
+                        "history": signed[record_id][2],
                     }
                     for record_id, end in purged
                 ],

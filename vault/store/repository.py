@@ -229,6 +229,7 @@ class Store:
             ContactRow.meta_version,
             ContactRow.meta_sig,
             ContactRow.sealed,
+            ContactRow.history,
         )
         with self.session() as s:
             if ids is None:
@@ -238,9 +239,9 @@ class Store:
                 out.extend(s.execute(columns.where(ContactRow.id.in_(ids[start : start + 500]))))
             return out
 
-    def contact_checks(self) -> Iterator[tuple[str, int, str | None, str | None, int, bytes, bytes]]:
+    def contact_checks(self) -> Iterator[tuple[str, int, str | None, str | None, int, bytes, bytes, bytes]]:
         """Every row exactly as stored, unconverted: (id, meta_version, retention_end,
-        review_at, hold, meta_sig, sealed), dates as ISO text and hold as 0/1 when
+        review_at, hold, meta_sig, sealed, history), dates as ISO text and hold as 0/1 when
         the store wrote them.  The index cache compares these raw values, so no
         conversion can make two different rows look alike.
 
@@ -249,7 +250,7 @@ class Store:
         result wrappers would cost more than reading the rows.
         """
         columns = (ContactRow.id, ContactRow.meta_version, ContactRow.retention_end, ContactRow.review_at,
-                   ContactRow.hold, ContactRow.meta_sig, ContactRow.sealed)  # fmt: skip
+                   ContactRow.hold, ContactRow.meta_sig, ContactRow.sealed, ContactRow.history)  # fmt: skip
         statement = str(select(*columns).compile(dialect=self.engine.dialect))
         with self.session() as s:
             driver = s.connection().connection.driver_connection

@@ -26,19 +26,17 @@ asks the backend to remove every older copy it can see (``forget``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
 
-from vault.clock import local_today, naive_utc
-from vault.errors import VaultDamaged
 from vault.lockfile import exclusive, lock_path_for
-from vault.model import Contact
 from vault.store.models import ContactRow, SuppressionRow, TombstoneRow, VaultMetaRow
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
 from vault.sync.content import Digests, Held, RemoteContent, content_digests
+from vault.sync.context import local_tombstones, merge_context
 from vault.sync.errors import (
     BlobDamaged,
     ForeignBlob,
@@ -48,7 +46,7 @@ from vault.sync.errors import (
     RemoteNewer,
     RollbackRefused,
 )
-from vault.sync.merge import MergeContext, MergePlan, plan_merge
+from vault.sync.merge import MergePlan, plan_merge
 from vault.sync.parts import (
     SyncParts,
     configured_remote,
@@ -61,11 +59,10 @@ from vault.sync.parts import (
 )
 from vault.sync.remote import EMPTY_TAG, Fetched, Remote
 from vault.sync.report import Progress, SyncReport, SyncStatus
-from vault.sync.snapshot import RemoteRow, RemoteTombstone, private_tempdir, read_snapshot, vacuum_into
+from vault.sync.snapshot import private_tempdir, read_snapshot, vacuum_into
 from vault.sync.state import StateFile, SyncState
 
 MAX_PUSH_ATTEMPTS = 3
-EDIT_ACTIONS = frozenset({"created", "updated", "restricted", "unrestricted", "held", "released", "imported"})
 FORK_NOTE = "Another device wrote the same version at the same time; both were merged."
 FORK_PUSH_NOTE = "Push to share the merged result."
 HISTORY_NOTE = (
@@ -111,43 +108,6 @@ def _content_file(vault: SyncParts) -> RemoteContent:
     return RemoteContent(vault.ring.vault_id.hex(), vault.ring.device_id)
 
 
-def _held_here(vault: SyncParts, rows: Iterable[ContactRow]) -> frozenset[str]:
-    """Held records whose current version is a hold this device placed (its own "held"
-    audit row at or after the version's update time), not one received from another device."""
-    held = {row.id for row in rows if row.hold}
-    if not held:
-        return frozenset()
-    placed: dict[str, datetime] = {}
-    for entry in vault.audit.entries(action="held"):
-        if entry.record_id in held and entry.device == vault.ring.device_id:
-            placed[entry.record_id] = naive_utc(entry.at)
-    out = set()
-    for record_id, at in placed.items():
-        contact = vault.book.local(record_id)
-        if contact is not None and at >= contact.updated:
-            out.add(record_id)
-    return frozenset(out)
-
-
-def _locally_changed(vault: SyncParts, since: str | None) -> frozenset[str]:
-    if since is None:
-        return frozenset()
-    return frozenset(vault.audit.touched_since(datetime.fromisoformat(since), only=EDIT_ACTIONS, own=True))
-
-
-def _authenticator(vault: SyncParts) -> tuple[object, object]:
-    def authenticate(row: RemoteRow) -> Contact | None:
-        try:
-            return vault.book.sealer.open(row)
-        except VaultDamaged:
-            return None
-
-    def local_contact(record_id: str) -> Contact | None:
-        return vault.book.local(record_id)
-
-    return authenticate, local_contact
-
-
 def _pull_fetched(
     vault: SyncParts, file: StateFile, state: SyncState, fetched: Fetched, describe: str, progress: Progress
 ) -> SyncReport:
@@ -177,24 +137,9 @@ def _pull_fetched(
     if remote.meta.vault_id != meta.vault_id:
         raise BlobDamaged("remote copy")
     progress("merge", 0, len(remote.rows))
-    authenticate, local_contact = _authenticator(vault)
     local_rows = {row.id: row for row in vault.store.contact_rows()}
-    local_tombs = {
-        t.id: RemoteTombstone(t.id, t.deleted_at, t.reason, t.retention_end, t.signature, t.meta_version, t.meta_sig)
-        for t in vault.store.tombstone_rows()
-    }
-    ctx = MergeContext(
-        vault_id=meta.vault_id,
-        verify_key=meta.verify_key,
-        today=local_today(vault.clock),
-        local_device=meta.device_id,
-        remote_device=info.device,
-        authenticate=authenticate,  # type: ignore[arg-type]
-        local_contact=local_contact,  # type: ignore[arg-type]
-        locally_changed=_locally_changed(vault, state.last_sync),
-        last_sync=naive_utc(datetime.fromisoformat(state.last_sync)) if state.last_sync else None,
-        held_here=_held_here(vault, local_rows.values()),
-    )
+    local_tombs = local_tombstones(vault)
+    ctx = merge_context(vault, state, info.device, local_rows.values())
     plan = plan_merge(ctx, remote.rows, remote.tombstones, local_rows, local_tombs)  # type: ignore[arg-type]
     forked = chain == "fork"
     if forked and plan.rejected:
@@ -244,11 +189,13 @@ def _apply(
                         meta_version=row.meta_version,
                         meta_sig=row.meta_sig,
                         sealed=row.sealed,
+                        history=row.history,
                     )
                 )
             else:
                 existing.retention_end, existing.review_at, existing.hold = row.retention_end, row.review_at, row.hold
                 existing.meta_version, existing.meta_sig, existing.sealed = row.meta_version, row.meta_sig, row.sealed
+                existing.history = row.history
         # The rows and the sealed index buckets that hold copies of them.
         vault.store.delete_contacts(s, plan.deletes)
         for record_id in plan.deletes:
@@ -264,6 +211,7 @@ def _apply(
                     signature=tomb.signature,
                     meta_version=tomb.meta_version,
                     meta_sig=tomb.meta_sig,
+                    history=tomb.history,
                 )
             )
             versions[tomb.id] = tomb.meta_version

@@ -5,25 +5,35 @@ Rules (DESIGN.md, Sync blob):
 * A remote record counts only if it opens under the record key with the
   record's own additional data and its metadata signature verifies; anything
   else is rejected and reported by id.
-* Per record the higher ``meta_version`` wins, ties broken by (updated, device).
-  Both sides having changed one record is reported as a conflict.
+* Every version carries its causal history (vault.causal), signed with its
+  metadata.  A version that precedes the other side's is replaced by it without
+  a word; two concurrent versions (both sides changed the record) are reported
+  as a conflict and the one with the higher (hold, meta_version, updated,
+  device) is kept on every device: a legal hold placed on one device is never
+  dropped for a concurrent edit made elsewhere.  Rows from before histories
+  existed fall back to version numbers and the sync timestamps.
 * A tombstone carries the deleted row's own signed metadata (version, end,
   hold = 0).  It counts only if that signature verifies and either the
   signing key signed the erasure (erased, withdrawn) or the signed retention
   end has passed (purged, possible without the passphrase).  A verified
-  tombstone beats every version of its record up to its own, never a higher
-  one (a hold placed after the version that was deleted keeps the record).
+  tombstone beats the version it deleted and every version that precedes it,
+  never a concurrent or later one (a hold or an edit made on another device
+  that had not seen the deletion keeps the record, reported as a conflict).
+* A record whose tombstone expired here (vault.book keeps its id and version
+  in the signed manifest, nothing else) is not taken back from a device that
+  was offline for longer: versions up to the deleted one stay out.
   An unverifiable tombstone deletes nothing and is neither stored nor passed on.
 * A blob never deletes a record it merely omits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from vault import crypto
+from vault import causal, crypto
+from vault.causal import Order
 from vault.model import Contact
 from vault.records import meta_message, tombstone_message
 from vault.sync.snapshot import RemoteRow, RemoteTombstone
@@ -38,6 +48,7 @@ class LocalRowLike:
     meta_version: int
     meta_sig: bytes
     sealed: bytes
+    history: bytes
 
 
 @dataclass
@@ -68,10 +79,11 @@ class MergeContext:
     locally_changed: frozenset[str]  # ids edited on this device since the last sync
     last_sync: datetime | None = None  # naive UTC; a remote version updated after it is concurrent
     held_here: frozenset[str] = frozenset()  # ids whose current local version is a hold placed on this device
+    gone: Mapping[str, int] = field(default_factory=dict)  # id -> version of records whose tombstone expired here
 
 
 def _meta_ok(ctx: MergeContext, row: RemoteRow | LocalRowLike) -> bool:
-    message = meta_message(ctx.vault_id, row.id, row.retention_end, bool(row.hold), row.meta_version)
+    message = meta_message(ctx.vault_id, row.id, row.retention_end, bool(row.hold), row.meta_version, row.history)
     return crypto.verify(ctx.verify_key, message, row.meta_sig)
 
 
@@ -80,7 +92,7 @@ def tombstone_verified(vault_id: bytes, verify_key: bytes, today: date, tomb: Re
     the signing key signed the erasure, or (a purge) the signed retention end has passed."""
     if tomb.meta_version is None or tomb.meta_sig is None:
         return False
-    message = meta_message(vault_id, tomb.id, tomb.retention_end, False, tomb.meta_version)
+    message = meta_message(vault_id, tomb.id, tomb.retention_end, False, tomb.meta_version, tomb.history)
     if not crypto.verify(verify_key, message, tomb.meta_sig):
         return False
     if tomb.reason == "purged":
@@ -91,8 +103,12 @@ def tombstone_verified(vault_id: bytes, verify_key: bytes, today: date, tomb: Re
     return crypto.verify(verify_key, erasure, tomb.signature)
 
 
-def _beats(tomb: RemoteTombstone, version: int) -> bool:
-    return tomb.meta_version is not None and version <= tomb.meta_version
+def _beats(tomb: RemoteTombstone, row: RemoteRow) -> bool:
+    """The tombstone deleted this version or a later one that descends from it."""
+    if tomb.meta_version is None:
+        return False
+    precedes = causal.precedes(row.history, tomb.history)
+    return row.meta_version <= tomb.meta_version if precedes is None else precedes
 
 
 def _deletes(ctx: MergeContext, tomb: RemoteTombstone, local: LocalRowLike) -> bool:
@@ -105,6 +121,10 @@ def _deletes(ctx: MergeContext, tomb: RemoteTombstone, local: LocalRowLike) -> b
     """
     if tomb.meta_version is None:
         return False
+    mine = ctx.local_contact(local.id)  # the authenticated history, not the row's plaintext column
+    precedes = causal.precedes(mine.history if mine is not None else b"", tomb.history)
+    if precedes is not None:
+        return precedes  # the deleted version is ours or descends from it; else concurrent
     if local.meta_version == tomb.meta_version:
         return local.meta_sig == tomb.meta_sig
     return local.meta_version < tomb.meta_version and not (local.hold and local.id in ctx.held_here)
@@ -153,8 +173,10 @@ def plan_merge(
             and local.meta_sig == row.meta_sig
         ):
             continue  # byte-identical to our own row: nothing to check or change
-        if stone is not None and _beats(stone, row.meta_version):
-            continue  # a verified tombstone beats every version up to its own
+        if stone is not None and _beats(stone, row):
+            continue  # a verified tombstone beats the version it deleted and its ancestors
+        if stone is None and local is None and row.meta_version <= ctx.gone.get(row.id, 0):
+            continue  # deleted here so long ago that only the manifest remembers it
         if not _meta_ok(ctx, row):
             plan.rejected.append(row.id)
             continue
@@ -172,11 +194,24 @@ def plan_merge(
             plan.added += 1
             continue
         mine = ctx.local_contact(row.id)
+        remote_key = (row.hold, row.meta_version, remote.updated, ctx.remote_device)
+        local_key = (local.hold, local.meta_version, mine.updated if mine else remote.updated, ctx.local_device)
+        found = causal.order(row.history, mine.history) if mine is not None else None
+        if mine is not None and found is not None:
+            if found is Order.AFTER:
+                plan.upserts.append(row)  # a later version of ours
+                plan.updated += 1
+            elif found is Order.CONCURRENT:
+                if remote_key > local_key:
+                    plan.upserts.append(row)
+                    plan.updated += 1
+                if replace(mine, meta_version=remote.meta_version, updated=remote.updated) != remote:
+                    plan.conflicts.append(row.id)  # both sides changed it; one version was kept
+            continue
         if mine is not None and mine == remote:
             continue  # same content, re-sealed elsewhere
-        remote_key = (row.meta_version, remote.updated, ctx.remote_device)
-        local_key = (local.meta_version, mine.updated if mine else remote.updated, ctx.local_device)
-        if mine is None or remote_key > local_key:
+        # Before histories: versions and times only.
+        if mine is None or remote_key[1:] > local_key[1:]:
             plan.upserts.append(row)
             plan.updated += 1
             if row.id in ctx.locally_changed:

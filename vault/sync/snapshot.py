@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine
 
+from vault import causal
 from vault.suppression import REASONS as SUPPRESSION_REASONS
 from vault.sync.errors import BlobDamaged
 
@@ -63,6 +64,7 @@ class RemoteRow:
     meta_version: int
     meta_sig: bytes
     sealed: bytes
+    history: bytes = b""  # vault.causal; blobs of older versions have none
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class RemoteTombstone:
     signature: bytes | None
     meta_version: int | None = None
     meta_sig: bytes | None = None
+    history: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,21 @@ def _blob(value: object, limit: int) -> bytes:
     return value
 
 
+def _history(value: object) -> bytes:
+    if value is None:
+        return b""
+    history = _blob(value, causal.MAX_DEVICES * causal.ENTRY.size)
+    if not causal.well_formed(history):
+        raise ValueError
+    return history
+
+
+def _optional(conn: sqlite3.Connection, table: str, column: str) -> str:
+    """``column`` when ``table`` has it (blobs of older versions do not), else NULL."""
+    columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    return column if column in columns else "NULL"
+
+
 def read_snapshot(path: Path) -> RemoteData:
     """Rows of a pulled snapshot, validated; anything odd is :class:`BlobDamaged`."""
     try:
@@ -152,14 +170,17 @@ def read_snapshot(path: Path) -> RemoteData:
                     meta_version=int(r[4]),
                     meta_sig=_blob(r[5], 64),
                     sealed=_blob(r[6], 1024 * 1024),
+                    history=_history(r[7]),
                 )
                 for r in conn.execute(
-                    "SELECT id, retention_end, review_at, hold, meta_version, meta_sig, sealed FROM contacts"
+                    "SELECT id, retention_end, review_at, hold, meta_version, meta_sig, sealed, "  # noqa: S608
+                    f"{_optional(conn, 'contacts', 'history')} FROM contacts"
                 )
             ]
             tombstones = []
             columns = {row[1] for row in conn.execute("PRAGMA table_info(tombstones)")}
             signed = ", meta_version, meta_sig" if {"meta_version", "meta_sig"} <= columns else ", NULL, NULL"
+            signed += f", {_optional(conn, 'tombstones', 'history')}"
             for t in conn.execute(f"SELECT id, deleted_at, reason, retention_end, signature{signed} FROM tombstones"):  # noqa: S608
                 if not isinstance(t[1], str) or not isinstance(t[2], str) or len(t[2]) > 16:
                     raise ValueError
@@ -174,6 +195,7 @@ def read_snapshot(path: Path) -> RemoteData:
                         signature=None if t[4] is None else _blob(t[4], 64),
                         meta_version=t[5],
                         meta_sig=None if t[6] is None else _blob(t[6], 64),
+                        history=_history(t[7]),
                     )
                 )
             suppression = _suppression(conn)
