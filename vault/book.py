@@ -24,7 +24,7 @@ from vault.errors import ContactNotFound, InvalidInput, VaultBusy, VaultDamaged,
 from vault.head import Pins
 from vault.keyring import KeyRing
 from vault.model import Contact
-from vault.records import tombstone_message
+from vault.records import meta_message, tombstone_message
 from vault.sealing import RecordSealer, SealedRow
 from vault.search import clear_caches, contact_keys, matches, parse_query
 from vault.store.models import ContactRow, TombstoneRow, index_bucket
@@ -468,6 +468,11 @@ class RecordBook:
                     raise ContactNotFound(record_id)
                 s.delete(row)
                 message = tombstone_message(vault_id, record_id, reason, now, row.meta_version)
+                meta_sig = row.meta_sig
+                if row.hold:  # a release that completes an erasure: the deleted version is the released one
+                    meta_sig = self.sealer.sign(
+                        meta_message(vault_id, record_id, row.retention_end, False, row.meta_version, row.history)
+                    )
                 s.merge(
                     TombstoneRow(
                         id=record_id,
@@ -476,7 +481,7 @@ class RecordBook:
                         retention_end=row.retention_end,
                         signature=self.sealer.sign(message),
                         meta_version=row.meta_version,
-                        meta_sig=row.meta_sig,
+                        meta_sig=meta_sig,
                         history=row.history,
                     )
                 )

@@ -209,3 +209,31 @@ def test_a_remote_row_with_a_swapped_history_is_rejected(tmp_path: Path, clock: 
         assert b.get(record_id).name == "Edited On B"
     finally:
         b.close()
+
+
+def test_a_release_that_completes_an_erasure_leaves_a_tombstone_every_device_accepts(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A holds R, the person asks for erasure (it waits for the hold), B pulls that. A releases
+    the hold, which completes the erasure.  The tombstone must verify elsewhere (it used to
+    carry the held row's signature, hold = 1, which no tombstone may have): B deletes R."""
+    a, b, record_id, folder = two_devices(tmp_path, clock, rule="inquiry-6m", trigger=date(2026, 6, 1))
+    try:
+        later(clock)
+        a.hold(record_id, reason="tax audit 2025")
+        a.erase(record_id)
+        assert a.get(record_id).erasure_requested is not None
+        a.sync_push(LocalFolder(folder))
+        later(clock)
+        b.sync_pull(LocalFolder(folder))
+        assert b.get(record_id).hold
+        later(clock)
+        assert a.release(record_id) is None  # the erasure completes now
+        a.sync_push(LocalFolder(folder))
+        later(clock)
+        pulled = b.sync_pull(LocalFolder(folder))
+        assert pulled.rejected == ()
+        assert record_id not in {c.id for c in b.contacts()}
+    finally:
+        a.close()
+        b.close()

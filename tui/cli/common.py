@@ -239,6 +239,8 @@ def to_jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, bytes):  # a record's causal history (vault.causal): hex, as in the export
+        return value.hex()
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -274,6 +276,7 @@ def _json_for_terminal(text: str) -> str:
 def contact_json(c: Contact) -> dict[str, Any]:
     """A contact for `--json` output, with the article of its legal basis spelled out."""
     data: dict[str, Any] = to_jsonable(c)
+    data.pop("history", None)  # the signed version vector (vault.causal): sync bookkeeping, bytes, not a field
     data["basis_article"] = c.basis.article
     return data
 

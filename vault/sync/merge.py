@@ -29,7 +29,7 @@ Rules (DESIGN.md, Sync blob):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from vault import causal, crypto
@@ -205,8 +205,8 @@ def plan_merge(
                 if remote_key > local_key:
                     plan.upserts.append(row)
                     plan.updated += 1
-                if replace(mine, meta_version=remote.meta_version, updated=remote.updated) != remote:
-                    plan.conflicts.append(row.id)  # both sides changed it; one version was kept
+                # Both sides changed it (perhaps alike, e.g. both released a hold); one version was kept.
+                plan.conflicts.append(row.id)
             continue
         if mine is not None and mine == remote:
             continue  # same content, re-sealed elsewhere
