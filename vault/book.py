@@ -206,11 +206,9 @@ class RecordBook:
         manifest entries (kept as "gone": id and negated version only), re-signing the head in
         the caller's transaction; returns the new epoch, or None when nothing expired.
 
-        The passphrase-less purge cannot re-sign the manifest, so this happens here, at
-        unlock.  Only tombstones whose version is the manifest's (or, from before heads,
-        with no version and no manifest entry) and whose record has no row are dropped:
-        anything else stays and is reported as before.  A row that turns up later for a
-        dropped id does not match its manifest entry, so it is stale and refused like any other.
+        The passphrase-less purge cannot re-sign the manifest, so this happens here, at unlock.
+        Only tombstones of the manifest's version whose record has no row are dropped; a row
+        that turns up later for a dropped id does not match its entry: stale, refused.
         """
         start = records_cutoff(local_today(self._clock), self.keep_years)
         expired = self._store.expired_tombstones_in(s, datetime(start.year, start.month, start.day))
@@ -219,8 +217,7 @@ class RecordBook:
             return None
         self._store.delete_tombstones(s, dropped)
         self._audit.add(s, ACTION_EXPIRED, None, f"tombstones={len(dropped)}")
-        # The manifest keeps the id and the version, negated ("gone"), so a device offline for
-        # longer cannot sync the record back (vault.sync.merge); nothing else of it stays.
+        # Kept as "gone" (id, version negated): a device offline for longer cannot sync it back.
         gone = {rid: -manifest[rid] for rid in dropped if rid in manifest}
         manifest.update(gone)
         changes: dict[str, int | None] = dict(gone)

@@ -85,6 +85,24 @@ class StorageFull(VaultError):
     """The disk is full; nothing was changed."""
 
 
+class ErasurePending(StorageFull):
+    """The change is saved, but the disk is too full to wipe the freed space from the file; the next purge does it.
+
+    Raised only after the commit (the scrub: checkpoint, VACUUM): what was
+    deleted is gone from the tables and its pages were overwritten
+    (secure_delete); the copies the write-ahead log may still hold go at the
+    next scrub.  A StorageFull, so the purge reports ``scrubbed=False`` as before.
+    """
+
+
+class VaultReadOnly(VaultError):
+    """The vault cannot be written here (a read-only file, folder or disk); nothing was changed."""
+
+
+class StorageFailed(VaultError):
+    """The vault file could not be read or written (an input/output error); nothing was changed."""
+
+
 class VaultTampered(VaultDamaged):
     """The vault file was changed outside sealbook (tampered with); nothing was deleted."""
 

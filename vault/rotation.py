@@ -138,6 +138,7 @@ def rotate_keys(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.K
         s.execute(delete(IndexBucketRow))  # sealed under the old index key: rebuilt at the next unlock
         head.resign(s, store, old_verify, lambda message: crypto.sign(seed, message))
         audit.add(s, "rotated")
+        audit.rekey_in(s, root)  # the log's seals, under the new root key
         crypto.wipe(root)
         crypto.wipe(old_signing)
     return verify_key

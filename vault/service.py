@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from vault import crypto, policy
 from vault import purge as purging
-from vault.audit import AuditLog
+from vault.audit import AuditCheck, AuditLog
 from vault.book import RecordBook
 from vault.clock import Clock, local_today, naive_utc, utc_now
 from vault.config import Config
@@ -74,10 +74,12 @@ class Vault:
             self._store.close()
             raise
         self._pins = Pins(self._ring.vault_id)
-        self._audit = AuditLog(self._store, clock, self._ring.device_id)
         keep = self.config.log_retention_years  # the audit log, tombstones, closed requests
+        root = lambda: None if self._ring.is_locked else self._ring.keys.root  # noqa: E731 - seals audit rows
+        self._audit = AuditLog(self._store, clock, self._ring.device_id, vault_id=self._ring.vault_id, root=root,
+                               keep_years=keep)  # fmt: skip
         self._book = RecordBook(self._store, self._ring, self._audit, clock, self._pins, keep_years=keep)
-        push = lambda: engine.push_if_configured(self._sync_parts())  # noqa: E731
+        push = self._store.storage_errors()(lambda: engine.push_if_configured(self._sync_parts()))  # full disk: words
         store, pins, audit = self._store, self._pins, self._audit
         self._purge = purging.PurgeTarget(self.path, store, pins, audit, clock, self._book.forget, push, keep)
         listing = SuppressionList(self._store, lambda: self._ring.keys.suppress)
@@ -147,6 +149,7 @@ class Vault:
         self.derive_keys(passphrase)
         self.load_contacts()
         sync_parts.keep_push_key(self._sync_parts())  # for passphrase-less pushes (the purge)
+        self._audit.keep_key()  # the purge seals its log rows, `sealbook log` checks them
 
     def derive_keys(self, passphrase: str) -> None:
         """First half of :meth:`unlock`: KDF and key unwrapping (timed apart by benchmarks)."""
@@ -294,6 +297,10 @@ class Vault:
         """The accountability log (Art. 5(2)): record ids and dates, never personal data."""
         return self._audit.entries(action=action, since=since)
 
+    def audit_check(self) -> AuditCheck:
+        """Whether every log row is as sealbook wrote it (vault.audit); needs no passphrase."""
+        return self._audit.check()
+
     def record_count(self) -> int:
         return self._store.count_contacts()
 
@@ -417,11 +424,13 @@ class Vault:
 
     def sync_push(self, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
         """Push an encrypted snapshot; locked, too (the purge), unless the remote has unseen changes."""
-        return engine.push(self._sync_parts(), remote, progress=progress)
+        with self._store.storage_errors():  # the snapshot and temp files beside the vault
+            return engine.push(self._sync_parts(), remote, progress=progress)
 
     def sync_pull(self, remote: Remote | None = None, *, progress: Progress | None = None) -> SyncReport:
         """Fetch the remote blob and merge it; refuses rollback, forged and foreign blobs."""
-        return engine.pull(self._sync_parts(), remote, progress=progress)
+        with self._store.storage_errors():  # the pulled blob's temp files beside the vault
+            return engine.pull(self._sync_parts(), remote, progress=progress)
 
     def sync_status(self, *, check_remote: bool = False) -> SyncStatus:
         """Counters, last push/pull, pending local changes; optionally whether the remote moved."""

@@ -68,7 +68,8 @@ def add_contact(run: Run, vault: Path) -> str:
 def test_log_prints_escape_sequences_in_audit_rows_as_visible_text(cli_vault: Path, run: Run) -> None:
     plant_audit_row(cli_vault)
     result = run("log", "--vault", str(cli_vault), stdin=None)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # the planted row is not sealed (issue 12.7): reported
+    assert "not sealed: row" in result.stderr
     assert_no_raw_control(result.stdout, result.stderr)
     planted = next(line for line in result.stdout.splitlines() if "evil-record" in line)
     assert "erased" in planted
@@ -80,7 +81,8 @@ def test_log_prints_escape_sequences_in_audit_rows_as_visible_text(cli_vault: Pa
 def test_log_json_escapes_control_characters_and_keeps_the_data(cli_vault: Path, run: Run) -> None:
     plant_audit_row(cli_vault)
     result = run("log", "--json", "--vault", str(cli_vault), stdin=None)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # the planted row is not sealed (issue 12.7): reported
+    assert "not sealed: row" in result.stderr
     assert_no_raw_control(result.stdout, result.stderr)
     planted = [entry for entry in json.loads(result.stdout) if entry["record_id"] == ESCAPE_ID]
     assert [entry["device"] for entry in planted] == ["dev\x1b[2K\x9b"]

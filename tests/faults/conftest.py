@@ -218,6 +218,14 @@ def jsonable(value: object) -> Any:
     return value
 
 
+def as_listed(contact: Any) -> dict[str, Any]:
+    """A contact as `find --json` lists it: every field but the signed version vector
+    (sync bookkeeping in bytes; tui/cli/common.contact_json leaves it out too)."""
+    data: dict[str, Any] = jsonable(dataclasses.asdict(contact))
+    data.pop("history", None)
+    return data
+
+
 def open_view(path: Path, passphrase: str = PASSPHRASE) -> View:
     """Unlock ``path`` in this process (the same pins as the command) and read everything.
 
@@ -227,7 +235,7 @@ def open_view(path: Path, passphrase: str = PASSPHRASE) -> View:
 
     with Vault(path) as vault:
         vault.unlock(passphrase)
-        contacts = {c.id: jsonable(dataclasses.asdict(c)) for c in vault.contacts(include_restricted=True)}
+        contacts = {c.id: as_listed(c) for c in vault.contacts(include_restricted=True)}
         damaged = vault.damaged_ids
         log = [(e.action, e.record_id) for e in vault.audit_log()]
     return View(contacts, tuple(damaged), log)

@@ -383,13 +383,7 @@ def results(pristine: Pristine, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 # Failures already reproduced exactly by a strict xfail test below: (part, what the run said) -> that test.
 # A seeded case that fails only this way is reported as xfail here, not hidden: the reason names it.
-KNOWN_BUGS = {
-    ("schema", "unexpected error (UnicodeDecodeError)"): "test_a_schema_name_that_is_not_utf8_is_damage_not_a_crash",
-    ("schema", "unexpected error (OperationalError)"): "test_a_damaged_column_name_in_the_schema_is_damage_not_a_crash",
-    ("schema version", "unexpected error (CommandError)"): "test_a_damaged_schema_version_is_damage_not_a_crash",
-    ("manifest", "unexpected error (DatabaseError)"): "test_a_damaged_manifest_page_is_damage_not_a_crash",
-    ("manifest", "unexpected error (OperationalError)"): "test_a_damaged_manifest_page_is_damage_not_a_crash",
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}  # none open (the schema cases below were fixed)
 
 
 def _known(verdict: Verdict) -> str | None:
@@ -439,7 +433,7 @@ def test_case_counts() -> None:
     assert per_vault * len(VAULT_PARTS) + per_blob * len(BLOB_PARTS) >= 200
 
 
-# --- known bugs, exactly -------------------------------------------------------------------------
+# --- cases the seeded runs found, exactly ------------------------------------------------------------
 
 
 def _damaged_copy(pristine: Pristine, tmp_path: Path, target: str = "vault") -> Copy:
@@ -451,14 +445,8 @@ def _find(copy: Copy) -> Outcome:
                                    "--json", "")  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a schema row (sqlite_master) whose name is no longer UTF-8 makes pysqlite raise "
-    "UnicodeDecodeError while SQLite loads the schema in the connect-time PRAGMAs (vault/store/engine.py "
-    "_on_connect, reached from Store.__init__ inspect()); it is not translated to NotAVault, so every command "
-    "exits 70 instead of 4",
-)
 def test_a_schema_name_that_is_not_utf8_is_damage_not_a_crash(pristine: Pristine, tmp_path: Path) -> None:
+    """A schema row whose name is no longer UTF-8 (pysqlite's UnicodeDecodeError at connect) is VaultDamaged."""
     copy = _damaged_copy(pristine, tmp_path)
     data = copy.vault.read_bytes()
     offset = data.index(b"tabletombstonestombstones") + len("tablet")  # the "o" in the name column
@@ -467,14 +455,9 @@ def test_a_schema_name_that_is_not_utf8_is_damage_not_a_crash(pristine: Pristine
     assert outcome.code == EXIT_DAMAGED and not problems(outcome), outcome.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a column name in the schema text changed by damage (here vault_meta.wrapped_root_key -> "
-    "wrapped_root_kex) passes the schema check (vault/store/repository.py check_schema compares object types "
-    "and names only); the first query then fails with 'no such column' (OperationalError), which _translate "
-    "passes through -> exit 70 instead of 4",
-)
 def test_a_damaged_column_name_in_the_schema_is_damage_not_a_crash(pristine: Pristine, tmp_path: Path) -> None:
+    """A column name changed in the schema text is found at open (the columns of every table
+    against the head revision's), not at the first query ("no such column")."""
     copy = _damaged_copy(pristine, tmp_path)
     data = copy.vault.read_bytes()
     offset = data.index(b"wrapped_root_key BLOB") + len("wrapped_root_ke")
@@ -483,14 +466,8 @@ def test_a_damaged_column_name_in_the_schema_is_damage_not_a_crash(pristine: Pri
     assert outcome.code == EXIT_DAMAGED and not problems(outcome), outcome.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a damaged schema version row (alembic_version.version_num '0005' -> '000u') makes Store.__init__ "
-    "call migrate() (vault/store/repository.py; current revision != head), and alembic raises CommandError "
-    '"Can\'t locate revision", which nothing translates -> exit 70 instead of 4 (not a sealbook vault, or an '
-    "unsupported version)",
-)
 def test_a_damaged_schema_version_is_damage_not_a_crash(pristine: Pristine, tmp_path: Path) -> None:
+    """A schema version no migration knows is refused before alembic tries to migrate from it."""
     copy = _damaged_copy(pristine, tmp_path)
     with closing(sqlite3.connect(f"file:{copy.vault}?mode=ro&immutable=1", uri=True)) as conn:
         version = str(conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]).encode()
@@ -501,14 +478,24 @@ def test_a_damaged_schema_version_is_damage_not_a_crash(pristine: Pristine, tmp_
     assert outcome.code == EXIT_DAMAGED and not problems(outcome), outcome.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a damaged manifest page ('database disk image is malformed') raises a raw sqlite3.DatabaseError "
-    "(or OperationalError, for other flips) "
-    "from Store.manifest_in (vault/store/repository.py, driver_connection.execute, outside the translation of "
-    "Store.session) during unlock (vault/head.py verified_manifest) -> exit 70 instead of 4",
-)
+def test_a_schema_version_from_a_newer_sealbook_is_refused_as_unsupported(pristine: Pristine, tmp_path: Path) -> None:
+    """A revision id this sealbook has no migration for, but shaped like one, is a newer
+    sealbook's vault: refused as unsupported (exit 4), never migrated, nothing written."""
+    copy = _damaged_copy(pristine, tmp_path)
+    with closing(sqlite3.connect(copy.vault)) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+        conn.commit()
+    before = copy.vault.read_bytes()
+    outcome = _find(copy)
+    assert outcome.code == EXIT_DAMAGED and not problems(outcome), outcome.describe()
+    assert "newer sealbook" in outcome.err, outcome.describe()
+    with closing(sqlite3.connect(f"file:{copy.vault}?mode=ro", uri=True)) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "9999"
+    assert copy.vault.read_bytes() == before
+
+
 def test_a_damaged_manifest_page_is_damage_not_a_crash(pristine: Pristine, tmp_path: Path) -> None:
+    """A damaged manifest page (read on the driver's cursor during unlock) is VaultDamaged."""
     copy = _damaged_copy(pristine, tmp_path)
     data = copy.vault.read_bytes()
     leaf = next(start for start, _ in damage.object_pages(copy.vault, "manifest") if data[start] == 0x0D)
@@ -517,12 +504,6 @@ def test_a_damaged_manifest_page_is_damage_not_a_crash(pristine: Pristine, tmp_p
     assert outcome.code == EXIT_DAMAGED and not problems(outcome), outcome.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (issue 12.7, still open): audit rows carry no keyed MAC and are not covered by the signed "
-    'manifest, so a flipped bit in a row\'s action ("imported" -> "hmported") is shown by `log --json` '
-    "with exit 0 and nothing on stderr",
-)
 @pytest.mark.parametrize("action", [b"imported", b"created"])
 def test_a_flipped_bit_in_an_audit_row_is_reported(pristine: Pristine, tmp_path: Path, action: bytes) -> None:
     """`log --json` must not show a changed row as if it were written so (issue 12.7)."""
@@ -543,3 +524,4 @@ def test_a_flipped_bit_in_an_audit_row_is_reported(pristine: Pristine, tmp_path:
         assert after.out == before.out or after.err.strip(), (
             "the log shows a changed audit row with exit 0 and no warning\n" + after.describe()
         )
+    assert after.code == EXIT_DAMAGED and "changed: row" in after.err, after.describe()

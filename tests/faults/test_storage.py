@@ -405,53 +405,11 @@ def results(powers: Powers, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 # Bugs these cases show (strict: a fix turns them into XPASS, then drop the entry).
-# Key: (condition, command), command None for every command.
-KNOWN_BUGS: dict[tuple[str, str | None], str] = {
-    ("disk full", None): (
-        "bug: with no byte free SQLite cannot size the -shm index; every connect fails with 'disk I/O error' "
-        "(SQLITE_IOERR_SHMSIZE) in the connect-time PRAGMAs (vault/store/engine.py _on_connect), which no "
-        "translation covers (vault/store/repository._translate maps only messages saying 'full' to StorageFull) "
-        "-> exit 70 (OperationalError) instead of exit 1 'The disk is full; nothing was changed'"
-    ),
-    ("read-only file", None): (
-        "bug: a vault file that cannot be written (chattr +i as root, chmod 0400 otherwise) is opened read-only; "
-        "the first write raises 'attempt to write a readonly database', which _translate passes through "
-        "-> exit 70 (OperationalError) instead of exit 1 saying the vault is read-only"
-    ),
-    ("read-only folder", None): (
-        "bug: in a read-only folder (read-only mount as root, chmod 0500 otherwise) SQLite cannot create "
-        "-wal/-shm; PRAGMA journal_mode=WAL in engine._on_connect fails with 'unable to open database file', "
-        "untranslated -> exit 70 (OperationalError) instead of exit 1 saying the folder is read-only"
-    ),
-}
-PULL_TEMP = (
-    "bug: sync pull writes the decrypted snapshot into a temp folder beside the vault "
-    "(vault/sync/engine.py private_tempdir -> blob.open_blob/_pull_chunks); ENOSPC there is an untranslated "
-    "OSError -> exit 70 instead of exit 1 'The disk is full; nothing was changed'"
-)
-ERASE_SCRUB = (
-    "bug: erase commits the deletion (row gone, tombstone, `erased` log row), then Store.scrub's VACUUM "
-    "(vault/book.py RecordBook.delete -> vault/store/repository.py scrub) runs out of space and the "
-    "StorageFull it raises makes the CLI say 'The disk is full; nothing was changed.' (exit 1): false, the "
-    "record is erased and only the final erasure step is missing (the purge says so with exit 6)"
-)
-PURGE_PUSH = (
-    "bug: purge deletes the expired records, then the automatic push's snapshot (vault/sync/snapshot.py "
-    "vacuum_into: VACUUM INTO a temp file beside the vault, via engine.push_if_configured) fails with a raw "
-    "sqlite3.OperationalError ('database or disk is full') that vault/purge.py after_purge does not catch "
-    "(it catches VaultError only) -> exit 70 instead of the purge's own result with 'a push is pending'"
-)
-KNOWN_BUGS.update(
-    {
-        ("disk 48 KiB free", "sync pull"): PULL_TEMP,
-        ("disk 64 KiB free", "sync pull"): PULL_TEMP,
-        ("disk 96 KiB free", "sync pull"): PULL_TEMP,
-        ("disk 96 KiB free", "erase"): ERASE_SCRUB,
-        ("disk 96 KiB free", "purge"): PURGE_PUSH,
-        ("disk 128 KiB free", "purge"): PURGE_PUSH,
-        ("disk 160 KiB free", "purge"): PURGE_PUSH,
-    }
-)
+# Key: (condition, command), command None for every command.  None open: a read-only file or
+# folder is VaultReadOnly, a disk too full even to open is StorageFull (vault/store/repository.py
+# storage_cause), the sync's temp files and snapshot are translated (Store.storage_errors), and a
+# scrub after a committed erase is ErasurePending (the record is erased; the next purge scrubs).
+KNOWN_BUGS: dict[tuple[str, str | None], str] = {}
 
 
 def _marks(condition: str, command: str) -> list[Any]:

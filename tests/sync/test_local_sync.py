@@ -233,8 +233,12 @@ def test_failed_fsync_keeps_the_old_blob(local_pair: Pair, tmp_path: Path, monke
     old = blob.read_bytes()
     p.a.add(draft(name="Never Lands"))
 
-    def broken_fsync(fd: int) -> None:
-        raise OSError(5, "Input/output error")
+    real_fsync = os.fsync
+
+    def broken_fsync(fd: int) -> None:  # the remote folder's disk fails; this device's state folder does not
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(blob.parent)):
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(RemoteRefused):

@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
+from textual import events
 from textual.app import App
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -104,3 +106,27 @@ def screen_text(app: App[object]) -> str:
 def notified(app: App[object]) -> str:
     """Every notification (toast) shown so far, one a line: toasts are not in the screenshot."""
     return "\n".join(str(notification.message) for notification in app._notifications)
+
+
+def key_event(key: str) -> events.Key:
+    """The event a terminal sends for ``key`` (a name such as "tab" or one character)."""
+    if len(key) == 1:
+        return events.Key(key if key.isalnum() else _character_to_key(key), key)
+    return events.Key(key, {"space": " "}.get(key))
+
+
+async def burst(pilot: Pilot[object], *keys: str) -> None:
+    """Queue every key at once, as a terminal delivers a fast typist, an unbracketed paste or
+    a password manager's auto-type: nothing waits for the app between two keys.
+
+    ``pilot.press`` waits until the app is idle after each key, which hides keys that land
+    before a screen is ready or in the field a Tab is just leaving.  Then wait until the app
+    has handled them all (and whatever they started).
+    """
+    app = pilot.app
+    for key in keys:
+        app.post_message(key_event(key))
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()

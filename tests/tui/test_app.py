@@ -10,8 +10,9 @@ from textual.widgets import Input, Label, Select
 from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock
 from tests.tui.helpers import SIZE, app_for, people, screen_text, seed, settle, type_text, unlock
 from tui.screens.contacts import ContactsScreen
-from tui.screens.dialogs import EraseDialog, HelpScreen, RestrictionDialog
+from tui.screens.dialogs import EraseDialog, RestrictionDialog
 from tui.screens.form import ContactForm
+from tui.screens.help import HelpScreen
 from tui.screens.unlock import CreateScreen, UnlockScreen
 from vault.config import Config
 from vault.model import LegalBasis
@@ -299,7 +300,7 @@ async def test_sorting_by_retention_end_puts_the_earliest_first(vault_path: Path
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         assert names(app) == ["Anna Schmidt", "Bernd Becker", "Chloé Weiß", "Jürgen Müller"]
-        await pilot.press("s")
+        await pilot.press("s", "s")  # first name -> surname -> retention end
         # inquiry 2026-11-01, letters 2030-12-31, invoices 2033-12-31, consent open-ended last
         assert names(app) == ["Anna Schmidt", "Bernd Becker", "Jürgen Müller", "Chloé Weiß"]
 

@@ -18,11 +18,16 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
+    """The log, and one line on stderr when a row fails its seal (exit 4: damaged or tampered)."""
     with common.open_vault(args, unlock=False) as vault:
         entries = vault.audit_log(action=args.action, since=args.since)
+        check = vault.audit_check()
+    code = common.EXIT_OK if check.ok or not check.checked else common.EXIT_DAMAGED
+    if not check.ok:
+        print(f"sealbook: {'note' if code == common.EXIT_OK else 'warning'}: {check.describe()}", file=sys.stderr)
     if args.json:
         common.print_json(entries)
-        return common.EXIT_OK
+        return code
     # Every field but the time is text from the file, which anyone who can write it may have edited.
     for e in entries:
         detail = f"  {common.plain(e.detail)}" if e.detail else ""
@@ -33,4 +38,4 @@ def cmd_log(args: argparse.Namespace) -> int:
         )
     if not entries:
         print("No log entries.", file=sys.stderr)
-    return common.EXIT_OK
+    return code

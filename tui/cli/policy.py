@@ -8,11 +8,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from tui.cli import common
 from vault import policy
-from vault.errors import InvalidInput
+from vault.errors import ErasurePending, InvalidInput
 from vault.model import Contact, EraseOutcome, EraseResult
 
 # What an erasure turned into restriction may keep (vault.policy.KEEPABLE), in the
@@ -156,7 +157,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
         preview = vault.erase_preview(contact.id, claims_needed=claims_needed)
         if not _confirmed(args, preview, keep, "erase"):
             return common.EXIT_OK
-        result = vault.erase(contact.id, keep=keep, claims_needed=claims_needed, requested=args.requested)
+        erase = partial(vault.erase, contact.id, keep=keep, claims_needed=claims_needed, requested=args.requested)
+        result = _erased(erase, preview)
     _print_erase(result, keep, args.json, would=False)
     return common.EXIT_OK
 
@@ -172,12 +174,23 @@ def cmd_object(args: argparse.Namespace) -> int:
         preview = vault.erase_preview(contact.id, claims_needed=claims_needed)
         if not _confirmed(args, preview, keep, "record the objection and erase"):
             return common.EXIT_OK
-        result = vault.object(contact.id, on=day, keep=keep, claims_needed=claims_needed)
+        result = _erased(partial(vault.object, contact.id, on=day, keep=keep, claims_needed=claims_needed), preview)
     if not args.json:
         listed = "; their e-mails and phones are on the suppression list" if contact.emails or contact.phones else ""
         print(f"Objection (Art. 21) of {day.isoformat()} recorded{listed}.")
     _print_erase(result, keep, args.json, would=False, extra={"objected": day})
     return common.EXIT_OK
+
+
+def _erased(erase: Callable[[], EraseResult], preview: EraseResult) -> EraseResult:
+    """Run the erasure.  When only the scrub after its commit could not run (ErasurePending: the
+    disk is full), the record is erased all the same, as the preview said (only a deletion
+    scrubs, and the decision does not depend on the objection): say so, and that it is pending."""
+    try:
+        return erase()
+    except ErasurePending as pending:
+        print(f"sealbook: note: {common.plain(pending, None)}", file=sys.stderr)
+        return preview
 
 
 def _confirmed(args: argparse.Namespace, preview: EraseResult, keep: frozenset[str], what: str) -> bool:
@@ -273,6 +286,9 @@ def cmd_release(args: argparse.Namespace) -> int:
             changed = vault.release(contact.id, informed=args.informed)
         except InvalidInput as error:
             raise _with_informed_hint(error, args.informed) from None
+        except ErasurePending as pending:  # the pending erasure completed; only its scrub did not run
+            print(f"sealbook: note: {common.plain(pending, None)}", file=sys.stderr)
+            changed = None
     if changed is None:
         if args.json:
             common.print_json({"id": contact.id, "deleted": True, "reason": "the pending erasure was completed"})

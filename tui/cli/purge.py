@@ -209,14 +209,14 @@ def _print_report(report: PurgeReport) -> None:
         return
     if report.scrubbed:
         print("Freed space overwritten and the write-ahead log emptied.")
-    else:
-        print(
-            "The final erasure step could not complete (vault busy or disk full); the next purge finishes it.",
-            file=sys.stderr,
-        )
+    # What did not work, in one line on stderr (scripts and the purge log read one line per run).
+    problems = []
+    if not report.scrubbed:
+        problems.append("the final erasure step could not complete (vault busy or disk full)")
     if report.push_error:
-        reason = common.plain(report.push_error, None)
-        print(f"sealbook: the remote copy could not be updated: {reason}", file=sys.stderr)
+        problems.append(f"the remote copy could not be updated ({common.plain(report.push_error, None).rstrip('.')})")
+    if problems:
+        print(f"sealbook: {'; '.join(problems)}; the next purge tries again.", file=sys.stderr)
     if report.push_pending:
         print("The remote copy still holds the purged records: a push is pending.")
     elif report.purged:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
-from typing import ClassVar, overload
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -21,8 +21,7 @@ from tui.screens.dialogs import (
     EraseChoice,
     EraseDialog,
     InformedDialog,
-    hold_dialog,
-    release_body,
+    ask_hold_or_release,
     restrict_dialog,
     stays_restricted,
 )
@@ -31,35 +30,14 @@ from tui.screens.form import ContactForm
 from tui.screens.purge import PurgeScreen
 from tui.screens.requests import RequestsScreen
 from tui.screens.sync import SyncScreen
-from tui.widgets.contact_table import ContactTable
+from tui.widgets.contact_table import ContactTable, Picked, surname_key
 from tui.widgets.detail import DetailPane
 from vault.errors import VaultError
 from vault.model import Contact, ContactDraft, EraseOutcome, EraseResult
 from vault.policy import DEFAULT_KEEP
 from vault.search import IncrementalSearch
 
-
-class Picked(Sequence[Contact]):
-    """A view of ``contacts`` at ``positions``: no copy per keystroke."""
-
-    def __init__(self, contacts: list[Contact], positions: Sequence[int]) -> None:
-        self._contacts = contacts
-        self._positions = positions
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, index: int) -> Contact: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Contact]: ...
-    def __getitem__(self, index: int | slice) -> Contact | Sequence[Contact]:
-        if isinstance(index, slice):
-            return [self._contacts[p] for p in self._positions[index]]
-        return self._contacts[self._positions[index]]
-
-
-SORTS = ("name", "retention end")
+SORTS = ("first name", "surname", "retention end")  # s moves to the next
 DETAIL_DELAY = 0.08  # seconds of quiet before the detail pane follows the cursor
 
 
@@ -97,6 +75,24 @@ class ContactsScreen(Screen[None]):
         Binding("y", "sync_status", "Sync", show=False),
     ]
 
+    # What each action does, for the command palette (ctrl+p), which shows it with the key.
+    DESCRIPTIONS: ClassVar[dict[str, str]] = {
+        "focus_search": "Find contacts by name, e-mail, phone or organisation",
+        "add": "Add a contact",
+        "edit": "Edit the selected contact",
+        "erase": "Erase the selected contact (Art. 17): deleted now, or restricted while a duty applies",
+        "restrict": "Restrict the selected contact, or lift the restriction (Art. 18)",
+        "hold": "Put the selected contact on legal hold (with its reason), or release it",
+        "sort": "Sort by first name, surname or retention end",
+        "toggle_restricted": "Show or hide restricted records",
+        "reviewed": "The selected consent record is still needed: move its next review on",
+        "export": "Export everything held about one person (Art. 15 / Art. 20)",
+        "import": "Import contacts from a vCard or CSV file",
+        "purge_preview": "Purge: what is due, run it, hold records; the deletion log",
+        "requests": "Data-subject requests: open, extend, mark answered; deadlines",
+        "sync_status": "Encrypted copy on webspace: state, push and pull",
+    }
+
     def __init__(self, host: VaultHost) -> None:
         super().__init__()
         self.host = host
@@ -108,6 +104,7 @@ class ContactsScreen(Screen[None]):
         self._detail_timer: Timer | None = None
         self._detail_shown: Contact | None = None
         self._detail_dirty = False
+        self._overdue = 0  # open data-subject requests past their deadline (counted on reload)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -126,6 +123,13 @@ class ContactsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(ContactTable).focus()
+        if self._overdue:
+            self.notify(
+                f"{self._overdue} data-subject request(s) are past their one-month deadline (Art. 12(3) GDPR); "
+                "q shows them.",
+                severity="warning",
+                timeout=10,
+            )
 
     # --- data ---------------------------------------------------------------------
 
@@ -140,13 +144,20 @@ class ContactsScreen(Screen[None]):
             return
         keep = self.table.current.id if self.table.current else None
         contacts = vault.contacts(include_restricted=self.show_restricted)  # sorted by name
-        if self.sort == "retention end":
+        if self.sort == "surname":
+            contacts.sort(key=surname_key)
+        elif self.sort == "retention end":
             contacts.sort(key=_retention_key)
+        self.table.fit_names(max((len(c.name) for c in contacts), default=0))
         self._ordered = contacts
         self._restricted_count = (
             sum(1 for c in contacts if c.is_restricted) if self.show_restricted else len(vault) - len(contacts)
         )
         self._search = IncrementalSearch([c.id for c in contacts], vault.search_keys())
+        try:
+            self._overdue = vault.overdue_request_count()  # plaintext dates: one cheap query
+        except VaultError:
+            self._overdue = 0
         self.apply_search(keep=keep)
 
     def apply_search(self, *, keep: str | None = None) -> None:
@@ -163,15 +174,20 @@ class ContactsScreen(Screen[None]):
             return
         restricted = self._restricted_count
         parts = [
-            "UNLOCKED",
             f"{self.table.row_count} of {len(self._ordered)} shown",
             f"sorted by {self.sort}",
             f"{restricted} restricted " + ("shown" if self.show_restricted else "hidden (t)"),
         ]
         if vault.damaged_ids:
             parts.append(f"{len(vault.damaged_ids)} damaged record(s) not shown")
+        line = Text("UNLOCKED · ")
+        if self._overdue:
+            # Second, so it is never cut off at 80 columns: a missed deadline is a breach of Art. 12(3).
+            line.append(f"{self._overdue} request{'s' if self._overdue != 1 else ''} OVERDUE (q)", style="bold red")
+            line.append(" · ")
+        line.append(" · ".join(parts))
         # One line of fixed height: no layout pass needed (it would cost a frame).
-        self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)
+        self.query_one("#status", Static).update(line, layout=False)
 
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:
@@ -368,32 +384,14 @@ class ContactsScreen(Screen[None]):
         if vault is None or contact is None:
             return
         record_id = contact.id
-        if not contact.hold:
-            self.app.push_screen(
-                hold_dialog(
-                    vault.today(), lambda why, requested: vault.hold(record_id, reason=why, requested=requested)
-                ),
-                lambda done: self._done(done, record_id, "Contact on hold."),
-            )
-            return
-        if contact.restriction_requested is not None:
-            # Art. 18(3): the day the person was told comes first; the release runs when given.
-            self.app.push_screen(
-                InformedDialog(
-                    "Release the legal hold",
-                    requested=contact.restriction_requested,
-                    today=vault.today(),
-                    apply=lambda informed: self._release(record_id, informed),
-                    yes="Release",
-                )
-            )
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._release(record_id, None)
-
-        self.app.push_screen(Confirm("Release the legal hold", release_body(contact)), answered)
+        ask_hold_or_release(
+            self.app,
+            contact,
+            vault.today(),
+            hold=lambda why, requested: vault.hold(record_id, reason=why, requested=requested),
+            held=lambda done: self._done(done, record_id, "Contact on hold."),
+            release=lambda informed: self._release(record_id, informed),
+        )
 
     def _release(self, record_id: str, informed: date | None) -> None:
         # A release may complete a pending erasure, which scrubs the file: in a worker.
@@ -479,7 +477,7 @@ class ContactsScreen(Screen[None]):
         self.app.push_screen(screen, lambda _: self.reload())
 
     def action_export(self) -> None:
-        self._activity(ExportScreen(self.host))
+        self._activity(ExportScreen(self.host, self.table.current))
 
     def action_import(self) -> None:
         self._activity(ImportScreen(self.host))
@@ -488,7 +486,7 @@ class ContactsScreen(Screen[None]):
         self._activity(PurgeScreen(self.host))
 
     def action_requests(self) -> None:
-        self._activity(RequestsScreen(self.host))
+        self._activity(RequestsScreen(self.host, self.table.current))
 
     def action_sync_status(self) -> None:
         self._activity(SyncScreen(self.host))

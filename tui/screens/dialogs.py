@@ -1,5 +1,5 @@
 """Small modal screens: a yes/no confirmation, the erase, hold/restrict and Art. 18(3)
-dialogs, and the help screen.
+dialogs (the help screen is in tui/screens/help.py).
 
 Dialogs get what they show from the screen that opens them; the ones with
 input fields take a callback that applies the owner's answer, so a refusal by
@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -228,7 +228,7 @@ def parse_day(raw: str, what: str, *, today: date, earliest: date | None = None)
     return day
 
 
-class _AskDialog(ModalScreen[bool]):
+class AskDialog(ModalScreen[bool]):
     """A dialog with input fields: Enter in a field or ctrl+s applies, Escape cancels; ``y``/``n``
     answer only while no text field has the focus (a field takes the letters)."""
 
@@ -240,14 +240,14 @@ class _AskDialog(ModalScreen[bool]):
     ]
 
     DEFAULT_CSS = """
-    _AskDialog { align: center middle; }
-    _AskDialog .ask { width: 72; max-width: 100%; height: auto; max-height: 100%; }
-    _AskDialog .ask-scroll { height: auto; max-height: 60vh; }
-    _AskDialog .ask-body { margin: 1 0; }
-    _AskDialog .ask-label { text-style: bold; }
-    _AskDialog .ask-error { color: $error; text-style: bold; width: 100%; }
-    _AskDialog Checkbox { width: 100%; }
-    _AskDialog .field { height: auto; }
+    AskDialog { align: center middle; }
+    AskDialog .ask { width: 72; max-width: 100%; height: auto; max-height: 100%; }
+    AskDialog .ask-scroll { height: auto; max-height: 60vh; }
+    AskDialog .ask-body { margin: 1 0; }
+    AskDialog .ask-label { text-style: bold; }
+    AskDialog .ask-error { color: $error; text-style: bold; width: 100%; }
+    AskDialog Checkbox { width: 100%; }
+    AskDialog .field { height: auto; }
     """
 
     def error(self, message: str | None) -> None:
@@ -275,7 +275,7 @@ class _AskDialog(ModalScreen[bool]):
 Restrict = Callable[[str, date | None], object]
 
 
-class RestrictionDialog(_AskDialog):
+class RestrictionDialog(AskDialog):
     """Put a legal hold (with its reason) or a restriction on a record, and record whether the
     person asked for it (Art. 18(1)): ``apply(reason, requested)`` does it; True when done."""
 
@@ -336,10 +336,11 @@ class RestrictionDialog(_AskDialog):
         self.dismiss(True)
 
 
-def hold_dialog(today: date, apply: Restrict) -> RestrictionDialog:
-    """A legal hold with its reason; restricts too when the person asked for it (Art. 18(1)(b)/(c))."""
+def hold_dialog(today: date, apply: Restrict, *, who: str = "") -> RestrictionDialog:
+    """A legal hold with its reason; restricts too when the person asked for it (Art. 18(1)(b)/(c)).
+    ``who``: the contact's name, shown in the title so the owner sees whose record is held."""
     return RestrictionDialog(
-        "Put on legal hold",
+        f"Put {printable(who)} on legal hold" if who else "Put on legal hold",
         "The purge will keep this record even after its retention ends, until the hold is released "
         "(e.g. an open tax audit, §147(3) AO, or a legal claim). If the person asked for it, it is "
         "also restricted (Art. 18(1)(b)/(c) GDPR).",
@@ -387,7 +388,56 @@ def release_body(contact: Contact) -> str:
     return "The purge will delete the record once its retention has ended."
 
 
-class InformedDialog(_AskDialog):
+def ask_hold_or_release(
+    app: App[object],
+    contact: Contact,
+    today: date,
+    *,
+    hold: Restrict,
+    held: Callable[[bool | None], None],
+    release: Callable[[date | None], object],
+) -> None:
+    """Ask before putting ``contact`` on hold (with its reason) or releasing it, naming the contact.
+
+    ``hold(reason, requested)`` applies a hold inside its dialog; ``held`` hears whether it did.
+    ``release(informed)`` runs once the owner confirmed a release (a restriction the person asked
+    for needs the day they were informed, Art. 18(3)); it may complete a waiting erasure, so the
+    caller runs it in a worker.
+    """
+    who = printable(contact.name)
+    if not contact.hold:
+        app.push_screen(hold_dialog(today, hold, who=contact.name), held)
+        return
+    if contact.restriction_requested is not None:
+        # Art. 18(3): the day the person was told comes first; the release runs when given.
+        def informed_then_release(informed: date) -> None:
+            release(informed)
+
+        app.push_screen(
+            InformedDialog(
+                f"Release the legal hold on {who}",
+                requested=contact.restriction_requested,
+                today=today,
+                apply=informed_then_release,
+                yes="Release",
+            )
+        )
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            release(None)
+
+    body = Text()
+    if contact.hold_reason:
+        body.append("Held because: ")
+        body.append(printable(contact.hold_reason), style="bold")
+        body.append("\n\n")
+    body.append(release_body(contact))
+    app.push_screen(Confirm(f"Release the legal hold on {who}?", body, yes="Release"), answered)
+
+
+class InformedDialog(AskDialog):
     """Art. 18(3): before a restriction the person asked for is lifted, they are told; the day
     they were told is required.  Dismisses True after ``apply(informed)`` succeeded."""
 
@@ -437,60 +487,3 @@ class InformedDialog(_AskDialog):
             self.error(str(error))
             return
         self.dismiss(True)
-
-
-HELP = """\
-sealbook keeps your contacts encrypted. Every action has a key; the
-footer shows the most used ones, and ctrl+p (the command palette)
-lists them all.
-
-Contact list
-  /          search: type part of a name, e-mail, phone or organisation
-             (case and accents do not matter: "muller" finds "Müller")
-  enter      from the search box: go to the list
-  up/down    move (or j/k); pgup/pgdn page
-  home/end   first / last (or g/G)
-  n          new contact          e  edit the selected contact
-  d          erase (Art. 17): deleted now, or restricted while a
-             retention duty (Art. 17(3)(b)), legal claims (17(3)(e)) or
-             a legal hold keep it; you choose what stays until then
-  r          restrict / lift the restriction (Art. 18)
-  h          put on / release a legal hold, with its reason (the purge
-             skips held records); lifting what the person asked for
-             needs the day you informed them (Art. 18(3))
-  v          consent reviewed: still needed, the next review moves on
-  t          show or hide restricted records (hidden by default)
-  s          sort by name or by retention end
-
-Everywhere
-  ctrl+l     lock now: decrypted data is dropped from memory
-  ?          this help         ctrl+p  command palette      ctrl+q  quit
-
-Other jobs
-  x          export everything about one person (Art. 15/20)
-  i          import vCard or CSV     p  purge preview and deletion log
-  q          data-subject requests      y  sync status, push and pull
-
-The vault locks itself after the idle time set in the config
-(idle_lock_minutes, default 5).
-"""
-
-
-class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),
-        Binding("escape,q,question_mark", "close", "Close"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help", classes="dialog"):
-            yield Static(Text("Help", style="bold"))
-            yield Static(Text(HELP))
-            yield Button("Close (esc)", id="close")
-        yield Footer()  # this modal's keys, over the list's footer
-
-    def on_button_pressed(self) -> None:
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -5,19 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from tui.host import VaultHost
 from tui.screens.activities import Activity
+from tui.screens.dialogs import Confirm
 from tui.widgets.safe import literal
+from vault.config import Config
 from vault.errors import VaultError
-from vault.model import LegalBasis
+from vault.model import Contact, LegalBasis, format_phone
 
 if TYPE_CHECKING:  # the importers load only when a file is imported
     from vault.importers import ImportEntry, ImportReport
@@ -25,44 +28,69 @@ if TYPE_CHECKING:  # the importers load only when a file is imported
 # --- export -------------------------------------------------------------------------
 
 
+LANGUAGES = (("English", "en"), ("Deutsch", "de"))
+
+
+def letter_language(config: Config) -> str:
+    """The configured language of the answer letter (``letter_language`` in the config file), else English."""
+    configured = getattr(config, "letter_language", "") or config.extra.get("letter_language", "")
+    return configured if configured in {code for _, code in LANGUAGES} else "en"
+
+
+def missing_controller(config: Config) -> list[str]:
+    """What the letter needs about the controller (Art. 15(1), 13(1)(a)) and the config lacks."""
+    wanted = (("name", config.controller_name), ("address", config.controller_address))
+    return [what for what, value in wanted if not value.strip()]
+
+
 class ExportScreen(Activity):
     """Find every record of one person, confirm the set, write the answer folder."""
 
     TITLE_TEXT = "Export everything held about one person (Art. 15 / Art. 20 GDPR)"
+    BINDINGS: ClassVar[list[BindingType]] = [*Activity.BINDINGS, Binding("ctrl+s", "export", "Export", priority=True)]
 
-    def __init__(self, host: VaultHost) -> None:
+    def __init__(self, host: VaultHost, selected: Contact | None = None) -> None:
+        """``selected``: the contact selected in the list; its name fills the search and is looked up."""
         super().__init__(host)
         self._ids: list[str] = []
+        self._query = selected.name if selected is not None else ""
 
     def compose(self) -> ComposeResult:
         stamp = datetime.now().strftime("%Y%m%d-%H%M")
+        lang = letter_language(self.vault.config)
         with Vertical(classes="dialog activity"):
             yield self.heading()
-            yield Input(placeholder="name, e-mail or phone of the person", id="export-query")
+            # One line per field (compact), so the dialog with its result fits 80x24.
+            with Horizontal(classes="row"):
+                yield Label("Person ", classes="row-label")
+                yield Input(self._query, placeholder="name, e-mail or phone", id="export-query", compact=True)
             yield DataTable(id="export-matches", cursor_type="row")
-            yield Input(value=str(Path.home() / f"sealbook-export-{stamp}"), id="export-out")
-            yield Select([("English", "en"), ("Deutsch", "de")], value="en", allow_blank=False, id="export-lang")
-            yield Select(
-                [("Access: everything, with the Art. 15 letter", "access"),
-                 ("Portability (Art. 20): only what the person provided", "portability")],
-                value="access", allow_blank=False, id="export-kind",
-            )  # fmt: skip
+            with Horizontal(classes="row"):
+                yield Label("Folder ", classes="row-label")
+                yield Input(value=str(Path.home() / f"sealbook-export-{stamp}"), id="export-out", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Letter ", classes="row-label")
+                yield Select(LANGUAGES, value=lang, allow_blank=False, id="export-lang", compact=True)
+                yield Select(
+                    [("Access: everything, with the Art. 15 letter", "access"),
+                     ("Portability (Art. 20): what the person provided", "portability")],
+                    value="access", allow_blank=False, id="export-kind", compact=True,
+                )  # fmt: skip
             yield Static(
-                Text(
-                    "The folder will hold the person's data in plain text: hand it over, then delete it.",
-                    style="italic",
-                )
+                Text("The folder holds the person's data in plain text: hand it over, then delete it.", style="italic")
             )
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Find", id="find")
-                yield Button("Export", id="export", variant="primary", disabled=True)
-                yield Button("Close (esc)", id="close")
+                yield Button("Find (enter)", id="find", compact=True)
+                yield Button("Export (ctrl+s)", id="export", variant="primary", disabled=True, compact=True)
+                yield Button("Close (esc)", id="close", compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#export-matches", DataTable)
         table.add_columns("Name", "E-mail", "Phone", "State")
         self.query_one("#export-query", Input).focus()
+        if self._query:
+            self.find()  # the selected contact's records are listed at once
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "export-query":
@@ -76,6 +104,10 @@ class ExportScreen(Activity):
         else:
             self.dismiss(None)
 
+    def action_export(self) -> None:
+        if not self.query_one("#export", Button).disabled:  # enabled once a search ran
+            self.export()
+
     def find(self) -> None:
         query = self.query_one("#export-query", Input).value.strip()
         table = self.query_one("#export-matches", DataTable)
@@ -86,7 +118,12 @@ class ExportScreen(Activity):
             self.status("Type a name, an e-mail address or a phone number.")
             return
         try:
-            matches = self.vault.find_person(name=query, email=query, phone=query)
+            vault = self.vault
+            matches = vault.find_person(name=query, email=query, phone=query)
+            # The list's search too: it finds parts of names ("anna müller" -> "Anna Müller-Lüdenscheidt")
+            # and ignores word order; the owner checks the set before exporting.
+            found = {contact.id for contact in matches}
+            matches += [c for c in vault.search(query, include_restricted=True) if c.id not in found]
         except VaultError as error:
             self.failed(error)
             return
@@ -94,7 +131,7 @@ class ExportScreen(Activity):
             table.add_row(
                 literal(contact.name),
                 literal(contact.emails[0] if contact.emails else ""),
-                literal(contact.phones[0] if contact.phones else ""),
+                literal(format_phone(contact.phones[0]) if contact.phones else ""),
                 Text("restricted" if contact.is_restricted else "active"),
                 key=contact.id,
             )
@@ -107,6 +144,27 @@ class ExportScreen(Activity):
         )
 
     def export(self) -> None:
+        missing = missing_controller(self.vault.config)
+        if not missing:
+            self._start_export()
+            return
+        body = (
+            f"The controller's {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not configured. "
+            "The answer must say who is responsible for the data (Art. 15(1), 13(1)(a) GDPR); without it the "
+            'letter says "not configured" where the name and address belong.\n\n'
+            "Set them in the [controller] table of the config file (name, address, email, "
+            "supervisory_authority), or export anyway and complete the letter by hand."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start_export()
+            else:
+                self.status("Nothing was exported. Configure the controller, then export again.")
+
+        self.app.push_screen(Confirm("No controller configured", body, yes="Export anyway"), answered)
+
+    def _start_export(self) -> None:
         out = Path(self.query_one("#export-out", Input).value.strip()).expanduser()
         lang = str(self.query_one("#export-lang", Select).value)
         portability = self.query_one("#export-kind", Select).value == "portability"
@@ -152,55 +210,94 @@ def _day(text: str) -> date | None:
 
 
 class ImportScreen(Activity):
-    """Import a vCard or CSV file: preview first, then one all-or-nothing transaction."""
+    """Import a vCard or CSV file: preview first, then one all-or-nothing transaction, or, when
+    the preview found entries that cannot be imported, the rest without them (``--skip-invalid``)."""
 
     TITLE_TEXT = "Import contacts from a vCard or CSV file"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *Activity.BINDINGS,
+        Binding("ctrl+s", "run_import", "Import", priority=True),
+        Binding("ctrl+r", "import_rest", "Import the rest", priority=True),
+    ]
 
     def compose(self) -> ComposeResult:
         rules = [(rule.label, rule.key) for rule in self.vault.rule_list()]
         with Vertical(classes="dialog activity"):
             yield self.heading()
-            yield Input(placeholder="path of the .vcf or .csv file", id="import-file")
-            yield Select(_BASES, prompt="legal basis for every imported contact", id="import-basis")
-            yield Select(rules, prompt="retention rule for every imported contact", id="import-rule")
-            yield Input(placeholder="start date of the rule, YYYY-MM-DD (not needed for consent)", id="import-trigger")
-            yield Input(
-                placeholder="basis consent: the day these people gave consent, YYYY-MM-DD (required)",
-                id="import-consent-given",
-            )
-            yield Input(
-                placeholder="basis consent: how they gave it, e.g. web form, e-mail, in person (required)",
-                id="import-consent-method",
-            )
+            # One line per field (compact), so the form, the problem list and the result fit 80x24.
+            with Horizontal(classes="row tight"):
+                yield Label("File    ", classes="row-label")
+                yield Input(placeholder="path of the .vcf or .csv file", id="import-file", compact=True)
+            with Horizontal(classes="row tight"):
+                yield Label("Basis   ", classes="row-label")
+                yield Select(_BASES, prompt="legal basis for every contact", id="import-basis", compact=True)
+            with Horizontal(classes="row tight"):
+                yield Label("Rule    ", classes="row-label")
+                yield Select(rules, prompt="retention rule for every contact", id="import-rule", compact=True)
+            with Horizontal(classes="row tight"):
+                yield Label("Start   ", classes="row-label")
+                yield Input(placeholder="start date of the rule, YYYY-MM-DD (not for consent)", id="import-trigger",
+                            compact=True)  # fmt: skip
+            with Horizontal(classes="row tight", id="import-consent-row"):
+                yield Label("Consent ", classes="row-label")
+                yield Input(placeholder="given on YYYY-MM-DD", id="import-consent-given", compact=True)
+                yield Input(placeholder="how: web form, e-mail, in person", id="import-consent-method", compact=True)
             yield Checkbox(
                 "Also import people on the suppression list (only if they agreed again)",
                 id="import-include-suppressed",
+                compact=True,
             )
+            yield DataTable(id="import-problems", cursor_type="row")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Preview", id="preview")
-                yield Button("Import", id="import", variant="primary", disabled=True)
-                yield Button("Close (esc)", id="close")
+                yield Button("Preview (enter)", id="preview", compact=True)
+                yield Button("Import (ctrl+s)", id="import", variant="primary", disabled=True, compact=True)
+                yield Button("Import rest (ctrl+r)", id="import-rest", disabled=True, compact=True)
+                yield Button("Close (esc)", id="close", compact=True)
 
     def on_mount(self) -> None:
+        problems = self.query_one("#import-problems", DataTable)
+        problems.add_columns("Entry", "Line", "Why it cannot be imported")
+        problems.display = False
+        self.query_one("#import-consent-row").display = False
         self.query_one("#import-file", Input).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "preview":
             self.start(dry_run=True)
         elif event.button.id == "import":
-            self.start(dry_run=False)
+            self.action_run_import()
+        elif event.button.id == "import-rest":
+            self.action_import_rest()
         else:
             self.dismiss(None)
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.start(dry_run=True)
+
+    def action_run_import(self) -> None:
+        if not self.query_one("#import", Button).disabled:  # only after a clean preview of this batch
+            self.start(dry_run=False)
+
+    def action_import_rest(self) -> None:
+        if not self.query_one("#import-rest", Button).disabled:  # only after a preview that found problems
+            self.start(dry_run=False, skip_invalid=True)
+
+    def _changed(self) -> None:
+        # A changed batch needs a new preview.
+        self.query_one("#import", Button).disabled = True
+        self.query_one("#import-rest", Button).disabled = True
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one("#import", Button).disabled = True  # a changed batch needs a new preview
+        self._changed()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        self.query_one("#import", Button).disabled = True
+        self._changed()
+        if event.select.id == "import-basis":
+            self.query_one("#import-consent-row").display = event.value == LegalBasis.CONSENT.value
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        self.query_one("#import", Button).disabled = True
+        self._changed()
 
     def _text(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
@@ -211,6 +308,13 @@ class ImportScreen(Activity):
         rule = self.query_one("#import-rule", Select).value
         if not path.name or basis is Select.BLANK or rule is Select.BLANK:
             self.status("Choose a file, a legal basis and a retention rule.", error=True)
+            return None
+        if path.is_dir():
+            self.status(
+                "That is a folder. Import one .vcf or .csv file at a time; a folder of .vcf files "
+                "(khard, vdirsyncer) cannot be imported in one go yet.",
+                error=True,
+            )
             return None
         try:
             trigger = _day(self._text("#import-trigger"))
@@ -228,16 +332,16 @@ class ImportScreen(Activity):
             self.query_one("#import-include-suppressed", Checkbox).value,
         )
 
-    def start(self, *, dry_run: bool) -> None:
+    def start(self, *, dry_run: bool, skip_invalid: bool = False) -> None:
         choices = self._choices()
         if choices is None:
             return
-        self.query_one("#import", Button).disabled = True
+        self._changed()
         self.status("Reading the file..." if dry_run else "Importing...")
-        self._run(choices, dry_run)
+        self._run(choices, dry_run, skip_invalid)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _run(self, batch: _Batch, dry_run: bool) -> None:
+    def _run(self, batch: _Batch, dry_run: bool, skip_invalid: bool) -> None:
         try:
             report = self.vault.import_file(
                 batch.path,
@@ -245,6 +349,7 @@ class ImportScreen(Activity):
                 batch.rule,
                 batch.trigger,
                 dry_run,
+                skip_invalid=skip_invalid,
                 consent_given=batch.consent_given,
                 consent_method=batch.consent_method,
                 include_suppressed=batch.include_suppressed,
@@ -254,25 +359,39 @@ class ImportScreen(Activity):
             return
         self.app.call_from_thread(self.reported, report, dry_run)
 
+    def _show_problems(self, errors: tuple[ImportEntry, ...]) -> None:
+        """Every entry that cannot be imported, in a list that scrolls (never only the first few)."""
+        table = self.query_one("#import-problems", DataTable)
+        table.clear()
+        for entry in errors:
+            table.add_row(str(entry.index), str(entry.line), literal(entry.message))
+        table.display = bool(errors)
+
     def reported(self, report: ImportReport, dry_run: bool) -> None:
         added = f" ({report.rules_added} with the rule added)" if report.rules_added else ""
         counts = f"{report.added} to add, {report.merged} to merge{added}, {report.skipped} already there"
         errors = report.errors
-        if errors:
-            lines = "; ".join(f"entry {e.index} (line {e.line}): {e.message}" for e in errors[:5])
-            more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
-            self.status(
-                f"{len(errors)} entr{'y' if len(errors) == 1 else 'ies'} cannot be imported, so nothing "
-                f"will be: {lines}{more}.",
-                error=True,
-            )
-            return
+        self._show_problems(errors)
         listed = _listed(report.suppressed)
+        problems = f"{len(errors)} entr{'y' if len(errors) == 1 else 'ies'}"
+        if dry_run and errors:
+            rest = report.added + report.merged
+            offer = (
+                f" ctrl+r imports the rest ({counts}) and leaves these out."
+                if rest
+                else " No other entry would be imported."
+            )
+            self.status(f"{problems} cannot be imported (listed above), so the file as a whole will not be.{offer}",
+                        error=True)  # fmt: skip
+            self.query_one("#import-rest", Button).disabled = not rest
+            return
         if dry_run:
-            self.status(f"Preview: {counts}. Press Import to write them in one transaction.{listed}")
+            self.status(f"Preview: {counts}. ctrl+s writes them in one transaction.{listed}")
             self.query_one("#import", Button).disabled = False
             return
-        self.status(f"Imported: {report.added} added, {report.merged} merged{added}, {report.skipped} skipped.{listed}")
+        left_out = f" {problems} left out (listed above)." if errors else ""
+        done = f"Imported: {report.added} added, {report.merged} merged{added}, {report.skipped} skipped."
+        self.status(done + left_out + listed)
         reload = getattr(self.app.screen_stack[-2], "reload", None)
         if callable(reload):
             reload()

@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from tui.screens.dialogs import Confirm
-from tui.screens.form_input import fixed_rules, parse_date, parse_duties, split_values
+from tui.screens.form_input import ERROR_FIELDS, fixed_rules, parse_date, parse_duties, split_values
 from vault.errors import InvalidInput, SuppressedPerson, VaultBusy, VaultError
 from vault.model import (
     Contact,
@@ -61,6 +61,9 @@ class ContactForm(ModalScreen[Contact | None]):
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
+    # Every focus change restyles the whole form: Textual's default would first focus the
+    # scrolling body, then on_mount the name field.  The name field gets it once, in on_mount.
+    AUTO_FOCUS = ""
 
     DEFAULT_CSS = """
     ContactForm #form { max-width: 100%; max-height: 100%; }
@@ -70,25 +73,6 @@ class ContactForm(ModalScreen[Contact | None]):
     ContactForm #consent-explain { color: $text-muted; }
     """
 
-    # vault.errors.InvalidInput field name -> the form field that shows it
-    _ERROR_FIELDS: ClassVar[dict[str, str]] = {
-        "name": "name",
-        "e-mail": "emails",
-        "phone": "phones",
-        "trigger": "trigger",
-        "consent": "consent_given",
-        "consent given": "consent_given",
-        "consent withdrawn": "consent_withdrawn",
-        "consent method": "consent_method",
-        "duties": "duties",
-        "organisation": "org",
-        "notes": "notes",
-        "source": "source",
-        "purpose": "purpose",
-        "basis": "basis",
-        "contact": "emails",
-    }
-
     def __init__(self, vault: Vault, save: Save, contact: Contact | None = None) -> None:
         super().__init__()
         self.vault = vault
@@ -97,6 +81,7 @@ class ContactForm(ModalScreen[Contact | None]):
         self.errors: dict[str, str] = {}
         self._consent_required = False  # set once a save found the consent fields empty
         self._initial: tuple[object, ...] | None = None  # the fields as opened (see has_changes)
+        self._basis_shown: object = None  # the basis last seen, to tell the owner's change from the first value
 
     # --- layout ------------------------------------------------------------------
 
@@ -115,6 +100,7 @@ class ContactForm(ModalScreen[Contact | None]):
         if rule_key not in {r.key for r in rules}:
             rule_key = rules[0].key
         basis = draft.basis if draft else LegalBasis.CONTRACT
+        self._basis_shown = basis
         with Vertical(id="form", classes="dialog"):
             yield Static(Text("Edit contact" if c else "New contact", style="bold"), id="form-title")
             with VerticalScroll(id="form-body"):
@@ -199,7 +185,9 @@ class ContactForm(ModalScreen[Contact | None]):
         self._check_phones()
         self._check_duties()
         self._initial = self._values()
-        self.query_one("#name", Input).focus()
+        # At once, not via the app's queue (as .focus() does): keys typed right after `n` wait only
+        # for the mount (tui.app.KeyOrder), and must find the name field focused.
+        self.set_focus(self.query_one("#name", Input), scroll_visible=False)
 
     def _values(self) -> tuple[object, ...]:
         """What the owner can change, in the order of the fields."""
@@ -269,9 +257,22 @@ class ContactForm(ModalScreen[Contact | None]):
         self._set_error("phones", problem)
 
     @on(Select.Changed, "#basis")
+    def _basis_changed(self, event: Select.Changed) -> None:
+        """Choosing the basis consent preselects the consent rule (kept until withdrawn)."""
+        if event.value == self._basis_shown:
+            return  # the value the form opened with, not the owner's choice
+        self._basis_shown = event.value
+        rule = self.query_one("#rule", Select)
+        if event.value is LegalBasis.CONSENT and not self.vault.rules.get(str(rule.value)).until_withdrawn:
+            consent_rules = [r.key for r in self.vault.rule_list() if r.until_withdrawn]
+            if consent_rules:
+                rule.value = consent_rules[0]
+
+    @on(Select.Changed, "#basis")
     def _update_consent(self) -> None:
         self.query_one("#consent-fields").display = self._is_consent
         self._check_consent()
+        self._update_rule()
 
     @on(Input.Changed, "#consent_given")
     @on(Input.Changed, "#consent_method")
@@ -317,18 +318,27 @@ class ContactForm(ModalScreen[Contact | None]):
             "of the consent, or to what a running retention duty needs."
         )
 
+    @property
+    def _trigger_is_consent_date(self) -> bool:
+        """Consent kept until withdrawn starts on the day consent was given: asked once, above."""
+        return self._is_consent and self.vault.rules.get(str(self.query_one("#rule", Select).value)).until_withdrawn
+
     @on(Select.Changed, "#rule")
     @on(Input.Changed, "#trigger")
+    @on(Input.Changed, "#consent_given")
     def _update_rule(self) -> None:
         """Recompute the retention end as the rule or trigger date changes."""
         key = str(self.query_one("#rule", Select).value)
         rule = self.vault.rules.get(key)
         trigger_label = self.query_one("#field-trigger .field-label", Label)
         trigger_label.update(rule.trigger_label.capitalize() + ("" if rule.until_withdrawn else " *"))
+        once = self._trigger_is_consent_date
+        self.query_one("#field-trigger").display = not once
         try:
-            trigger = parse_date(self.query_one("#trigger", Input).value, "trigger")
+            trigger = parse_date(self.query_one("#consent_given" if once else "#trigger", Input).value, "trigger")
         except InvalidInput as error:
-            self._set_error("trigger", str(error))
+            # With the trigger asked once, a bad consent date is shown at the consent date field.
+            self._set_error("trigger", None if once else str(error))
             self._hint("rule", f"{rule.reference}")
             return
         self._set_error("trigger", None)
@@ -375,7 +385,10 @@ class ContactForm(ModalScreen[Contact | None]):
             name=self.query_one("#name", Input).value,
             basis=basis,
             rule=str(self.query_one("#rule", Select).value),
-            trigger=parse_date(self.query_one("#trigger", Input).value, "trigger"),
+            # With consent kept until withdrawn the vault takes the day consent was given.
+            trigger=None
+            if self._trigger_is_consent_date
+            else parse_date(self.query_one("#trigger", Input).value, "trigger"),
             emails=tuple(split_values(self.query_one("#emails", Input).value)),
             phones=tuple(split_values(self.query_one("#phones", Input).value)),
             org=self.query_one("#org", Input).value,
@@ -431,7 +444,7 @@ class ContactForm(ModalScreen[Contact | None]):
         self.dismiss(saved)
 
     def _show_invalid(self, error: InvalidInput) -> None:
-        field_id = self._ERROR_FIELDS.get(error.field) or self._ERROR_FIELDS.get(error.field.split()[0], "form")
+        field_id = ERROR_FIELDS.get(error.field) or ERROR_FIELDS.get(error.field.split()[0], "form")
         if field_id == "consent_given" and "how it was given" in error.message:
             field_id = "consent_method"
         self._set_error(field_id, str(error))
@@ -460,7 +473,7 @@ class ContactForm(ModalScreen[Contact | None]):
     def _focus_first_error(self) -> None:
         for field_id in FIELD_ORDER:
             if field_id in self.errors:
-                self.query_one(f"#{field_id}").focus()
+                self.query_one(f"#{field_id}").focus()  # scrolls it, its label and its message into view
                 return
 
     def action_cancel(self) -> None:

@@ -12,6 +12,25 @@ from vault.errors import InvalidInput, UnknownRule
 from vault.model import Duty, RetentionRule
 from vault.retention import RuleBook
 
+# vault.errors.InvalidInput field name -> the form field that shows it
+ERROR_FIELDS: dict[str, str] = {
+    "name": "name",
+    "e-mail": "emails",
+    "phone": "phones",
+    "trigger": "trigger",
+    "consent": "consent_given",
+    "consent given": "consent_given",
+    "consent withdrawn": "consent_withdrawn",
+    "consent method": "consent_method",
+    "duties": "duties",
+    "organisation": "org",
+    "notes": "notes",
+    "source": "source",
+    "purpose": "purpose",
+    "basis": "basis",
+    "contact": "emails",
+}
+
 
 def split_values(raw: str) -> list[str]:
     """Several e-mails or phones in one field, separated by commas or semicolons."""

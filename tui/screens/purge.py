@@ -1,26 +1,54 @@
-"""The purge preview: what the purge reaches in the next 30 days, overdue reviews, the deletion log."""
+"""The purge: what it reaches in the next 30 days, running it now, overdue reviews, the deletion log."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label, Static
 
+from tui.host import VaultHost
 from tui.screens.activities import Activity
-from tui.widgets.safe import literal
-from vault.errors import VaultError
+from tui.screens.dialogs import Confirm, ask_hold_or_release
+from tui.widgets.safe import literal, printable
+from vault.errors import VaultBusy, VaultError
+from vault.service import Vault
+
+NAMES_SHOWN = 5  # the confirmation names this many records (it must fit 80x24), then counts the rest
+BUSY = (
+    "The vault is busy (another sealbook process, perhaps the scheduled purge, is writing); "
+    "nothing was purged. Try again in a moment."
+)
+
+
+def _records(n: int) -> str:
+    return f"{n} record{'' if n == 1 else 's'}"
 
 
 class PurgeScreen(Activity):
-    """Records the purge reaches in the next 30 days, overdue reviews, and the deletion log."""
+    """Records the purge reaches in the next 30 days, the purge itself, overdue reviews and the log."""
 
-    TITLE_TEXT = "Purge preview: records whose retention ends within 30 days"
-    BINDINGS: ClassVar[list[BindingType]] = [*Activity.BINDINGS, Binding("h", "toggle_hold", "Hold / release")]
+    TITLE_TEXT = "Purge: records whose retention ends within 30 days"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *Activity.BINDINGS,
+        Binding("r", "run_purge", "Run the purge"),
+        Binding("h", "toggle_hold", "Hold / release"),
+        Binding("a", "log_filter", "Log: next action"),
+    ]
+
+    def __init__(self, host: VaultHost) -> None:
+        super().__init__(host)
+        self._log_filter: str | None = None
+
     LOGGED = ("purged", "erased", "withdrawn", "restricted", "exported", "imported")
+    # `a` steps through these: all of the above, then one action at a time (imports no longer bury erasures).
+    LOG_FILTERS: tuple[str | None, ...] = (None, "purged", "erased", "erase-requested", "withdrawn", "objected",
+                                           "restricted", "held", "exported", "imported")  # fmt: skip
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog activity"):
@@ -28,10 +56,11 @@ class PurgeScreen(Activity):
             yield DataTable(id="purge-due", cursor_type="row")
             yield Label(Text("Review dates that have passed (never deleted automatically)", style="bold"))
             yield DataTable(id="purge-reviews", cursor_type="row")
-            yield Label(Text("Deletion log (Art. 5(2)): record ids only", style="bold"))
+            yield Label(self._log_title(), id="log-title")
             yield DataTable(id="purge-log", cursor_type="row")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
+                yield Button("Run the purge (r)", id="run", variant="error")
                 yield Button("Hold / release (h)", id="hold")
                 yield Button("Close (esc)", id="close")
 
@@ -42,15 +71,19 @@ class PurgeScreen(Activity):
         self.fill()
         self.query_one("#purge-due", DataTable).focus()
 
-    def fill(self) -> None:
+    def fill(self, *, keep_status: bool = False) -> None:
         try:
             due = self.vault.purge_preview(30)
             reviews = self.vault.overdue_reviews()
-            log = [e for e in self.vault.audit_log() if e.action in self.LOGGED][-200:]
+            if self._log_filter is None:
+                log = [e for e in self.vault.audit_log() if e.action in self.LOGGED][-200:]
+            else:
+                log = self.vault.audit_log(action=self._log_filter)[-200:]
         except VaultError as error:
             self.failed(error)
             return
         table = self.query_one("#purge-due", DataTable)
+        cursor = table.cursor_row
         table.clear()
         for item in due:
             table.add_row(
@@ -60,6 +93,8 @@ class PurgeScreen(Activity):
                 "held" if item.hold else "",
                 key=item.record_id,
             )
+        if due:
+            table.move_cursor(row=min(cursor, len(due) - 1))
         reviews_table = self.query_one("#purge-reviews", DataTable)
         reviews_table.clear()
         for review in reviews:
@@ -77,26 +112,169 @@ class PurgeScreen(Activity):
                 literal(entry.record_id or "-"),
                 literal(entry.detail),
             )
+        if keep_status:
+            return
         self.status(
             f"{len(due)} record(s) due within 30 days; {len(reviews)} review(s) overdue. "
-            "Hold a record to keep it past its end; edit it to change the rule or trigger date."
+            "r purges what is due today; h holds a record past its end; edit it to change the rule or date."
         )
+
+    def _log_title(self) -> Text:
+        shown = "purges, erasures, restrictions, exports, imports" if self._log_filter is None else self._log_filter
+        title = Text("Deletion log (Art. 5(2)), record ids only: ", style="bold")
+        title.append(shown, style="bold reverse")
+        title.append("  (a: next action)")
+        return title
+
+    def action_log_filter(self) -> None:
+        """Show the next action only (all, purged, erased, ...)."""
+        filters = self.LOG_FILTERS
+        self._log_filter = filters[(filters.index(self._log_filter) + 1) % len(filters)]
+        self.query_one("#log-title", Label).update(self._log_title())
+        self.fill(keep_status=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "hold":
             self.action_toggle_hold()
+        elif event.button.id == "run":
+            self.action_run_purge()
         else:
             self.dismiss(None)
 
+    # --- running the purge --------------------------------------------------------------
+
+    def action_run_purge(self) -> None:
+        """Find what is due today (a dry run), ask naming the count, then purge in a worker."""
+        if any(worker.is_running for worker in self.workers):
+            return
+        self.status("Checking which records are due...")
+        self._check_due()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="purge")
+    def _check_due(self) -> None:
+        try:
+            vault = self.vault
+            report = vault.purge(dry_run=True)
+        except VaultError as error:
+            self.app.call_from_thread(self.failed, error)
+            return
+        ids = [record.record_id for record in report.purged]
+        self.app.call_from_thread(self._confirm, vault, report.today, ids, list(report.refused))
+
+    def _confirm(self, vault: Vault, today: date, ids: list[str], refused: list[str]) -> None:
+        alert = (
+            f" ALERT: {_records(len(refused))} failed the signature check and will NOT be deleted "
+            "(its retention date or hold may have been tampered with)."
+            if refused
+            else ""
+        )
+        if not ids:
+            self.status("Nothing to purge today: no record without a hold has reached its purge date." + alert,
+                        error=bool(refused))  # fmt: skip
+            return
+        body = Text()
+        body.append(f"{_records(len(ids))} will be deleted for good", style="bold")
+        body.append(f" (retention ended before {today.isoformat()}, no hold):\n")
+        for record_id in ids[:NAMES_SHOWN]:
+            body.append("  ")
+            body.append_text(self.name_of(record_id))
+            body.append("\n")
+        if len(ids) > NAMES_SHOWN:
+            body.append(f"  and {len(ids) - NAMES_SHOWN} more\n")
+        body.append(
+            "The file is scrubbed so nothing remains, and the deletion log records each by id. This cannot be undone."
+        )
+        if alert:
+            body.append("\n" + alert.strip(), style="bold red")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.status(f"Purging {_records(len(ids))}...")
+                self._run_purge()
+            else:
+                self.status("Nothing was purged.")
+
+        self.app.push_screen(
+            Confirm(f"Purge {_records(len(ids))} now?", body, yes=f"Purge {len(ids)}", danger=True), answered
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="purge")
+    def _run_purge(self) -> None:
+        try:
+            report = self.vault.purge()
+        except VaultBusy:
+            self.app.call_from_thread(self.status, BUSY, error=True)
+            return
+        except VaultError as error:
+            self.app.call_from_thread(self.failed, error)
+            return
+        lines = [f"Purged {_records(len(report.purged))} whose retention ended before {report.today.isoformat()}."]
+        if report.scrubbed:
+            lines.append("The file was scrubbed: no remnants of them remain.")
+        else:
+            lines.append("The vault was busy when scrubbing: the next purge overwrites the freed space.")
+        if report.refused:
+            lines.append(f"ALERT: {_records(len(report.refused))} failed the signature check and were NOT deleted.")
+        if report.push_error:
+            lines.append(f"The copy on the webspace was not updated: {report.push_error}")
+        elif report.push_pending and report.purged and self._sync_configured():
+            lines.append("The synced copy still holds them until the next push.")
+        lines.extend(report.push_notes)
+        self.app.call_from_thread(self._purged, " ".join(lines), len(report.purged), bool(report.refused))
+
+    def _sync_configured(self) -> bool:
+        try:
+            return self.vault.sync_configured
+        except VaultError:
+            return False
+
+    def _purged(self, summary: str, count: int, alert: bool) -> None:
+        self.fill(keep_status=True)
+        self.status(summary, error=alert)
+        self.notify(f"Purge done: {_records(count)} deleted.", severity="error" if alert else "information")
+
+    # --- holds ----------------------------------------------------------------------------
+
     def action_toggle_hold(self) -> None:
+        """Ask before holding (with a reason) or releasing the selected record, naming it."""
         table = self.query_one("#purge-due", DataTable)
         if table.row_count == 0:
             return
         record_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         try:
-            contact = self.vault.get(record_id)
-            (self.vault.release if contact.hold else self.vault.hold)(record_id)
+            vault = self.vault
+            contact = vault.get(record_id)
         except VaultError as error:
             self.failed(error)
             return
-        self.fill()
+        ask_hold_or_release(
+            self.app,
+            contact,
+            vault.today(),
+            hold=lambda why, requested: vault.hold(record_id, reason=why, requested=requested),
+            held=lambda done: self._held(done, contact.name),
+            release=lambda informed: self._release(record_id, informed),
+        )
+
+    def _held(self, done: bool | None, name: str) -> None:
+        if done:
+            self.fill(keep_status=True)
+            self.status(f"{printable(name)} is on hold: the purge keeps the record until it is released.")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release")
+    def _release(self, record_id: str, informed: date | None) -> None:
+        # A release may complete a waiting erasure, which scrubs the file: not on the event loop.
+        try:
+            kept = self.vault.release(record_id, informed=informed)
+        except VaultError as error:
+            self.app.call_from_thread(self.failed, error)
+            return
+        self.app.call_from_thread(self._released, kept is None)
+
+    def _released(self, erased: bool) -> None:
+        self.fill(keep_status=True)
+        self.status(
+            "Hold released: the erasure that was waiting for it is done, the record was erased."
+            if erased
+            else "Hold released: the purge deletes the record once its retention has ended."
+        )

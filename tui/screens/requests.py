@@ -1,24 +1,55 @@
-"""Data-subject requests and their Art. 12(3) deadlines."""
+"""Data-subject requests and their Art. 12(3) deadlines: open, extend and close them.
+
+The dialogs apply the owner's answer through the vault themselves, so a refusal
+(an extension after the first month, a closing day before receipt) is shown in
+the dialog with everything typed intact.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
 
+from tui.host import VaultHost
 from tui.screens.activities import Activity
+from tui.screens.dialogs import AskDialog, parse_day
+from tui.widgets.safe import printable
 from vault.errors import VaultError
+from vault.model import Contact, RequestType
+
+if TYPE_CHECKING:
+    from vault.service import Vault
+
+_TYPES = [(f"{t.value} ({t.article})", t) for t in RequestType]
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
 
 
 class RequestsScreen(Activity):
-    """Open requests with their Art. 12(3) deadlines; close the selected one."""
+    """Open requests with their Art. 12(3) deadlines; open, extend and close them."""
 
     TITLE_TEXT = "Data-subject requests (Art. 12(3): answer within one month)"
-    BINDINGS: ClassVar[list[BindingType]] = [*Activity.BINDINGS, Binding("c", "close_request", "Mark answered")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *Activity.BINDINGS,
+        Binding("o", "open_request", "Open a request"),
+        Binding("e", "extend_request", "Extend"),
+        Binding("c", "close_request", "Mark answered"),
+    ]
+
+    def __init__(self, host: VaultHost, selected: Contact | None = None) -> None:
+        """``selected``: the contact selected in the list, offered as the one a new request concerns."""
+        super().__init__(host)
+        self._selected = selected
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog activity"):
@@ -26,15 +57,19 @@ class RequestsScreen(Activity):
             yield DataTable(id="requests", cursor_type="row")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Mark answered (c)", id="answered")
+                yield Button("Open (o)", id="open", variant="primary")
+                yield Button("Extend (e)", id="extend")
+                yield Button("Answered (c)", id="answered")
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
-        self.query_one("#requests", DataTable).add_columns("Type", "Received", "Deadline", "Days left", "Records")
+        self.query_one("#requests", DataTable).add_columns(
+            "Type", "Received", "Deadline", "Days left", "Records", "Extended"
+        )
         self.fill()
         self.query_one("#requests", DataTable).focus()
 
-    def fill(self) -> None:
+    def fill(self, *, select: str | None = None) -> None:
         table = self.query_one("#requests", DataTable)
         table.clear()
         try:
@@ -48,33 +83,268 @@ class RequestsScreen(Activity):
             left = request.days_left(today)
             overdue += left < 0
             table.add_row(
-                f"{request.type.value} ({request.type.article})",
+                request.type.value,
                 request.received.isoformat(),
                 request.deadline.isoformat(),
                 Text(f"{left}" if left >= 0 else f"OVERDUE by {-left}", style="" if left >= 0 else "bold red"),
                 str(len(request.record_ids)),
+                request.informed.isoformat() if request.informed else "",  # the day the person was told
                 key=request.id,
             )
+        if select is not None:
+            for index, request in enumerate(requests):
+                if request.id == select:
+                    table.move_cursor(row=index)
         self.status(
-            f"{len(requests)} open request(s), {overdue} overdue. Open new ones with `sealbook request open`."
+            f"{len(requests)} open request(s), {overdue} overdue. o opens a new one, e extends the selected "
+            "one by two months, c marks it answered."
             if requests
-            else "No open requests. Record one with `sealbook request open TYPE [IDS]`."
+            else "No open requests. o records one that came in (the deadline is one month after receipt)."
         )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "answered":
-            self.action_close_request()
-        else:
-            self.dismiss(None)
+        actions: dict[str | None, Callable[[], None]] = {
+            "open": self.action_open_request,
+            "extend": self.action_extend_request,
+            "answered": self.action_close_request,
+        }
+        actions.get(event.button.id, lambda: self.dismiss(None))()
 
-    def action_close_request(self) -> None:
+    def _current(self) -> str | None:
         table = self.query_one("#requests", DataTable)
         if table.row_count == 0:
-            return
-        request_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+            self.status("No request selected: o opens one.")
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _applied(
+        self, message: Callable[[], str], request_id: Callable[[], str | None]
+    ) -> Callable[[bool | None], None]:
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.fill(select=request_id())
+                self.status(message())
+
+        return done
+
+    def action_open_request(self) -> None:
         try:
-            self.vault.close_request(request_id)
+            vault = self.vault
         except VaultError as error:
             self.failed(error)
             return
-        self.fill()
+        dialog = OpenRequestDialog(vault, self._selected)
+        self.app.push_screen(dialog, self._applied(dialog.summary, lambda: dialog.opened_id))
+
+    def action_extend_request(self) -> None:
+        request_id = self._current()
+        if request_id is None:
+            return
+        try:
+            vault = self.vault
+            request = vault.get_request(request_id)
+        except VaultError as error:
+            self.failed(error)
+            return
+        title = f"Extend the {request.type.value} request of {request.received.isoformat()}"
+        dialog = ExtendRequestDialog(
+            vault, request_id, title=title, deadline=request.deadline, received=request.received
+        )
+        self.app.push_screen(dialog, self._applied(dialog.summary, lambda: request_id))
+
+    def action_close_request(self) -> None:
+        request_id = self._current()
+        if request_id is None:
+            return
+        try:
+            vault = self.vault
+            request = vault.get_request(request_id)
+        except VaultError as error:
+            self.failed(error)
+            return
+        title = f"Mark the {request.type.value} request of {request.received.isoformat()} answered"
+        dialog = CloseRequestDialog(
+            vault, request_id, title=title, received=request.received, deadline=request.deadline
+        )
+        self.app.push_screen(dialog, self._applied(dialog.summary, lambda: None))
+
+
+# --- dialogs -----------------------------------------------------------------------------
+
+
+class _RequestDialog(AskDialog):
+    """A request dialog: a title, an explanation, fields; Enter or ctrl+s applies, Escape cancels."""
+
+    def __init__(self, vault: Vault, title: str, body: str) -> None:
+        super().__init__()
+        self.vault = vault
+        self._title = title
+        self._body = body
+        self._summary = ""
+
+    def summary(self) -> str:
+        """What the dialog did, for the status line (empty until it applied)."""
+        return self._summary
+
+    def fields(self) -> ComposeResult:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog ask"):
+            yield Static(Text(self._title, style="bold"))
+            with VerticalScroll(classes="ask-scroll", can_focus=False):
+                yield Static(Text(self._body), classes="ask-body")
+                yield from self.fields()
+            yield Label("", id="ask-error", classes="ask-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Apply (enter)", variant="primary", id="ok")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.error(None)
+        self.first_field().focus()
+
+    def first_field(self) -> Widget:
+        """The field that has the focus when the dialog opens."""
+        return self.query(Input).first()
+
+    def day(self, field_id: str, what: str, *, earliest: date | None = None) -> date | None:
+        """The day typed in ``field_id`` (not in the future); None after showing why it is refused."""
+        field = self.query_one(f"#{field_id}", Input)
+        try:
+            return parse_day(field.value, what, today=self.vault.today(), earliest=earliest)
+        except ValueError as error:
+            self.error(str(error))
+            field.focus()
+            return None
+
+    def attempt(self, apply: Callable[[], str]) -> None:
+        """Run ``apply`` (it calls the vault and returns the summary); a refusal stays in the dialog."""
+        try:
+            self._summary = apply()
+        except VaultError as error:
+            self.error(str(error))
+            return
+        self.dismiss(True)
+
+
+class OpenRequestDialog(_RequestDialog):
+    """Record a request that came in; it concerns the contact selected in the list unless unticked."""
+
+    def __init__(self, vault: Vault, contact: Contact | None) -> None:
+        super().__init__(
+            vault,
+            "Open a data-subject request",
+            "The answer is due one month after the day it came in (Art. 12(3) GDPR); "
+            "the list warns before and after the deadline.",
+        )
+        self._contact_id = contact.id if contact else None
+        self._contact_name = contact.name if contact else ""
+        self.opened_id: str | None = None
+
+    def fields(self) -> ComposeResult:
+        yield Label("What the person asked for", classes="ask-label")
+        yield Select(_TYPES, value=RequestType.ACCESS, allow_blank=False, id="request-type")
+        if self._contact_id is not None:
+            yield Checkbox(f"Concerns {printable(self._contact_name)} (selected in the list)", True, id="concerns")
+        yield Label("The day it came in", classes="ask-label")
+        yield Input(self.vault.today().isoformat(), placeholder="YYYY-MM-DD", id="received")
+        yield Label("A note (stored encrypted), e.g. how it came in", classes="ask-label")
+        yield Input(placeholder="e.g. e-mail of 2026-06-14", id="request-notes")
+
+    def first_field(self) -> Widget:
+        return self.query_one("#request-type", Select)
+
+    def action_ok(self) -> None:
+        received = self.day("received", "received on")
+        if received is None:
+            return
+        kind = self.query_one("#request-type", Select).value
+        assert isinstance(kind, RequestType)
+        concerns = self._contact_id is not None and self.query_one("#concerns", Checkbox).value
+        ids = [self._contact_id] if concerns and self._contact_id else []
+        notes = self.query_one("#request-notes", Input).value
+
+        def apply() -> str:
+            request = self.vault.open_request(kind, ids, received=received, notes=notes)
+            self.opened_id = request.id
+            about = f" about {printable(self._contact_name)}" if ids else ""
+            return f"Opened the {kind.value} request{about} ({kind.article}); answer by {request.deadline.isoformat()}."
+
+        self.attempt(apply)
+
+
+class ExtendRequestDialog(_RequestDialog):
+    """Art. 12(3) sentence 2/3: extend by two months, with the reason and the day the person was told."""
+
+    def __init__(self, vault: Vault, request_id: str, *, title: str, deadline: date, received: date) -> None:
+        super().__init__(
+            vault,
+            title,
+            f"The deadline {deadline.isoformat()} moves by two further months, where the request is complex or "
+            "there are many (Art. 12(3) GDPR). The person must be told of the extension and the reasons within "
+            "one month of receipt: tell them first, then record it here.",
+        )
+        self._request_id = request_id
+        self._received = received
+
+    def fields(self) -> ComposeResult:
+        yield Label("Why the answer takes longer (stored encrypted)", classes="ask-label")
+        yield Input(placeholder="e.g. many records in several systems", id="extend-reason")
+        yield Label("The day the person was informed", classes="ask-label")
+        yield Input(self.vault.today().isoformat(), placeholder="YYYY-MM-DD", id="informed")
+
+    def action_ok(self) -> None:
+        reason = self.query_one("#extend-reason", Input).value
+        if not reason.strip():
+            self.error("reason: say why the answer takes longer; the person must be told")
+            self.query_one("#extend-reason", Input).focus()
+            return
+        informed = self.day("informed", "informed on", earliest=self._received)
+        if informed is None:
+            return
+
+        def apply() -> str:
+            request = self.vault.extend_request(self._request_id, reason=reason, informed=informed)
+            return (
+                f"Extended: answer by {request.deadline.isoformat()}. Recorded that the person was told "
+                f"on {informed.isoformat()}."
+            )
+
+        self.attempt(apply)
+
+
+class CloseRequestDialog(_RequestDialog):
+    """Mark a request answered on a day (default today), with an optional note."""
+
+    def __init__(self, vault: Vault, request_id: str, *, title: str, received: date, deadline: date) -> None:
+        super().__init__(
+            vault,
+            title,
+            f"Received {received.isoformat()}, due {deadline.isoformat()}. Closed requests are kept as proof "
+            "for the configured log retention, then dropped by the purge.",
+        )
+        self._request_id = request_id
+        self._received = received
+        self._deadline = deadline
+
+    def fields(self) -> ComposeResult:
+        yield Label("A note, e.g. how it was answered (stored encrypted)", classes="ask-label")
+        yield Input(placeholder="e.g. export sent by e-mail", id="close-notes")
+        yield Label("The day it was answered", classes="ask-label")
+        yield Input(self.vault.today().isoformat(), placeholder="YYYY-MM-DD", id="closed-on")
+
+    def action_ok(self) -> None:
+        closed = self.day("closed-on", "answered on", earliest=self._received)
+        if closed is None:
+            return
+        notes = self.query_one("#close-notes", Input).value
+
+        def apply() -> str:
+            self.vault.close_request(self._request_id, closed=closed, notes=notes)
+            late = f", {_days((closed - self._deadline).days)} after the deadline" if closed > self._deadline else ""
+            return f"Marked answered on {closed.isoformat()}{late}."
+
+        self.attempt(apply)

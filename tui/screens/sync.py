@@ -1,18 +1,26 @@
-"""Sync state, and push and pull with a progress bar."""
+"""Sync: set up the target (checked at once), the state in local time, push and pull with progress."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, ProgressBar, Static
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static
 
 from tui.screens.activities import Activity
+from tui.screens.unlock import Secret
+from tui.widgets.safe import literal
 from vault.errors import VaultError
+
+if TYPE_CHECKING:
+    from vault.service import Vault
 
 
 class SyncScreen(Activity):
@@ -21,6 +29,7 @@ class SyncScreen(Activity):
     TITLE_TEXT = "Encrypted copy on webspace"
     BINDINGS: ClassVar[list[BindingType]] = [
         *Activity.BINDINGS,
+        Binding("s", "setup", "Set up"),
         Binding("u", "push", "Push"),
         Binding("l", "pull", "Pull"),
     ]
@@ -32,6 +41,7 @@ class SyncScreen(Activity):
             yield ProgressBar(total=100, show_eta=False, id="sync-progress")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
+                yield Button("Set up (s)", id="setup")
                 yield Button("Push (u)", id="push", variant="primary")
                 yield Button("Pull (l)", id="pull")
                 yield Button("Close (esc)", id="close")
@@ -46,19 +56,35 @@ class SyncScreen(Activity):
             self.failed(error)
             return
         if not state.configured:
-            text = "Sync is not set up. Run `sealbook sync setup URL` (a folder, Nextcloud/WebDAV or SFTP)."
+            text = "Sync is not set up. s sets it up: a folder, Nextcloud/WebDAV or SFTP."
         else:
             text = (
-                f"Target: {state.target}\nLast push: {state.last_push or 'never'}   "
-                f"Last pull: {state.last_pull or 'never'}\nCounter: {state.counter}   "
+                f"Target: {state.target}\nLast push: {local_time(state.last_push)}   "
+                f"Last pull: {local_time(state.last_pull)}\nCounter: {state.counter}   "
                 f"Changes not pushed yet: {state.pending}   Last blob: {state.blob_bytes:,} bytes"
             )
-        self.query_one("#sync-state", Static).update(Text(text))
+        self.query_one("#sync-state", Static).update(literal(text, multiline=True))
         for button in ("#push", "#pull"):
             self.query_one(button, Button).disabled = not state.configured
 
+    def action_setup(self) -> None:
+        try:
+            vault = self.vault
+        except VaultError as error:
+            self.failed(error)
+            return
+
+        def done(target: str | None) -> None:
+            if target:
+                self.status(f"Sync set up: {target}. u pushes the first copy.")
+                self.show_state()
+
+        self.app.push_screen(SyncSetupDialog(vault), done)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "push":
+        if event.button.id == "setup":
+            self.action_setup()
+        elif event.button.id == "push":
             self.action_push()
         elif event.button.id == "pull":
             self.action_pull()
@@ -99,3 +125,126 @@ class SyncScreen(Activity):
             summary += f"; {len(result.rejected)} remote item(s) rejected (did not authenticate)"
         self.app.call_from_thread(self.status, summary + ".")
         self.app.call_from_thread(self.show_state)
+
+
+def local_time(stamp: str | None) -> str:
+    """A stored time (ISO 8601, UTC when it names no zone) in the local time zone, to the minute."""
+    if not stamp:
+        return "never"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class SyncSetupDialog(ModalScreen[str | None]):
+    """Where the encrypted copy goes: the target is checked at once (the folder exists, the server
+    answers, the credentials and the host key are accepted) and saved only then."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
+        Binding("ctrl+s", "ok", "Check and save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    SyncSetupDialog { align: center middle; }
+    SyncSetupDialog .ask { width: 76; max-width: 100%; height: auto; max-height: 100%; }
+    SyncSetupDialog .ask-label { text-style: bold; }
+    SyncSetupDialog .hint { color: $text-muted; }
+    SyncSetupDialog #setup-error { color: $error; text-style: bold; width: 100%; }
+    SyncSetupDialog #sftp { height: auto; }
+    """
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.vault = vault
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog ask"):
+            yield Static(Text("Set up the encrypted copy", style="bold"))
+            yield Label(
+                "A folder (a mounted drive, a folder a sync client watches), Nextcloud/WebDAV "
+                "(https://cloud.example/remote.php/dav/files/USER/sealbook) or sftp://host/folder.",
+                classes="hint",
+            )
+            yield Label("Where", classes="ask-label")
+            yield Input(placeholder="folder path or URL", id="sync-url", compact=True)
+            yield Label("User (WebDAV, SFTP)", classes="ask-label")
+            yield Input(id="sync-user", compact=True)
+            yield Label("App password (kept in the OS keyring or a 0600 file, never in the copy)", classes="ask-label")
+            yield Input(password=True, id="sync-password", compact=True)
+            with Vertical(id="sftp"):
+                yield Label("SFTP: known_hosts file and key file (optional)", classes="ask-label")
+                yield Input(placeholder="~/.ssh/known_hosts", id="sync-known-hosts", compact=True)
+                yield Input(placeholder="~/.ssh/id_ed25519", id="sync-identity", compact=True)
+            yield Label("", id="setup-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Check and save (enter)", variant="primary", id="ok", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#setup-error").display = False
+        self.query_one("#sftp").display = False
+        self.query_one("#sync-url", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "sync-url":
+            self.query_one("#sftp").display = event.value.strip().lower().startswith("sftp://")
+
+    def on_input_submitted(self) -> None:
+        self.action_ok()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self.action_ok()
+        else:
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def error(self, message: str | None) -> None:
+        label = self.query_one("#setup-error", Label)
+        label.update(message or "")
+        label.display = bool(message)
+
+    def _busy(self, busy: bool) -> None:
+        for widget in self.query("Input, Button"):
+            widget.disabled = busy
+
+    def action_ok(self) -> None:
+        url = self.query_one("#sync-url", Input).value.strip()
+        if not url:
+            self.error("Where: give a folder path or a URL.")
+            return
+        if "://" not in url:
+            url = str(Path(url).expanduser())
+        user = self.query_one("#sync-user", Input).value.strip()
+        secret = Secret(self.query_one("#sync-password", Input).value)
+        known_hosts = self.query_one("#sync-known-hosts", Input).value.strip()
+        identity = self.query_one("#sync-identity", Input).value.strip()
+        self.error("Checking the target...")
+        self._busy(True)
+        self._check(url, user, secret, known_hosts, identity)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync-setup")
+    def _check(self, url: str, user: str, secret: Secret, known_hosts: str, identity: str) -> None:
+        # The password travels in a Secret: a worker keeps its arguments (and their repr).
+        try:
+            password = secret.take() or None
+            target = self.vault.sync_setup(url, user=user, password=password, known_hosts=known_hosts,
+                                           identity=identity)  # fmt: skip
+        except VaultError as error:
+            self.app.call_from_thread(self._refused, str(error))
+            return
+        self.app.call_from_thread(self.dismiss, target)
+
+    def _refused(self, reason: str) -> None:
+        self._busy(False)
+        self.query_one("#sync-password", Input).value = ""
+        self.error(f"Not saved: {reason}")
+        self.query_one("#sync-url", Input).focus()

@@ -8,11 +8,12 @@ through Textual's line API, so a new result costs O(rows on screen).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, overload
 
 from rich.segment import Segment
 from rich.style import Style
@@ -43,9 +44,40 @@ def _phone(e164: str) -> str:
     return format_phone(e164)
 
 
+# Words after a family name that are not part of it ("Martin Luther King Jr.").
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md", "m.d.", "mba", "esq."})
+
+
+def surname(name: str) -> str:
+    """The family name to sort by: before the comma in "Müller, Jürgen", else the last word
+    (titles such as "Jr." skipped).  The model keeps one name field, not the vCard N parts,
+    so the last word stands for the family name ("Anna Müller-Lüdenscheidt" -> the double name)."""
+    if "," in name:
+        family = name.split(",", 1)[0].strip()
+        if family:
+            return family
+    words = name.split()
+    while len(words) > 1 and words[-1].casefold() in _NAME_SUFFIXES:
+        words.pop()
+    return words[-1] if words else ""
+
+
+@lru_cache(maxsize=1 << 18)  # every name of a large vault; cleared on lock
+def _collation(text: str) -> str:
+    """Case and accents do not change the order ("Öztürk" sorts with "Ozturk", not after "Z")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def surname_key(contact: Contact) -> tuple[str, str, str]:
+    """Sort by family name, then by the whole name, then by id (a stable order)."""
+    return (_collation(surname(contact.name)), _collation(contact.name), contact.id)
+
+
 def clear_caches() -> None:
-    """Forget cached phone numbers: called when the vault locks."""
+    """Forget cached phone numbers and sort keys (they hold names): called when the vault locks."""
     _phone.cache_clear()
+    _collation.cache_clear()
 
 
 def state_word(contact: Contact) -> str:
@@ -62,6 +94,7 @@ class Column:
     drop: int = 0  # on a narrow terminal, columns with a higher number go first
 
 
+NAME_WIDEST = 32  # a whole name up to this width is worth hiding a column the detail pane repeats
 COLUMNS = (
     Column("Name", 14, 3),
     Column("Organisation", 10, 2, drop=2),
@@ -83,6 +116,26 @@ def cells(contact: Contact) -> tuple[str, ...]:
         contact.retention_end.isoformat() if contact.retention_end else "open",
         state_word(contact),
     )
+
+
+class Picked(Sequence[Contact]):
+    """A view of ``contacts`` at ``positions``: no copy per keystroke."""
+
+    def __init__(self, contacts: list[Contact], positions: Sequence[int]) -> None:
+        self._contacts = contacts
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, index: int) -> Contact: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Contact]: ...
+    def __getitem__(self, index: int | slice) -> Contact | Sequence[Contact]:
+        if isinstance(index, slice):
+            return [self._contacts[p] for p in self._positions[index]]
+        return self._contacts[self._positions[index]]
 
 
 class ContactTable(ScrollView, can_focus=True):
@@ -130,6 +183,7 @@ class ContactTable(ScrollView, can_focus=True):
         self._style_key: tuple[object, ...] | None = None
         self._style_set: tuple[Style, Style, Style, Style] = (Style(), Style(), Style(), Style())
         self._widths = [c.width for c in COLUMNS]
+        self._longest_name = 0
 
     # --- data --------------------------------------------------------------------
 
@@ -164,19 +218,42 @@ class ContactTable(ScrollView, can_focus=True):
     def _table_width(self) -> int:
         return sum(self._widths) + len(self._widths)
 
+    def fit_names(self, longest: int) -> None:
+        """Make room for names up to ``longest`` characters (the longest in the vault) when there is room."""
+        if longest != self._longest_name:
+            self._longest_name = longest
+            self._fit()
+
     def on_resize(self, event: events.Resize) -> None:
-        """Fit the columns: spare width goes to the growing ones; on a narrow
-        terminal the least important columns are hidden (the detail pane has them)."""
+        self._fit()
+
+    def _fit(self) -> None:
+        """Fit the columns.  On a narrow terminal the least important columns are hidden (the
+        detail pane has them); then, so that names are not cut, the columns the detail pane
+        repeats (basis, organisation) give way to whole names (up to NAME_WIDEST); spare width
+        goes first to the names, then to the growing columns."""
         available = self.scrollable_content_region.width
+        name = COLUMNS[0]
+        wanted = max(name.width, min(self._longest_name, NAME_WIDEST))
         shown = list(COLUMNS)
-        for victim in sorted((c for c in COLUMNS if c.drop), key=lambda c: -c.drop):
+        victims = sorted((c for c in COLUMNS if c.drop), key=lambda c: -c.drop)
+        for victim in victims:
             if sum(c.width + 1 for c in shown) <= available:
+                break
+            shown.remove(victim)
+        for victim in victims:
+            if victim.drop < 2 or victim not in shown:
+                continue
+            if sum(c.width + 1 for c in shown) + wanted - name.width <= available:
                 break
             shown.remove(victim)
         self._columns = tuple(shown)
         spare = max(0, available - sum(c.width + 1 for c in shown))
+        to_names = min(spare, wanted - name.width)
+        spare -= to_names
         shares = sum(c.grow for c in shown)
-        self._widths = [c.width + spare * c.grow // shares for c in shown]
+        self._widths = [c.width + (to_names if c is name else 0) + spare * c.grow // shares for c in shown]
+        self._line_cache.clear()
         self.virtual_size = Size(self._table_width(), len(self._rows) + 1)
         self.refresh()
 

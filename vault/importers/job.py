@@ -10,7 +10,7 @@ from vault.book import RecordBook
 from vault.importers.batch import SuppressionCheck, check_batch
 from vault.importers.entries import Validate
 from vault.importers.plan import ImportReport, plan_import
-from vault.importers.reading import read_entries, read_file
+from vault.importers.reading import read_file, stream_entries
 from vault.model import LegalBasis
 from vault.retention import RuleBook
 
@@ -52,7 +52,9 @@ def import_file(
     """
     chosen = rules.get(rule)  # UnknownRule before reading the file
     check_batch(basis, chosen, trigger, consent_given, consent_method, today)  # InvalidInput before reading
-    kind, parsed, ignored = read_entries(read_file(path), path.name)
+    # Entries stream from the parser through the planner, which keeps only what the
+    # commit and the report need (issue 15: bounded memory on large files).
+    kind, parsed, ignored = stream_entries(read_file(path), path.name)
     plan = plan_import(
         path.name,
         kind,
@@ -75,6 +77,7 @@ def import_file(
     if dry_run or (plan.has_errors and not skip_invalid):
         return plan.report(committed=False, dry_run=dry_run)
     new = [policy.new_contact(clean, rules, now) for clean in plan.new]
+    plan.new.clear()  # the drafts live on in the contacts; the report needs only their entry numbers
     book.rewrite_many(
         [(current, policy.edited(current, clean, rules)) for current, clean in plan.merges.values()],
         "updated",

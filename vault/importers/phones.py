@@ -77,7 +77,8 @@ def validate_keeping(
         validate(replace(draft, phones=()), before=before)
         raise refused from None
     kept = tuple(dict.fromkeys(e164 for _, e164, valid in checked if not valid))
-    clean = validate(replace(draft, phones=tuple(raw for raw, _, valid in checked if valid)), before=before)
+    valid_ones = tuple(raw for raw, _, valid in checked if valid)
+    clean = validate(draft if valid_ones == draft.phones else replace(draft, phones=valid_ones), before=before)
     if not kept:
         return clean, ()
     ordered = [e164 for _, e164, valid in checked if e164 and (e164 in clean.phones or not valid)]

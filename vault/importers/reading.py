@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 from pathlib import Path
 
 # The limits are read from the package at call time: that is where they are
@@ -47,7 +48,15 @@ def detect_format(data: bytes, file_name: str = "") -> str:
 
 def read_entries(data: bytes, file_name: str = "") -> tuple[str, list[ParsedEntry], tuple[str, ...]]:
     """(format, entries, ignored CSV columns) for the bytes of an import file."""
+    kind, entries, ignored = stream_entries(data, file_name)
+    return kind, list(entries), ignored
+
+
+def stream_entries(data: bytes, file_name: str = "") -> tuple[str, Iterable[ParsedEntry], tuple[str, ...]]:
+    """Like :func:`read_entries`, but a vCard file's entries are parsed as they are
+    consumed, so an import holds one parsed entry at a time, not the whole file's
+    (ImportRefused for too many entries comes from the iteration then)."""
     kind = detect_format(data, file_name)
     if kind == "vcard":
-        return "vcard", list(parse_vcards(data)), ()
+        return "vcard", parse_vcards(data), ()
     return parse_csv(data)

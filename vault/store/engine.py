@@ -1,12 +1,17 @@
-"""Engine construction with the pragmas every connection needs, and migrate()."""
+"""Engine construction with the pragmas every connection needs, migrate(), and the owner's
+words for what SQLite and the file system say when they fail."""
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+
+from vault.errors import NotAVault, StorageFailed, StorageFull, VaultBusy, VaultDamaged, VaultError, VaultReadOnly
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -83,3 +88,76 @@ def head_revision(engine: Engine) -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def check_revision(engine: Engine) -> None:
+    """Refuse a schema version this sealbook has no migration for: from a newer sealbook
+    (NotAVault: "unsupported version"), else damaged (VaultDamaged)."""
+    from alembic.script import ScriptDirectory
+
+    current = current_revision(engine)
+    if current is None:
+        raise VaultDamaged("the schema version")
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config(engine)).walk_revisions()}
+    if current in known:
+        return
+    if current.isdigit() and len(current) == 4:
+        raise NotAVault("made by a newer sealbook")
+    raise VaultDamaged("the schema version")
+
+
+# --- failures in the owner's words ---------------------------------------------------------
+
+# Below this much free space an I/O error is the disk running full: SQLite cannot even size
+# its 32 KiB shared-memory index then, and says "disk I/O error" (SQLITE_IOERR_SHMSIZE).
+LOW_SPACE_BYTES = 1 << 20
+
+
+def translate(exc: Exception, path: Path | None = None) -> Exception:
+    """Map low-level database failures to the owner's words.
+
+    With the vault's ``path``, an error SQLite words vaguely ("disk I/O error",
+    "unable to open database file": it cannot create the -wal/-shm files or size
+    them) is told apart by looking at the file system: read-only, or full.
+    """
+    message = str(getattr(exc, "orig", exc)).lower()
+    if "database or disk is full" in message:
+        return StorageFull()
+    if "readonly" in message or "read-only" in message:
+        return VaultReadOnly()
+    if "locked" in message or "busy" in message:
+        return VaultBusy()
+    if "not a database" in message:
+        return NotAVault()
+    if "malformed" in message:
+        return VaultDamaged("the database file")
+    if path is not None and ("disk i/o error" in message or "unable to open database file" in message):
+        return storage_cause(path)
+    return exc
+
+
+def storage_cause(path: Path) -> VaultError:
+    """Why the vault file at ``path`` cannot be opened or written: its file, folder or
+    disk is read-only, the disk is (nearly) full, or else an input/output error."""
+    folder = path.parent
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return StorageFailed()
+    writable = os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    if disk.f_flag & os.ST_RDONLY or not writable:
+        return VaultReadOnly()
+    if disk.f_bavail * disk.f_frsize < LOW_SPACE_BYTES:
+        return StorageFull()
+    return StorageFailed()
+
+
+def translate_os_error(exc: OSError) -> Exception:
+    """A file-system error beside the vault (temp files of the sync) in the owner's words."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull()
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return VaultReadOnly()
+    if exc.errno == errno.EIO:
+        return StorageFailed()
+    return exc

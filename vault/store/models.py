@@ -179,6 +179,8 @@ class AuditRow(Base):
     record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     device: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(64), default="")
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The row's seal (vault.audit): the row before it, and a MAC under the audit key."""
 
 
 class RequestRow(Base):

@@ -18,10 +18,26 @@ from sqlalchemy import Engine, delete, func, insert, inspect, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vault.errors import NotAVault, StorageFull, VaultBusy, VaultTampered
-from vault.store.engine import current_revision, head_revision, make_engine, migrate
+from vault.errors import (
+    ErasurePending,
+    NotAVault,
+    StorageFull,
+    VaultBusy,
+    VaultDamaged,
+    VaultTampered,
+)
+from vault.store.engine import (
+    check_revision,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    translate,
+    translate_os_error,
+)
 from vault.store.models import (
     AuditRow,
+    Base,
     ContactRow,
     IndexBucketRow,
     ManifestRow,
@@ -31,18 +47,6 @@ from vault.store.models import (
 )
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def _translate(exc: Exception) -> Exception:
-    """Map low-level database failures to the owner's words."""
-    message = str(getattr(exc, "orig", exc)).lower()
-    if "database or disk is full" in message or ("disk i/o error" in message and "full" in message):
-        return StorageFull()
-    if "locked" in message or "busy" in message:
-        return VaultBusy()
-    if "not a database" in message or "malformed" in message:
-        return NotAVault()
-    return exc
 
 
 # Every object of a vault at the head revision: nothing else may be in the file.
@@ -80,12 +84,34 @@ def _schema(engine: Engine) -> set[tuple[str, str]]:
     return {(str(kind), str(name)) for kind, name in rows if not str(name).startswith("sqlite_stat")}
 
 
+def _columns(engine: Engine) -> dict[str, set[str]]:
+    """The column names of every table, as the schema text in the file declares them."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p WHERE m.type = 'table'"
+        ).all()
+    found: dict[str, set[str]] = {}
+    for table, column in rows:
+        found.setdefault(str(table), set()).add(str(column))
+    return found
+
+
+def expected_columns() -> dict[str, set[str]]:
+    """The column names of every table at the head revision (the models, which a test
+    holds equal to the migrations; alembic's own table besides)."""
+    tables = {name: {column.name for column in table.columns} for name, table in Base.metadata.tables.items()}
+    return {**tables, "alembic_version": {"version_num"}}
+
+
 def check_schema(engine: Engine, *, complete: bool) -> None:
     """Refuse (VaultTampered) a file holding triggers or views, or, when ``complete``,
-    anything but the objects of the head revision."""
+    anything but the objects of the head revision; and (VaultDamaged) tables whose
+    columns are not the head revision's: a changed byte in the schema text."""
     found = _schema(engine)
     if any(kind in ("trigger", "view") for kind, _ in found) or (complete and found != EXPECTED_SCHEMA):
         raise VaultTampered("the file holds database objects sealbook did not create")
+    if complete and _columns(engine) != expected_columns():
+        raise VaultDamaged("the database schema")
 
 
 def _check_is_sqlite(path: Path) -> None:
@@ -129,27 +155,44 @@ class Store:
                     raise NotAVault(path.name)
                 check_schema(self.engine, complete=False)  # before a migration writes anything
                 if current_revision(self.engine) != head_revision(self.engine):
+                    check_revision(self.engine)
                     migrate(self.engine)
             check_schema(self.engine, complete=True)
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             self.engine.dispose()
-            raise _translate(exc) from None
+            raise translate(exc, path) from None
+        except UnicodeDecodeError:  # a name in the schema text is no longer UTF-8
+            self.engine.dispose()
+            raise VaultDamaged("the database schema") from None
         except Exception:
             self.engine.dispose()
             raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._commit_hooks: list[Callable[[Session], None]] = []
 
     def close(self) -> None:
         self.engine.dispose()
+
+    FIRST_AUDIT_SEQ = "audit_start"  # session.info: the last audit row number when the transaction began
+
+    def add_commit_hook(self, hook: Callable[[Session], None]) -> None:
+        """``hook(session)`` runs in every transaction just before it commits (vault.audit seals
+        the audit rows the transaction wrote there, whoever wrote them)."""
+        self._commit_hooks.append(hook)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction (BEGIN IMMEDIATE); committed on success, rolled back on error."""
         try:
             with self._sessions.begin() as session:
+                if self._commit_hooks:
+                    last = session.execute(text("SELECT coalesce(max(seq), 0) FROM audit")).scalar()
+                    session.info[self.FIRST_AUDIT_SEQ] = int(last or 0)
                 yield session
-        except (OperationalError, DatabaseError) as exc:
-            raise _translate(exc) from None
+                for hook in self._commit_hooks:
+                    hook(session)
+        except (OperationalError, DatabaseError, sqlite3.DatabaseError) as exc:  # the driver's own: raw reads
+            raise translate(exc, self.path) from None
 
     # --- meta --------------------------------------------------------------
 
@@ -391,28 +434,51 @@ class Store:
         which would wait for (and then fail on) another process's write lock, and
         the TUI asks every two seconds.  Whatever still stops it is VaultBusy.
         """
-        raw = self.engine.raw_connection()
-        try:
+        with self._raw() as raw:
             row = raw.cursor().execute("PRAGMA data_version").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise _translate(exc) from None
-        finally:
-            raw.close()
         return int(row[0] or 0) if row else 0
 
     def scrub(self) -> None:
-        """Erase freed pages for real: checkpoint(TRUNCATE), VACUUM, checkpoint again."""
-        raw = self.engine.raw_connection()
+        """Erase freed pages for real: checkpoint(TRUNCATE), VACUUM, checkpoint again.
+
+        It runs after a deletion committed, so a disk too full for VACUUM raises
+        ErasurePending ("the change is saved"), never "nothing was changed"; the
+        purge scrubs on every run, so the next one finishes it.
+        """
         try:
-            cursor = raw.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.execute("VACUUM")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.close()
+            with self._raw() as raw:
+                cursor = raw.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.execute("VACUUM")
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.close()
+        except StorageFull:
+            raise ErasurePending() from None
+
+    @contextmanager
+    def _raw(self) -> Iterator[Any]:
+        """A driver connection outside any transaction, its failures in the owner's words."""
+        try:
+            raw = self.engine.raw_connection()
+        except DatabaseError as exc:
+            raise translate(exc, self.path) from None
+        try:
+            yield raw
         except sqlite3.DatabaseError as exc:
-            raise _translate(exc) from None
+            raise translate(exc, self.path) from None
         finally:
             raw.close()
+
+    @contextmanager
+    def storage_errors(self) -> Iterator[None]:
+        """Work beside the store (the sync's snapshot and temp files) with its storage
+        failures in the owner's words: a full disk, a read-only folder."""
+        try:
+            yield
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            raise translate(exc, self.path) from None
+        except OSError as exc:
+            raise translate_os_error(exc) from None
 
     def integrity_ok(self) -> bool:
         with self.engine.connect() as conn:

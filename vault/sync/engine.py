@@ -296,6 +296,21 @@ def _deleted_since(before: Digests, now: Digests) -> bool:
     return before.tombstones != now.tombstones or before.keys != now.keys
 
 
+def _adopt_cut_off_push(
+    vault: SyncParts, file: StateFile, state: SyncState, remote: Remote, progress: Progress
+) -> SyncState:
+    """A push cut off after its upload and before its bookkeeping (issue 12.6): when the remote
+    holds exactly the blob the saved intent names, that push counts as done (state, the vault's
+    mark, the `synced` log row), so even a locked push goes on instead of raising RemoteNewer."""
+    fetched = remote.fetch(progress)
+    if fetched is None or not state.is_own_upload(blob_hash(fetched.data).hex()):
+        return state
+    adopted = state.pushed(fetched.tag, len(fetched.data))
+    file.save(adopted)
+    _record_in_vault(vault, adopted.counter, adopted.blob_hash, f"push {adopted.counter}")
+    return adopted
+
+
 def _unchanged(held: Held | None, state: SyncState, tag: str | None) -> bool:
     """The remote still holds the blob this device last pushed or pulled, and we know its content."""
     return held is not None and tag is not None and held.tag == tag == state.tag and held.blob_hash == state.blob_hash
@@ -361,6 +376,8 @@ def _push(
             tag = remote.version()
             if tag == EMPTY_TAG:
                 raise BlobDamaged("remote copy is empty")  # never replaced unseen: the owner decides
+            if tag is not None and tag != state.tag and state.pushing_hash:
+                state = _adopt_cut_off_push(vault, file, state, remote, progress)
             if tag is not None and tag != state.tag:
                 if vault.ring.is_locked:
                     raise RemoteNewer(remote.describe())
@@ -382,18 +399,15 @@ def _push(
                     return _push_report("up-to-date", remote, state.counter, state.blob_bytes, pulled)
                 deleted = held is not None and _deleted_since(held.digests, digests)
                 blob = _seal(vault, snapshot, counter, previous, progress)
+            digest = blob_hash(blob).hex()
+            intent = state.pushing(counter, digest, iso(vault.clock()))
+            file.save(intent)  # before the upload: a push cut off after it is recognised next time
             try:
                 # Records deleted since (or nothing known): every older copy may hold them.
                 new_tag = remote.put(blob, tag, progress, forget=deleted or not unchanged)
             except RemoteChanged:
                 continue  # someone pushed meanwhile: pull, merge and try again (bounded)
-            digest = blob_hash(blob).hex()
-            now = iso(vault.clock())
-            file.save(
-                state.advanced(
-                    counter=counter, blob_hash=digest, tag=new_tag, last_push=now, last_sync=now, blob_bytes=len(blob)
-                )
-            )
+            file.save(intent.pushed(new_tag, len(blob)))
             content.save(Held(new_tag, digest, digests))
             _record_in_vault(vault, counter, digest, f"push {counter}")
             removed = getattr(remote, "removed", 0)

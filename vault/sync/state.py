@@ -31,9 +31,41 @@ class SyncState:
     last_pull: str | None = None
     last_sync: str | None = None  # either of the two: edits after it are "pending"
     blob_bytes: int = 0
+    # A push under way (issue 12.6): saved before the upload, cleared by the bookkeeping after
+    # it.  When the push is cut off between the two, the remote holds exactly this blob: the
+    # next push (even a locked one, the purge's) recognises it by its hash and takes it as pushed.
+    pushing_counter: int = 0
+    pushing_hash: str = ""  # hex BLAKE2b-256 of the blob being uploaded; "" when none is
+    pushing_at: str | None = None  # ISO time, UTC: becomes last_push/last_sync once it counts as pushed
 
     def advanced(self, **changes: object) -> SyncState:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def pushing(self, counter: int, blob_hash: str, at: str) -> SyncState:
+        """This state with the intent to upload the blob ``blob_hash`` as version ``counter``."""
+        return replace(self, pushing_counter=counter, pushing_hash=blob_hash, pushing_at=at)
+
+    def pushed(self, tag: str | None, blob_bytes: int) -> SyncState:
+        """The intended blob is on the remote (version tag ``tag``): it is the newest this device saw."""
+        if not self.pushing_hash:
+            raise ValueError("no push under way")
+        return replace(
+            self,
+            counter=self.pushing_counter,
+            blob_hash=self.pushing_hash,
+            tag=tag,
+            last_push=self.pushing_at,
+            last_sync=self.pushing_at,
+            blob_bytes=blob_bytes,
+            pushing_counter=0,
+            pushing_hash="",
+            pushing_at=None,
+        )
+
+    def is_own_upload(self, blob_hash: str) -> bool:
+        """Whether a blob found on the remote is the one this device was uploading when its push
+        was cut off (the intent is there and names that blob's hash)."""
+        return bool(self.pushing_hash) and blob_hash == self.pushing_hash and self.pushing_counter > self.counter
 
 
 def state_dir() -> Path:
@@ -60,6 +92,10 @@ class StateFile:
                 data = json.loads(handle.read(64 * 1024).decode("utf-8"))
             state = SyncState(**data)
             if type(state.counter) is not int or state.counter < 0 or not isinstance(state.blob_hash, str):
+                raise ValueError
+            if type(state.pushing_counter) is not int or not isinstance(state.pushing_hash, str):
+                raise ValueError
+            if state.pushing_at is not None and not isinstance(state.pushing_at, str):
                 raise ValueError
         except (ValueError, TypeError, UnicodeDecodeError):
             raise SyncStateDamaged(str(self.path)) from None
