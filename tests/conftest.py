@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from vault import i18n
 from vault.crypto import KdfParams
 from vault.model import ContactDraft, LegalBasis
 from vault.service import Vault
@@ -38,6 +39,11 @@ def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("xdg")
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(name, str(home / name.lower()))
+    # The tests speak English unless one chooses German itself (vault.i18n): the machine's
+    # locale must not decide, in this process or in the CLI processes the tests start.
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    i18n.set_language("en")
 
 
 @pytest.fixture

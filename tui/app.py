@@ -23,6 +23,7 @@ from rich.traceback import Traceback
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -34,9 +35,11 @@ from tui.screens.form import ContactForm
 from tui.screens.help import HelpScreen
 from tui.screens.unlock import CreateScreen, UnlockScreen
 from tui.widgets import contact_table
+from tui.widgets.translated import Translated
 from vault import search
 from vault.config import Config
 from vault.errors import VaultBusy, VaultError
+from vault.i18n import N_, _, ngettext
 from vault.service import KdfParams, Vault, utc_now
 
 Clock = Callable[[], datetime]
@@ -50,7 +53,7 @@ KEY_POLL_SECONDS = 0.01
 KEY_WAIT_LIMIT = 1.0  # a key whose round trip was lost holds the next one no longer than this
 SCREEN_WAIT_LIMIT = 10.0  # keys wait this long at most for a screen being built
 WAITING = -1
-BUSY_NOTE = "the vault is busy (another sealbook process is writing); it refreshes when it can"
+BUSY_NOTE = N_("the vault is busy (another sealbook process is writing); it refreshes when it can")
 
 
 @dataclass
@@ -149,7 +152,7 @@ class KeyOrder:
             self.next()
 
 
-class SealbookApp(App[None]):
+class SealbookApp(Translated, App[None]):
     """sealbook's terminal front end; it reaches the core only through :class:`Vault`.
 
     It is the :class:`tui.host.VaultHost` of its screens: it hands itself to each
@@ -160,9 +163,9 @@ class SealbookApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         # Shown in each screen's footer; here so they work everywhere, modals included.
-        Binding("ctrl+l", "lock", "Lock", priority=True),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", show=False),  # in the palette; the list's footer is full
+        Binding("ctrl+l", "lock", N_("Lock"), priority=True),
+        Binding("question_mark", "help", N_("Help"), show=False),
+        Binding("ctrl+q", "quit", N_("Quit"), show=False),  # in the palette; the list's footer is full
     ]
 
     def __init__(
@@ -190,7 +193,7 @@ class SealbookApp(App[None]):
     # --- life cycle ------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.sub_title = "locked"
+        self.sub_title = _("locked")
         self.push_screen(UnlockScreen(self) if self.vault_path.exists() else CreateScreen(self))
         self.set_interval(REFRESH_SECONDS, self.refresh_from_disk, name="refresh")
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock, name="idle-lock")
@@ -228,19 +231,21 @@ class SealbookApp(App[None]):
         # moves them out of the collector's way until the vault is locked.
         gc.collect()
         gc.freeze()
-        self.sub_title = "unlocked"
+        self.sub_title = _("unlocked")
         self.last_activity = time.monotonic()
         self._busy_since = None
         if self._discarded:
             self.notify(
-                "The vault locked with unsaved changes; they were discarded: " + ", ".join(self._discarded) + ".",
+                _("The vault locked with unsaved changes; they were discarded: {forms}.").format(
+                    forms=", ".join(self._discarded)
+                ),
                 severity="warning",
                 timeout=12,
             )
             self._discarded = []
         if vault.kdf_below_floor:
             self.notify(
-                "This vault's key derivation is below today's safe settings; `sealbook passwd` can upgrade it.",
+                _("This vault's key derivation is below today's safe settings; `sealbook passwd` can upgrade it."),
                 severity="warning",
                 timeout=8,
             )
@@ -257,7 +262,7 @@ class SealbookApp(App[None]):
         return action != "lock" or self.is_unlocked
 
     def action_lock(self) -> None:
-        self.lock("Locked.")
+        self.lock(_("Locked."))
 
     def lock(self, reason: str) -> None:
         """Drop decrypted data and keys, close every screen, ask for the passphrase."""
@@ -271,7 +276,7 @@ class SealbookApp(App[None]):
         contact_table.clear_caches()
         gc.unfreeze()  # let the dropped contacts be collected
         gc.collect()
-        self.sub_title = "locked"
+        self.sub_title = _("locked")
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(UnlockScreen(self))
@@ -300,7 +305,9 @@ class SealbookApp(App[None]):
         idle = time.monotonic() - self.last_activity
         limit = minutes * 60
         if idle >= limit:
-            self.lock(f"Locked after {minutes} idle minute{'s' if minutes != 1 else ''}.")
+            self.lock(
+                ngettext("Locked after {n} idle minute.", "Locked after {n} idle minutes.", minutes).format(n=minutes)
+            )
             return
         left = limit - idle
         if (
@@ -309,7 +316,8 @@ class SealbookApp(App[None]):
             and any(isinstance(screen, ContactForm) for screen in self.screen_stack)
         ):
             self._idle_warned = self.last_activity
-            self.notify(f"locking in {math.ceil(left)} s; press any key to stay", severity="warning", timeout=left)
+            warning = _("locking in {seconds} s; press any key to stay").format(seconds=math.ceil(left))
+            self.notify(warning, severity="warning", timeout=left)
 
     def refresh_from_disk(self) -> None:
         """Show changes other processes committed (the purge job, the CLI, a sync).
@@ -327,7 +335,7 @@ class SealbookApp(App[None]):
             changed = self.vault.refresh()
         except VaultBusy:
             if self._busy_since is None:
-                self.notify(BUSY_NOTE, severity="warning", timeout=8)
+                self.notify(_(BUSY_NOTE), severity="warning", timeout=8)
             self._busy_since = time.monotonic()
             return
         except VaultError as error:
@@ -359,6 +367,10 @@ class SealbookApp(App[None]):
 
     # --- help and palette -----------------------------------------------------------
 
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -369,10 +381,10 @@ class SealbookApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
-            if command.title not in self.HIDDEN_COMMANDS:
-                yield command
-        yield SystemCommand("Lock", "Lock the vault now: decrypted data is dropped (ctrl+l)", self.action_lock)
-        yield SystemCommand("Help", "Every key and what it does (?)", self.action_help)
+            if command.title not in self.HIDDEN_COMMANDS:  # Textual's texts (tui.widgets.translated)
+                yield SystemCommand(_(command.title), _(command.help), command.callback, command.discover)
+        yield SystemCommand(_("Lock"), _("Lock the vault now: decrypted data is dropped (ctrl+l)"), self.action_lock)
+        yield SystemCommand(_("Help"), _("Every key and what it does (?)"), self.action_help)
         if isinstance(screen, ContactsScreen):
             for binding in ContactsScreen.BINDINGS:
                 assert isinstance(binding, Binding)
@@ -381,8 +393,8 @@ class SealbookApp(App[None]):
                 action = getattr(screen, f"action_{binding.action}")
                 key = binding.key_display or binding.key.split(",")[0]
                 key = {"slash": "/", "question_mark": "?"}.get(key, key)
-                help_text = ContactsScreen.DESCRIPTIONS.get(binding.action, binding.description)
-                yield SystemCommand(binding.description, f"{help_text} ({key})", action)
+                help_text = _(ContactsScreen.DESCRIPTIONS.get(binding.action, binding.description))
+                yield SystemCommand(_(binding.description), f"{help_text} ({key})", action)
 
 
 def make_app(

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from vault.config import log_dir
+from vault.i18n import _
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE: an unexpected error
 
@@ -39,5 +40,7 @@ def crash_report(error: BaseException) -> Path | None:
 
 def crash_line(error: BaseException, where: Path | None) -> str:
     """The one line the user reads."""
-    report = f"Where it happened: {where}" if where else "No report could be written."
-    return f"sealbook: unexpected error ({type(error).__name__}); nothing more was done. {report}"
+    report = _("Where it happened: {path}").format(path=where) if where else _("No report could be written.")
+    return _("sealbook: unexpected error ({type}); nothing more was done. {report}").format(
+        type=type(error).__name__, report=report
+    )

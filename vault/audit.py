@@ -45,6 +45,7 @@ from vault.clock import Clock, naive_utc
 from vault.config import data_dir
 from vault.errors import VaultError
 from vault.fsutil import atomic_write, private_dir
+from vault.i18n import _, ngettext
 from vault.model import AuditEntry
 from vault.store import auditing
 from vault.store.auditing import RawAuditRow
@@ -140,13 +141,17 @@ class AuditCheck:
     def describe(self) -> str:
         """One line for the owner."""
         if not self.checked:
-            return "the log cannot be checked on this device until the vault is unlocked here once"
+            return _("the log cannot be checked on this device until the vault is unlocked here once")
         parts = []
-        for words, rows in (("changed", self.changed), ("deleted", self.deleted), ("not sealed", self.unsealed)):
+        for words, rows in (
+            (_("changed: {rows}"), self.changed),
+            (_("deleted: {rows}"), self.deleted),
+            (_("not sealed: {rows}"), self.unsealed),
+        ):
             if rows:
                 shown = ", ".join(str(seq) for seq in rows[:20]) + (", ..." if len(rows) > 20 else "")
-                parts.append(f"{words}: row{'s' if len(rows) > 1 else ''} {shown}")
-        return "the accountability log was changed outside sealbook (" + "; ".join(parts) + ")"
+                parts.append(words.format(rows=ngettext("row {rows}", "rows {rows}", len(rows)).format(rows=shown)))
+        return _("the accountability log was changed outside sealbook ({parts})").format(parts="; ".join(parts))
 
 
 def check_rows(rows: Sequence[RawAuditRow], key: bytes, vault_id: bytes, cutoff: datetime) -> AuditCheck:
@@ -174,7 +179,7 @@ class AuditKeyFile:
 
     def __init__(self, vault_id: str, device_id: str, directory: Path | None = None) -> None:
         if not (_SAFE.match(vault_id) and _SAFE.match(device_id)):
-            raise VaultError("the vault or device id is not safe as a file name")
+            raise VaultError(_("the vault or device id is not safe as a file name"))
         self.path = (directory or data_dir() / "audit") / f"{vault_id}-{device_id}.key"
 
     def load(self) -> bytes | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from vault import causal, crypto, head
+from vault import causal, crypto, head, i18n
 from vault import index as cache
 from vault.audit import AuditLog
 from vault.clock import Clock, local_today, naive_utc
@@ -356,7 +356,7 @@ class RecordBook:
     def get(self, record_id: str) -> Contact:
         self._ring.require_unlocked()
         if record_id in self._damaged:
-            raise VaultDamaged(f"record {record_id}")
+            raise VaultDamaged(i18n._("record {id}").format(id=record_id))
         try:
             return self._contacts[record_id]
         except KeyError:
@@ -372,7 +372,7 @@ class RecordBook:
             if len(hits) == 1:
                 return self.get(hits[0])
             if len(hits) > 1:
-                raise InvalidInput("id", f"prefix {prefix} is ambiguous")
+                raise InvalidInput("id", i18n._("prefix {prefix} is ambiguous").format(prefix=prefix))
         raise ContactNotFound(prefix)
 
     # --- writing -------------------------------------------------------------------------
@@ -400,8 +400,8 @@ class RecordBook:
     ) -> Contact:
         """Replace ``current`` with ``new`` (version + 1, re-signed, re-sealed)."""
         return self.rewrite_many(
-            [(current, new)], action, detail, conflict="the contact was changed elsewhere; reload and try again",
-            also=also,
+            [(current, new)], action, detail, also=also,
+            conflict=i18n._("the contact was changed elsewhere; reload and try again"),
         )[0]  # fmt: skip
 
     def rewrite_many(
@@ -430,7 +430,7 @@ class RecordBook:
                 s.add(added_row)
                 sealed.append((contact, added_row))
                 self._audit.add(s, added_action, contact.id)
-            for i, (current, _) in enumerate(pairs):
+            for i, (current, _old) in enumerate(pairs):
                 row = s.get(ContactRow, current.id)
                 if row is None:
                     raise ContactNotFound(current.id)

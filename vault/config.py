@@ -15,6 +15,8 @@ from typing import Any
 import platformdirs
 
 from vault.errors import ConfigError, InvalidInput
+from vault.i18n import LANGUAGES, _
+from vault.i18n import language as process_language
 from vault.model import RetentionRule
 from vault.retention import RuleBook, rule_from_mapping
 
@@ -113,39 +115,59 @@ class Config:
     processors: tuple[Processor, ...] = ()
     rules: tuple[RetentionRule, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # The language of the screens and messages ("de", "en"); None: the environment decides
+    # (LC_ALL, LC_MESSAGES, LANG), else English; `--lang` beats it for one run (vault.i18n.choose).
+    language: str | None = None
 
     def rulebook(self) -> RuleBook:
         return RuleBook(self.rules)
 
+    @property
+    def letter_language(self) -> str:
+        """The answer letter's language when the owner picks none: ``letter_language`` in the
+        config (an older key, kept in ``extra``), else ``language``, else the language the
+        process speaks (chosen from --lang, the config and the environment), else English."""
+        for wanted in (self.extra.get("letter_language"), self.language, process_language()):
+            if isinstance(wanted, str) and wanted in LANGUAGES:  # the letters speak what the catalogues speak
+                return wanted
+        return "en"
 
-_TOP_KEYS = {"region", "idle_lock_minutes", "log_retention_years", "controller", "processors", "rules"}
+
+_TOP_KEYS = {"region", "idle_lock_minutes", "log_retention_years", "controller", "processors", "rules", "language"}
 
 
 def parse_config(data: dict[str, Any]) -> Config:
     """Validate a parsed TOML document; unknown top-level tables are kept in ``extra``."""
     try:
+        language = data.get("language")
+        if language is not None and language not in LANGUAGES:
+            raise ConfigError(
+                _("language must be one of {choices}; leave it out to follow the environment (LANG)").format(
+                    choices=", ".join(f'"{code}"' for code in sorted(LANGUAGES))
+                )
+            )
         region = data.get("region", "DE")
         if not (isinstance(region, str) and len(region) == 2 and region.isalpha()):
-            raise ConfigError("region must be a two-letter country code such as DE")
+            raise ConfigError(_("region must be a two-letter country code such as DE"))
         idle = data.get("idle_lock_minutes", 5)
         if not isinstance(idle, int) or isinstance(idle, bool) or not 0 <= idle <= 24 * 60:
-            raise ConfigError("idle_lock_minutes must be 0..1440 (0 = never)")
+            raise ConfigError(_("idle_lock_minutes must be 0..1440 (0 = never)"))
         log_years = data.get("log_retention_years", 3)
         if not isinstance(log_years, int) or isinstance(log_years, bool) or not 1 <= log_years <= 30:
-            raise ConfigError("log_retention_years must be 1..30 (years after the end of the year of the event)")
+            raise ConfigError(_("log_retention_years must be 1..30 (years after the end of the year of the event)"))
         controller = data.get("controller", {})
         if not isinstance(controller, dict):
-            raise ConfigError("[controller] must be a table")
+            raise ConfigError(_("[controller] must be a table"))
         processors = [_processor(item) for item in data.get("processors", [])]
         merchant = controller.get("merchant", False)
         if not isinstance(merchant, bool):
-            raise ConfigError("[controller] merchant must be true or false")
+            raise ConfigError(_("[controller] merchant must be true or false"))
         others = controller.get("other_systems", [])
         if not isinstance(others, list):
-            raise ConfigError("[controller] other_systems must be a list of texts")
+            raise ConfigError(_("[controller] other_systems must be a list of texts"))
         rules_table = data.get("rules", {})
         if not isinstance(rules_table, dict):
-            raise ConfigError("[rules] must be a table of tables")
+            raise ConfigError(_("[rules] must be a table of tables"))
         rules = tuple(rule_from_mapping(key, value) for key, value in rules_table.items())
         config = Config(
             region=region.upper(),
@@ -161,6 +183,7 @@ def parse_config(data: dict[str, Any]) -> Config:
             signature=str(controller.get("signature", "")),
             processors=tuple(processors),
             rules=rules,
+            language=language,
             extra={k: v for k, v in data.items() if k not in _TOP_KEYS},
         )
         config.rulebook()  # refuses owner rules that shadow built-in ones
@@ -175,20 +198,26 @@ def _wording(value: object, where: str) -> Wording:
         return Wording(value)
     if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return Wording("", tuple(sorted(value.items())))
-    raise ConfigError(f"{where} must be a text or a table of texts by language (de, en)")
+    raise ConfigError(_("{where} must be a text or a table of texts by language (de, en)").format(where=where))
 
 
 def _processor(item: object) -> Processor:
     """One [[processors]] entry: a name, a role, a country and, outside the EU/EEA, a transfer basis."""
     if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise ConfigError("each [[processors]] entry needs a name")
+        raise ConfigError(_("each [[processors]] entry needs a name"))
     name = item["name"]
     country = item.get("country", "")
     if not (isinstance(country, str) and len(country) == 2 and country.isalpha() and country.isascii()):
-        raise ConfigError(f"[[processors]] {name}: country must be a two-letter ISO code such as DE (EL for Greece)")
+        raise ConfigError(
+            _("[[processors]] {name}: country must be a two-letter ISO code such as DE (EL for Greece)").format(
+                name=name
+            )
+        )
     role = item.get("role", "processor")
     if role not in ROLES:
-        raise ConfigError(f"[[processors]] {name}: role must be processor (Art. 28 GDPR) or controller")
+        raise ConfigError(
+            _("[[processors]] {name}: role must be processor (Art. 28 GDPR) or controller").format(name=name)
+        )
     transfer = item.get("transfer", "")
     decision = item.get("adequacy_decision", "")
     purpose = _wording(item.get("purpose", ""), f"[[processors]] {name}: purpose")
@@ -197,11 +226,15 @@ def _processor(item: object) -> Processor:
     )
     if (processor.is_third_country or transfer) and transfer not in TRANSFERS:
         raise ConfigError(
-            f"[[processors]] {name}: outside the EU/EEA, set transfer to adequacy (with adequacy_decision), "
-            "scc (standard contractual clauses) or bcr (binding corporate rules)"
+            _(
+                "[[processors]] {name}: outside the EU/EEA, set transfer to adequacy (with adequacy_decision), "
+                "scc (standard contractual clauses) or bcr (binding corporate rules)"
+            ).format(name=name)
         )
     if transfer == "adequacy" and not (isinstance(decision, str) and decision.strip()):
-        raise ConfigError(f"[[processors]] {name}: name the adequacy_decision, e.g. EU-US Data Privacy Framework")
+        raise ConfigError(
+            _("[[processors]] {name}: name the adequacy_decision, e.g. EU-US Data Privacy Framework").format(name=name)
+        )
     return processor
 
 

@@ -36,6 +36,7 @@ from vault import crypto
 from vault.config import data_dir
 from vault.errors import VaultError, VaultTampered
 from vault.fsutil import atomic_write, private_dir
+from vault.i18n import N_, _
 from vault.store.models import INDEX_BUCKETS, VaultMetaRow, index_bucket
 from vault.store.repository import Store
 
@@ -45,6 +46,8 @@ _DEVICE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 
 class NotPinned(VaultError):
     """This device has not pinned this vault's key yet; unlock the vault once on this device, then purge."""
+
+    sentence = N_("This device has not pinned this vault's key yet; unlock the vault once on this device, then purge.")
 
 
 def fingerprint(verify_key: bytes) -> str:
@@ -104,7 +107,7 @@ class Pins:
     def __init__(self, vault_id: bytes, directory: Path | None = None) -> None:
         name = vault_id.hex()
         if not _SAFE.match(name):
-            raise VaultTampered("vault id")
+            raise VaultTampered(_("vault id"))
         self.path = (directory or data_dir() / "pins") / f"{name}.json"
 
     def _load(self) -> dict[str, object]:
@@ -113,14 +116,14 @@ class Pins:
         except FileNotFoundError:
             return {}
         except OSError:
-            raise VaultTampered(f"pin file {self.path.name}") from None
+            raise VaultTampered(_("pin file {name}").format(name=self.path.name)) from None
         try:
             with os.fdopen(fd, "rb") as handle:
                 data = json.loads(handle.read(64 * 1024).decode("utf-8"))
         except (ValueError, OSError):
-            raise VaultTampered(f"pin file {self.path.name}") from None
+            raise VaultTampered(_("pin file {name}").format(name=self.path.name)) from None
         if not isinstance(data, dict):
-            raise VaultTampered(f"pin file {self.path.name}")
+            raise VaultTampered(_("pin file {name}").format(name=self.path.name))
         return data
 
     def _save(self, data: dict[str, object]) -> None:
@@ -146,7 +149,7 @@ class Pins:
         if pinned is None:
             return False
         if pinned != fingerprint(verify_key):
-            raise VaultTampered("the verify key differs from the one pinned on this device")
+            raise VaultTampered(_("the verify key differs from the one pinned on this device"))
         return True
 
     def pin(self, verify_key: bytes, device_id: str, epoch: int) -> None:
@@ -195,14 +198,14 @@ def reseal(s: Session, store: Store, sign: Callable[[bytes], bytes], changes: Ma
     meta = store.meta_in(s)
     digests = _split(meta.manifest_digests)
     if digests is None or meta.head_sig is None:
-        raise VaultTampered("the signed head is missing")
+        raise VaultTampered(_("the signed head is missing"))
     message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests))
     if not crypto.verify(meta.verify_key, message, meta.head_sig):
-        raise VaultTampered("the signed head does not match")
+        raise VaultTampered(_("the signed head does not match"))
     touched = sorted({index_bucket(record_id) for record_id in changes})
     for bucket in touched:
         if bucket_digest(_grouped(store.manifest_bucket_in(s, bucket), stored_bucket=False)[bucket]) != digests[bucket]:
-            raise VaultTampered("the manifest was changed outside sealbook")
+            raise VaultTampered(_("the manifest was changed outside sealbook"))
     store.update_manifest(s, changes)
     for bucket in touched:
         digests[bucket] = bucket_digest(_grouped(store.manifest_bucket_in(s, bucket), stored_bucket=False)[bucket])
@@ -214,10 +217,10 @@ def resign(s: Session, store: Store, verify_key_before: bytes, sign: Callable[[b
     meta = store.meta_in(s)
     digests = _split(meta.manifest_digests)
     if digests is None or meta.head_sig is None:
-        raise VaultTampered("the signed head is missing")
+        raise VaultTampered(_("the signed head is missing"))
     message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests))
     if not crypto.verify(verify_key_before, message, meta.head_sig):
-        raise VaultTampered("the signed head does not match")
+        raise VaultTampered(_("the signed head does not match"))
     return _sign(meta, digests, sign)
 
 
@@ -250,9 +253,9 @@ def _grouped(rows: Iterable[tuple[object, ...]], *, stored_bucket: bool) -> list
         record_id, version = row[0], row[1]
         bucket = row[2] if stored_bucket else index_bucket(record_id) if type(record_id) is str else -1
         if type(record_id) is not str or type(version) is not int or type(bucket) is not int:
-            raise VaultTampered("the manifest holds a malformed entry")
+            raise VaultTampered(_("the manifest holds a malformed entry"))
         if not 0 <= bucket < INDEX_BUCKETS:
-            raise VaultTampered("the manifest holds a malformed entry")
+            raise VaultTampered(_("the manifest holds a malformed entry"))
         groups[bucket].append((record_id, version))
     return groups
 
@@ -265,12 +268,12 @@ def verified_manifest(s: Session, store: Store, pins: Pins, *, require_pin: bool
     if not pins.check_key(meta.verify_key) and require_pin:
         raise NotPinned()
     if meta.head_sig is None:
-        raise VaultTampered("no signed head yet; unlock the vault once to seal it")
+        raise VaultTampered(_("no signed head yet; unlock the vault once to seal it"))
     groups = _grouped(store.manifest_in(s), stored_bucket=True)
     digests = [bucket_digest(group) for group in groups]
     message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests))
     if not crypto.verify(meta.verify_key, message, meta.head_sig) or meta.manifest_digests != b"".join(digests):
-        raise VaultTampered("the signed head does not match")
+        raise VaultTampered(_("the signed head does not match"))
     if meta.head_epoch < pins.epoch(meta.device_id):
-        raise VaultTampered("this is an older copy of the vault than this device has seen")
+        raise VaultTampered(_("this is an older copy of the vault than this device has seen"))
     return {record_id: version for group in groups for record_id, version in group}

@@ -21,6 +21,7 @@ from vault import crypto, requests
 from vault import index as cache
 from vault.clock import Clock, naive_utc
 from vault.errors import CannotCreate, NotAVault, VaultDamaged, VaultExists, VaultLocked, VaultTampered, WrongPassphrase
+from vault.i18n import _
 from vault.records import FORMAT_VERSION
 from vault.store.models import AuditRow, VaultMetaRow
 from vault.store.repository import Store
@@ -174,9 +175,9 @@ def create_vault_file(
     nothing is left behind.
     """
     if path.is_symlink():
-        raise CannotCreate(f"{path} is a symbolic link")
+        raise CannotCreate(_("{path} is a symbolic link").format(path=path))
     if path.is_dir():
-        raise CannotCreate(f"{path} is a folder")
+        raise CannotCreate(_("{path} is a folder").format(path=path))
     if path.exists():
         raise VaultExists(str(path))
     kdf = kdf or crypto.calibrate()
@@ -188,11 +189,11 @@ def create_vault_file(
     except FileExistsError:
         if path.exists():
             raise VaultExists(str(path)) from None
-        raise CannotCreate(f"a part of {path.parent} is a file, not a folder") from None
+        raise CannotCreate(_("a part of {folder} is a file, not a folder").format(folder=path.parent)) from None
     except NotADirectoryError:
-        raise CannotCreate(f"a part of {path.parent} is a file, not a folder") from None
+        raise CannotCreate(_("a part of {folder} is a file, not a folder").format(folder=path.parent)) from None
     except OSError as exc:
-        raise CannotCreate(f"{path}: {exc.strerror or 'cannot write'}") from None
+        raise CannotCreate("{}: {}".format(path, exc.strerror or _("cannot write"))) from None
     os.close(fd)
     try:
         store = Store(path, create=True)
@@ -216,7 +217,7 @@ class KeyRing:
         self._store = store
         self.meta = store.read_meta()
         if self.meta.format_version != FORMAT_VERSION:
-            raise NotAVault(f"format {self.meta.format_version}")
+            raise NotAVault(_("format {version}").format(version=self.meta.format_version))
         self._keys: PurposeKeys | None = None
 
     @property
@@ -265,18 +266,18 @@ class KeyRing:
         meta = self._store.read_meta()
         crypto.check_kdf(kdf_of(meta), allow_weak=True)  # caps, before the checksum and the KDF
         if header_checksum(meta) != meta.header_checksum:
-            raise VaultDamaged("key header")
+            raise VaultDamaged(_("key header"))
         root = unwrap_root(meta, meta.wrapped_root_key, passphrase)
         try:
             signing = unwrap_purpose_key(root, meta.vault_id, "signing", meta.wrapped_signing_key)
             sync_secret = unwrap_purpose_key(root, meta.vault_id, "sync", meta.wrapped_sync_secret_key)
         except crypto.SealBroken:
             crypto.wipe(root)
-            raise VaultDamaged("key header") from None
+            raise VaultDamaged(_("key header")) from None
         if crypto.verify_key_of(signing) != meta.verify_key:
             for buffer in (root, signing, sync_secret):
                 crypto.wipe(buffer)
-            raise VaultTampered("the verify key does not belong to this vault's signing key")
+            raise VaultTampered(_("the verify key does not belong to this vault's signing key"))
         self.meta = meta
         self._keys = PurposeKeys(
             root=root,

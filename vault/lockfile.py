@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from vault.errors import VaultBusy, VaultError
+from vault.i18n import N_, _
 
 DEFAULT_WAIT_SECONDS = 10.0
 _POLL_SECONDS = 0.05
@@ -30,6 +31,8 @@ _POLL_SECONDS = 0.05
 
 class LockFileRefused(VaultError):
     """The vault's lock file is not a plain file of this user; refusing to use it."""
+
+    sentence = N_("The vault's lock file is not a plain file of this user; refusing to use it.")
 
 
 def lock_path_for(vault_path: Path) -> Path:
@@ -67,7 +70,7 @@ def exclusive(path: Path, *, wait: float = DEFAULT_WAIT_SECONDS) -> Iterator[Non
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise VaultBusy("lock file held by another process") from None
+                    raise VaultBusy(_("lock file held by another process")) from None
                 time.sleep(_POLL_SECONDS)
         try:
             yield

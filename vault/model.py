@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from vault.errors import InvalidInput
+from vault.i18n import N_, _
 
 # Size limits, documented in the README.  They keep a hostile import or a
 # pasted novel from bloating the vault or the UI.
@@ -47,10 +48,28 @@ class LegalBasis(enum.Enum):
         return f"Art. 6(1)({self.letter}) GDPR"
 
     def describe(self, lang: str = "en") -> str:
-        """The basis in words with its Article, e.g. 'Contract (Art. 6(1)(b) GDPR)'."""
+        """The basis in words with its Article, e.g. 'Contract (Art. 6(1)(b) GDPR)'.
+
+        ``lang`` names the language of the answer letter (not of the process); the
+        screens call :attr:`label` instead."""
         words = _BASIS_WORDS[self][0 if lang == "en" else 1]
         article = self.article if lang == "en" else f"Art. 6 Abs. 1 lit. {self.letter} DSGVO"
         return f"{words} ({article})"
+
+    @property
+    def label(self) -> str:
+        """The basis in the process's language, short ("Consent" / "Einwilligung")."""
+        return _(_BASIS_LABELS[self])
+
+    @property
+    def cited(self) -> str:
+        """The Article as the process's language cites it ("Art. 6(1)(a) GDPR" /
+        "Art. 6 Abs. 1 lit. a DSGVO")."""
+        return _("Art. 6(1)({letter}) GDPR").format(letter=self.letter)
+
+    def labelled(self) -> str:
+        """Label and Article in the process's language, e.g. "Vertrag (Art. 6 Abs. 1 lit. b DSGVO)"."""
+        return _("{label} ({article})").format(label=self.label, article=self.cited)
 
 
 _BASIS_WORDS: dict[LegalBasis, tuple[str, str]] = {
@@ -62,12 +81,30 @@ _BASIS_WORDS: dict[LegalBasis, tuple[str, str]] = {
     LegalBasis.LEGITIMATE_INTERESTS: ("Legitimate interests", "Berechtigte Interessen"),
 }
 
+# The bases as the screens name them (vault.i18n: translated where shown, via LegalBasis.label).
+_BASIS_LABELS: dict[LegalBasis, str] = {
+    LegalBasis.CONSENT: N_("Consent"),
+    LegalBasis.CONTRACT: N_("Contract"),
+    LegalBasis.LEGAL_OBLIGATION: N_("Legal obligation"),
+    LegalBasis.VITAL_INTERESTS: N_("Vital interests"),
+    LegalBasis.PUBLIC_TASK: N_("Public task"),
+    LegalBasis.LEGITIMATE_INTERESTS: N_("Legitimate interests"),
+}
+
 
 class State(enum.Enum):
     """Processing state: active, or restricted (Art. 18 / Art. 17(3)(b): stored only)."""
 
     ACTIVE = "active"
     RESTRICTED = "restricted"
+
+    @property
+    def label(self) -> str:
+        """The state in the process's language ("restricted" / "eingeschränkt")."""
+        return _(_STATE_LABELS[self])
+
+
+_STATE_LABELS = {State.ACTIVE: N_("active"), State.RESTRICTED: N_("restricted")}
 
 
 @dataclass(frozen=True)
@@ -128,6 +165,24 @@ class RequestType(enum.Enum):
     def article(self) -> str:
         return _ARTICLES[self]
 
+    @property
+    def label(self) -> str:
+        """What the person asked for, in the process's language ("Erasure" / "Löschung")."""
+        return _(_REQUEST_LABELS[self])
+
+    @property
+    def cited(self) -> str:
+        """The Article in the process's language ("Art. 17 GDPR" / "Art. 17 DSGVO")."""
+        return _("Art. {number} GDPR").format(number=_ARTICLES[self].split()[1])
+
+
+_REQUEST_LABELS = {
+    RequestType.ACCESS: N_("Access"),
+    RequestType.ERASURE: N_("Erasure"),
+    RequestType.RECTIFICATION: N_("Rectification"),
+    RequestType.OBJECTION: N_("Objection"),
+    RequestType.PORTABILITY: N_("Data portability"),
+}
 
 _ARTICLES = {
     RequestType.ACCESS: "Art. 15 GDPR",
@@ -143,6 +198,19 @@ class RequestStatus(enum.Enum):
     DUE_SOON = "due-soon"
     OVERDUE = "overdue"
     CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        """The status in the process's language ("overdue" / "überfällig")."""
+        return _(_STATUS_LABELS[self])
+
+
+_STATUS_LABELS = {
+    RequestStatus.OPEN: N_("open"),
+    RequestStatus.DUE_SOON: N_("due soon"),
+    RequestStatus.OVERDUE: N_("overdue"),
+    RequestStatus.CLOSED: N_("closed"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,14 +331,14 @@ class AuditEntry:
 def clean_text(value: str, field_name: str, limit: int, *, multiline: bool = False) -> str:
     """NFC-normalise, strip, and refuse control characters and oversize values."""
     if not isinstance(value, str):
-        raise InvalidInput(field_name, "must be text")
+        raise InvalidInput(field_name, _("must be text"))
     value = unicodedata.normalize("NFC", value).strip()
     if len(value.encode("utf-8")) > limit:
-        raise InvalidInput(field_name, f"is longer than {limit} bytes")
+        raise InvalidInput(field_name, _("is longer than {limit} bytes").format(limit=limit))
     allowed = {"\n", "\t"} if multiline else set()
     for ch in value:
         if unicodedata.category(ch) == "Cc" and ch not in allowed:
-            raise InvalidInput(field_name, "contains control characters")
+            raise InvalidInput(field_name, _("contains control characters"))
     return value
 
 
@@ -286,7 +354,7 @@ def normalise_email(value: str) -> str:
     try:
         result = email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        raise InvalidInput("e-mail", f"not a valid address ({exc})") from None
+        raise InvalidInput("e-mail", _("not a valid address ({why})").format(why=exc)) from None
     return str(result.normalized)
 
 
@@ -298,12 +366,12 @@ def normalise_phone(value: str, region: str = "DE") -> str:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise InvalidInput("phone", "not a phone number") from None
+        raise InvalidInput("phone", _("not a phone number")) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput("phone", "not a valid phone number for its country")
+        raise InvalidInput("phone", _("not a valid phone number for its country"))
     if number.extension:
         # E.164 has no extension; refusing beats silently dropping it.
-        raise InvalidInput("phone", "extensions cannot be stored; put the extension in the notes")
+        raise InvalidInput("phone", _("extensions cannot be stored; put the extension in the notes"))
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -313,12 +381,12 @@ def _not_possible(reason: int) -> str:
 
     result = phonenumbers.ValidationResult
     return {
-        result.TOO_SHORT: "too short",
-        result.IS_POSSIBLE_LOCAL_ONLY: "too short, or the area code is missing",
-        result.TOO_LONG: "too long",
-        result.INVALID_LENGTH: "no number of its country has this length",
-        result.INVALID_COUNTRY_CODE: "unknown country code",
-    }.get(reason, "impossible length")
+        result.TOO_SHORT: _("too short"),
+        result.IS_POSSIBLE_LOCAL_ONLY: _("too short, or the area code is missing"),
+        result.TOO_LONG: _("too long"),
+        result.INVALID_LENGTH: _("no number of its country has this length"),
+        result.INVALID_COUNTRY_CODE: _("unknown country code"),
+    }.get(reason, _("impossible length"))
 
 
 def check_phone(value: str, region: str = "DE") -> tuple[str, bool]:
@@ -338,15 +406,15 @@ def check_phone(value: str, region: str = "DE") -> tuple[str, bool]:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise InvalidInput("phone", "not a phone number") from None
+        raise InvalidInput("phone", _("not a phone number")) from None
     if number.extension:
-        raise InvalidInput("phone", "extensions cannot be stored; put the extension in the notes")
+        raise InvalidInput("phone", _("extensions cannot be stored; put the extension in the notes"))
     e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if phonenumbers.is_valid_number(number):
         return e164, True
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
-        raise InvalidInput("phone", f"not a phone number ({_not_possible(reason)})")
+        raise InvalidInput("phone", _("not a phone number ({why})").format(why=_not_possible(reason)))
     return e164, False
 
 
@@ -387,17 +455,17 @@ def normalise_draft(draft: ContactDraft, region: str = "DE") -> ContactDraft:
     """
     name = clean_text(draft.name, "name", MAX_NAME)
     if not name:
-        raise InvalidInput("name", "must not be empty")
+        raise InvalidInput("name", _("must not be empty"))
     if not isinstance(draft.basis, LegalBasis):
-        raise InvalidInput("basis", "must be one of the Art. 6(1) bases")
+        raise InvalidInput("basis", _("must be one of the Art. 6(1) bases"))
     if len(draft.emails) > MAX_ITEMS or len(draft.phones) > MAX_ITEMS:
-        raise InvalidInput("contact", f"at most {MAX_ITEMS} e-mails and {MAX_ITEMS} phones")
+        raise InvalidInput("contact", _("at most {count} e-mails and {count} phones").format(count=MAX_ITEMS))
     emails = _dedupe([normalise_email(e) for e in draft.emails if e.strip()])
     phones = _dedupe([normalise_phone(p, region) for p in draft.phones if p.strip()])
     if draft.consent_withdrawn and not draft.consent_given:
-        raise InvalidInput("consent", "withdrawn without having been given")
+        raise InvalidInput("consent", _("withdrawn without having been given"))
     if draft.consent_given and draft.consent_withdrawn and draft.consent_withdrawn < draft.consent_given:
-        raise InvalidInput("consent", "withdrawn before it was given")
+        raise InvalidInput("consent", _("withdrawn before it was given"))
     return replace(
         draft,
         name=name,
@@ -415,8 +483,8 @@ def normalise_draft(draft: ContactDraft, region: str = "DE") -> ContactDraft:
 
 def _clean_duties(duties: tuple[Duty, ...]) -> tuple[Duty, ...]:
     if len(duties) > MAX_DUTIES:
-        raise InvalidInput("duties", f"at most {MAX_DUTIES} further rules per contact")
+        raise InvalidInput("duties", _("at most {count} further rules per contact").format(count=MAX_DUTIES))
     for duty in duties:
         if not isinstance(duty, Duty) or not isinstance(duty.trigger, date):
-            raise InvalidInput("duties", "each further rule needs a rule and a date")
+            raise InvalidInput("duties", _("each further rule needs a rule and a date"))
     return tuple(sorted(set(duties)))

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from vault.errors import InvalidInput
+from vault.i18n import _, format_date
 from vault.model import (
     CONSENT_PROOF_RULE,
     Contact,
@@ -26,7 +27,15 @@ from vault.model import (
     State,
     normalise_draft,
 )
-from vault.retention import RuleBook, purge_from, retention_end, review_date
+from vault.retention import (
+    RuleBook,
+    erasure_ground,
+    purge_from,
+    reference,
+    retention_end,
+    review_date,
+    trigger_label,
+)
 
 DRAFT_FIELDS = (
     "name",
@@ -55,15 +64,15 @@ DEFAULT_KEEP = frozenset({"org", "source", "purpose"})
 def check_passphrase(passphrase: str) -> None:
     """A new passphrase: 8 to 1024 characters."""
     if not isinstance(passphrase, str) or len(passphrase) < 8:
-        raise InvalidInput("passphrase", "must be at least 8 characters")
+        raise InvalidInput("passphrase", _("must be at least 8 characters"))
     if len(passphrase) > 1024:
-        raise InvalidInput("passphrase", "must be at most 1024 characters")
+        raise InvalidInput("passphrase", _("must be at most 1024 characters"))
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in passphrase):
-        raise InvalidInput("passphrase", "must not contain control characters (NUL, tab, line breaks, ...)")
+        raise InvalidInput("passphrase", _("must not contain control characters (NUL, tab, line breaks, ...)"))
     try:
         passphrase.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput("passphrase", "is not valid UTF-8 text") from None
+        raise InvalidInput("passphrase", _("is not valid UTF-8 text")) from None
 
 
 def draft_fields(draft: ContactDraft) -> dict[str, Any]:
@@ -136,7 +145,12 @@ def _check_dates(draft: ContactDraft) -> None:
     ]
     for name, day in days:
         if day is not None and not EARLIEST <= day <= LATEST:
-            raise InvalidInput(name, f"{day.isoformat()} lies outside {EARLIEST.year}-{LATEST.year}")
+            raise InvalidInput(
+                name,
+                _("{day} lies outside {first}-{last}").format(
+                    day=format_date(day), first=EARLIEST.year, last=LATEST.year
+                ),
+            )
 
 
 def validated(
@@ -153,24 +167,33 @@ def validated(
     _check_dates(clean)
     if clean.basis is LegalBasis.CONSENT:
         if clean.consent_given is None:
-            raise InvalidInput("consent", "the basis consent needs the day consent was given (Art. 7(1) GDPR)")
+            raise InvalidInput("consent", _("the basis consent needs the day consent was given (Art. 7(1) GDPR)"))
         if not clean.consent_method and clean.consent_withdrawn is None and not _recorded_before(clean, before):
             raise InvalidInput(
-                "consent", "the basis consent needs how it was given, e.g. form, e-mail, in person (Art. 7(1) GDPR)"
+                "consent", _("the basis consent needs how it was given, e.g. form, e-mail, in person (Art. 7(1) GDPR)")
             )
-    for day, what in ((clean.consent_given, "consent given"), (clean.consent_withdrawn, "consent withdrawn")):
+    for day, what in (
+        (clean.consent_given, _("the day consent was given lies in the future")),
+        (clean.consent_withdrawn, _("the day consent was withdrawn lies in the future")),
+    ):
         if day is not None and day > today:
-            raise InvalidInput("consent", f"{what} lies in the future")
+            raise InvalidInput("consent", what)
     if rule.until_withdrawn and clean.trigger is None:
         if clean.consent_given is None:
-            raise InvalidInput("trigger", f"the rule {rule.key} needs a {rule.trigger_label}")
+            raise InvalidInput("trigger", _needs_trigger(rule))
         clean = replace(clean, trigger=clean.consent_given)
     if not rule.until_withdrawn and clean.trigger is None:
-        raise InvalidInput("trigger", f"the rule {rule.key} needs a {rule.trigger_label}")
+        raise InvalidInput("trigger", _needs_trigger(rule))
     for duty in clean.duties:
         if rules.get(duty.rule).until_withdrawn:
-            raise InvalidInput("duties", f"{duty.rule} has no fixed period; only the main rule may be open-ended")
+            raise InvalidInput(
+                "duties", _("{rule} has no fixed period; only the main rule may be open-ended").format(rule=duty.rule)
+            )
     return clean
+
+
+def _needs_trigger(rule: RetentionRule) -> str:
+    return _("the rule {rule} needs a {trigger}").format(rule=rule.key, trigger=trigger_label(rule))
 
 
 def new_contact(clean: ContactDraft, rules: RuleBook, now: datetime) -> Contact:
@@ -201,7 +224,7 @@ def with_duty(contact: Contact, duty: Duty, rules: RuleBook) -> Contact:
     """``contact`` carrying one more (rule, trigger) pair (an import merging into it);
     unchanged when it already carries that pair."""
     if rules.get(duty.rule).until_withdrawn:
-        raise InvalidInput("duties", f"{duty.rule} has no fixed period")
+        raise InvalidInput("duties", _("{rule} has no fixed period").format(rule=duty.rule))
     if (duty.rule, duty.trigger) in contact.pairs():
         return contact
     return with_dates(replace(contact, duties=tuple(sorted({*contact.duties, duty}))), rules)
@@ -220,28 +243,38 @@ def _keeping_reason(
         if end >= today and (claims_needed or not rule.legal_claims)
     ]
     if contact.hold:
-        why = f"a legal hold applies ({contact.hold_reason})" if contact.hold_reason else "a legal hold applies"
+        why = (
+            _("a legal hold applies ({reason})").format(reason=contact.hold_reason)
+            if contact.hold_reason
+            else _("a legal hold applies")
+        )
         if running:
             rule, end = max(running, key=lambda pair: pair[1])
             return (
-                f"{why}, and {rule.key} keeps it until {end.isoformat()} ({rule.erasure_ground}); the record is "
-                f"restricted and erased when the hold is released and that period has ended",
+                _(
+                    "{why}, and {rule} keeps it until {end} ({ground}); the record is "
+                    "restricted and erased when the hold is released and that period has ended"
+                ).format(why=why, rule=rule.key, end=format_date(end), ground=erasure_ground(rule)),
                 end,
             )
-        return f"{why}; the record is restricted and erased when the hold is released", None
+        return _("{why}; the record is restricted and erased when the hold is released").format(why=why), None
     if not running:
         return None
     rule, end = max(running, key=lambda pair: pair[1])
     if rule.legal_claims:
         return (
-            f"it may be needed for legal claims until {end.isoformat()} ({rule.reference}); under "
-            f"Art. 17(3)(e) GDPR only as far as that is necessary in this case: check it, else erase it now; "
-            f"the record is restricted and purged afterwards",
+            _(
+                "it may be needed for legal claims until {end} ({reference}); under "
+                "Art. 17(3)(e) GDPR only as far as that is necessary in this case: check it, else erase it now; "
+                "the record is restricted and purged afterwards"
+            ).format(end=format_date(end), reference=reference(rule)),
             end,
         )
     return (
-        f"a retention duty applies until {end.isoformat()} ({rule.reference}; Art. 17(3)(b) GDPR); "
-        f"the record is restricted and purged afterwards",
+        _(
+            "a retention duty applies until {end} ({reference}; Art. 17(3)(b) GDPR); "
+            "the record is restricted and purged afterwards"
+        ).format(end=format_date(end), reference=reference(rule)),
         end,
     )
 
@@ -250,7 +283,7 @@ def erase_decision(contact: Contact, rules: RuleBook, today: date, *, claims_nee
     """What an erasure request does to ``contact`` today, and why (Art. 17(1), 17(3)(b)/(e))."""
     keeping = _keeping_reason(contact, rules, today, claims_needed=claims_needed)
     if keeping is None:
-        return EraseResult(EraseOutcome.DELETED, contact.id, "no retention duty or hold applies; deleted now")
+        return EraseResult(EraseOutcome.DELETED, contact.id, _("no retention duty or hold applies; deleted now"))
     reason, end = keeping
     return EraseResult(EraseOutcome.RESTRICTED, contact.id, reason, purge_from(end))
 
@@ -260,7 +293,12 @@ def minimised(contact: Contact, keep: frozenset[str]) -> Contact:
     the name, the dates, the rules and what the owner chose to keep; notes always go."""
     unknown = set(keep) - KEEPABLE
     if unknown:
-        raise InvalidInput("keep", f"can keep only {', '.join(sorted(KEEPABLE))}, not {', '.join(sorted(unknown))}")
+        raise InvalidInput(
+            "keep",
+            _("can keep only {allowed}, not {unknown}").format(
+                allowed=", ".join(sorted(KEEPABLE)), unknown=", ".join(sorted(unknown))
+            ),
+        )
     return replace(
         contact,
         org=contact.org if "org" in keep else "",
@@ -337,11 +375,13 @@ def check_lift(contact: Contact, informed: date | None, today: date) -> None:
     if informed is None:
         raise InvalidInput(
             "informed",
-            f"the person asked for this restriction on {contact.restriction_requested.isoformat()}; "
-            "inform them before lifting it (Art. 18(3) GDPR) and give the day you did",
+            _(
+                "the person asked for this restriction on {day}; "
+                "inform them before lifting it (Art. 18(3) GDPR) and give the day you did"
+            ).format(day=format_date(contact.restriction_requested)),
         )
     if informed > today or informed < contact.restriction_requested:
-        raise InvalidInput("informed", "must lie between the person's request and today")
+        raise InvalidInput("informed", _("must lie between the person's request and today"))
 
 
 def released(contact: Contact, rules: RuleBook, today: date) -> Contact | None:
@@ -363,7 +403,7 @@ def reviewed(contact: Contact, rules: RuleBook, today: date) -> Contact:
     """A consent record the owner checked today: its next review moves on; never deletes."""
     rule = rule_of(contact, rules)
     if rule is None or rule.review_months is None:
-        raise InvalidInput("review", f"the rule {contact.rule} has no review date")
+        raise InvalidInput("review", _("the rule {rule} has no review date").format(rule=contact.rule))
     if contact.erasure_requested is not None or contact.consent_withdrawn is not None:
-        raise InvalidInput("review", "the consent was withdrawn or an erasure requested; nothing to review")
+        raise InvalidInput("review", _("the consent was withdrawn or an erasure requested; nothing to review"))
     return with_dates(replace(contact, reviewed=today), rules)

@@ -71,6 +71,7 @@ from vault.audit import AuditLog
 from vault.clock import naive_utc
 from vault.errors import StorageFull, VaultBusy, VaultError, VaultTampered
 from vault.head import Pins, fingerprint, verified_manifest
+from vault.i18n import N_
 from vault.lockfile import DEFAULT_WAIT_SECONDS, exclusive, lock_path_for
 from vault.retention import purge_from
 from vault.sealing import signature_ok
@@ -90,6 +91,11 @@ ACTION_SYNCED = "synced"  # written by vault.sync; detail "push N" once the remo
 
 class VerifyKeyChanged(VaultTampered):
     """The vault's verify key differs from the one pinned by `sealbook schedule install`; nothing was deleted (replaced the vault on purpose? install the schedule again)."""  # noqa: E501
+
+    sentence = N_(
+        "The vault's verify key differs from the one pinned by `sealbook schedule install`; nothing was deleted "
+        "(replaced the vault on purpose? install the schedule again)."
+    )
 
 
 def _check_key(verify_key: bytes, expect_key: str | None) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from vault import crypto
 from vault.audit import AuditLog
 from vault.errors import InvalidInput, RequestNotFound, VaultDamaged, VaultError
+from vault.i18n import _
 from vault.model import MAX_NOTES, clean_text
 from vault.model import RequestStatus as RequestStatus  # defined with the domain objects, named here too
 from vault.model import RequestType as RequestType
@@ -102,7 +103,7 @@ def parse_type(value: str | RequestType) -> RequestType:
         return RequestType(value.strip().lower())
     except ValueError:
         choices = ", ".join(t.value for t in RequestType)
-        raise InvalidInput("request type", f"must be one of {choices}") from None
+        raise InvalidInput("request type", _("must be one of {choices}").format(choices=choices)) from None
 
 
 def clean_notes(notes: str) -> str:
@@ -111,7 +112,7 @@ def clean_notes(notes: str) -> str:
 
 def check_record_ids(record_ids: tuple[str, ...]) -> tuple[str, ...]:
     if len(record_ids) > MAX_REQUEST_RECORDS:
-        raise InvalidInput("records", f"at most {MAX_REQUEST_RECORDS} records per request")
+        raise InvalidInput("records", _("at most {count} records per request").format(count=MAX_REQUEST_RECORDS))
     return tuple(dict.fromkeys(record_ids))
 
 
@@ -186,7 +187,7 @@ def open_row(row: RequestRow, key: bytes | bytearray, vault_id: bytes) -> DataRe
             informed=date.fromisoformat(str(informed)) if informed else None,
         )
     except (crypto.SealBroken, ValueError, KeyError, TypeError):
-        raise VaultDamaged(f"request {row.id}") from None
+        raise VaultDamaged(_("request {id}").format(id=row.id)) from None
 
 
 # --- storage (inside a transaction the facade opens) ----------------------------
@@ -251,7 +252,7 @@ class RequestDesk:
         today = self._today()
         received = received or today
         if received > today:
-            raise InvalidInput("received", "lies in the future")
+            raise InvalidInput("received", _("lies in the future"))
         ids = check_record_ids(tuple(record_ids))
         for record_id in ids:
             self._record_exists(record_id)
@@ -293,7 +294,7 @@ class RequestDesk:
         with self._store.session() as s:
             hits = matching_ids(s, request_id)
             if len(hits) > 1:
-                raise InvalidInput("request", "the id prefix is ambiguous")
+                raise InvalidInput("request", _("the id prefix is ambiguous"))
             row = stored_row(s, hits[0]) if hits else None
             if row is None:
                 raise RequestNotFound(request_id)
@@ -311,14 +312,15 @@ class RequestDesk:
         current = self.get(request_id)
         reason = clean_notes(reason)
         if not reason:
-            raise InvalidInput("reason", "the person must be told why the answer takes longer")
+            raise InvalidInput("reason", _("the person must be told why the answer takes longer"))
         if current.is_closed or current.is_extended:
-            raise InvalidInput("request", "is closed or already extended")
+            raise InvalidInput("request", _("is closed or already extended"))
         if informed > self._today():
-            raise InvalidInput("informed", "lies in the future")
+            raise InvalidInput("informed", _("lies in the future"))
         if informed < current.received or informed > current.deadline:
-            raise InvalidInput("informed", "the person must be told within one month of receipt")
-        notes = clean_notes(f"{current.notes}\nExtended: {reason}" if current.notes else f"Extended: {reason}")
+            raise InvalidInput("informed", _("the person must be told within one month of receipt"))
+        extended = _("Extended: {reason}").format(reason=reason)
+        notes = clean_notes(f"{current.notes}\n{extended}" if current.notes else extended)
         new = replace(
             current,
             deadline=extended_deadline(current.deadline),
@@ -332,11 +334,11 @@ class RequestDesk:
         """Mark a request answered (``notes`` are appended to its notes)."""
         current = self.get(request_id)
         if current.is_closed:
-            raise InvalidInput("request", "is already closed")
+            raise InvalidInput("request", _("is already closed"))
         today = self._today()
         closed = closed or today
         if closed < current.received or closed > today:
-            raise InvalidInput("closed", "must lie between the day received and today")
+            raise InvalidInput("closed", _("must lie between the day received and today"))
         extra = clean_notes(notes)
         merged = f"{current.notes}\n{extra}" if current.notes and extra else current.notes or extra
         new = replace(current, closed=closed, notes=clean_notes(merged), version=current.version + 1)
@@ -348,7 +350,7 @@ class RequestDesk:
         with self._store.session() as s:
             row = stored_row(s, current.id)
             if row is None or row.version != current.version:
-                raise VaultError("the request was changed elsewhere; reload and try again")
+                raise VaultError(_("the request was changed elsewhere; reload and try again"))
             fresh = seal_row(new, key, self._vault_id)
             row.deadline, row.closed = fresh.deadline, fresh.closed
             row.version, row.sealed = fresh.version, fresh.sealed

@@ -26,6 +26,7 @@ from datetime import date
 from vault import policy
 from vault.book import Also, RecordBook
 from vault.errors import InvalidInput
+from vault.i18n import _
 from vault.model import MAX_SHORT, Contact, ContactDraft, EraseOutcome, EraseResult, State, clean_text
 from vault.retention import RuleBook
 from vault.store.purging import ACTION_ERASE_REQUESTED  # restricted, waiting for a duty or hold to end
@@ -100,7 +101,7 @@ class Rights:
         today = self._today()
         day = on or today
         if day > today:
-            raise InvalidInput("objected", "lies in the future")
+            raise InvalidInput("objected", _("lies in the future"))
         objected = replace(current, objected=current.objected or day)
         return self.erase(objected, keep=keep, claims_needed=claims_needed, reason=OBJECTED, requested=day)
 
@@ -134,9 +135,9 @@ class Rights:
 
     def unrestrict(self, current: Contact, *, informed: date | None) -> Contact:
         if current.erasure_requested is not None:
-            raise InvalidInput("restriction", "an erasure is waiting for a duty or hold to end; it stays restricted")
+            raise InvalidInput("restriction", _("an erasure is waiting for a duty or hold to end; it stays restricted"))
         if current.hold and current.restriction_requested is not None:
-            raise InvalidInput("restriction", "the person's restriction is a hold; release the hold to lift it")
+            raise InvalidInput("restriction", _("the person's restriction is a hold; release the hold to lift it"))
         policy.check_lift(current, informed, self._today())
         new = replace(current, state=State.ACTIVE, restriction_requested=None)
         return self._book.rewrite(current, new, "unrestricted", f"person informed {informed}" if informed else "")
@@ -147,7 +148,7 @@ class Rights:
 
     def _check_requested(self, requested: date | None) -> None:
         if requested is not None and requested > self._today():
-            raise InvalidInput("requested", "lies in the future")
+            raise InvalidInput("requested", _("lies in the future"))
 
 
 def _iso(day: date | None) -> str:

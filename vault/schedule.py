@@ -26,6 +26,7 @@ from pathlib import Path
 
 from vault.config import log_dir
 from vault.errors import InvalidInput, VaultError, VaultNotFound
+from vault.i18n import N_, _
 
 UNIT = "sealbook-purge"
 SERVICE = f"{UNIT}.service"
@@ -39,9 +40,15 @@ _SYSTEMCTL_TIMEOUT = 20
 class ScheduleError(VaultError):
     """The purge schedule could not be changed; the message says what to do instead."""
 
+    sentence = N_("The purge schedule could not be changed; the message says what to do instead.")
+
 
 class SealbookNotInstalled(VaultError):
     """The `sealbook` command was not found on PATH; install sealbook (e.g. `pipx install sealbook`) first."""
+
+    sentence = N_(
+        "The `sealbook` command was not found on PATH; install sealbook (e.g. `pipx install sealbook`) first."
+    )
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def parse_at(text: str) -> tuple[int, int]:
     """'HH:MM' (24-hour clock) -> (hour, minute)."""
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise InvalidInput("--at", "must be a time of day as HH:MM, e.g. 03:30")
+        raise InvalidInput("--at", _("must be a time of day as HH:MM, e.g. 03:30"))
     return int(match[1]), int(match[2])
 
 
@@ -247,7 +254,7 @@ def install(
     machine runs it.  Installing again replaces the previous schedule.
     """
     if method not in ("auto", "systemd", "cron"):
-        raise InvalidInput("--method", "must be auto, systemd or cron")
+        raise InvalidInput("--method", _("must be auto, systemd or cron"))
     hour, minute = parse_at(at)
     if not vault_path.is_file():
         raise VaultNotFound(str(vault_path))
@@ -261,8 +268,10 @@ def install(
             at=when,
             crontab_line=line,
             notes=(
-                "cron does not catch up a run missed while the machine was off; "
-                "the next day's run purges whatever is due by then.",
+                _(
+                    "cron does not catch up a run missed while the machine was off; "
+                    "the next day's run purges whatever is due by then."
+                ),
             ),
         )
     service, timer = unit_dir() / SERVICE, unit_dir() / TIMER
@@ -274,7 +283,11 @@ def install(
         reload = _systemctl("daemon-reload")
         enable = _systemctl("enable", "--now", TIMER)
         if reload.returncode != 0 or enable.returncode != 0:
-            raise ScheduleError(f"systemctl --user enable {TIMER} failed: {enable.stderr.strip()[:200]}")
+            raise ScheduleError(
+                _("systemctl --user enable {timer} failed: {error}").format(
+                    timer=TIMER, error=enable.stderr.strip()[:200]
+                )
+            )
         started = True
     else:
         # What `systemctl --user enable` does offline: the user manager starts the
@@ -284,8 +297,10 @@ def install(
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(timer)
-        notes.append(f"enabled; it starts with your next login (or `systemctl --user start {TIMER}`).")
-    notes.append("user timers run only while you are logged in unless you run `loginctl enable-linger`.")
+        notes.append(
+            _("enabled; it starts with your next login (or `systemctl --user start {timer}`).").format(timer=TIMER)
+        )
+    notes.append(_("user timers run only while you are logged in unless you run `loginctl enable-linger`."))
     return InstallResult(
         method="systemd",
         command=command,

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from vault import crypto
 from vault.errors import VaultDamaged
+from vault.i18n import _
 from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import decode_payload, encode_payload, meta_message, record_ad
@@ -117,7 +118,7 @@ class RecordSealer:
                 history=row.history,
             )
         except (crypto.SealBroken, ValueError, KeyError, TypeError):
-            raise VaultDamaged(f"record {row.id}") from None
+            raise VaultDamaged(_("record {id}").format(id=row.id)) from None
 
     def sign(self, message: bytes) -> bytes:
         """The vault's Ed25519 signature (tombstones, the manifest head)."""

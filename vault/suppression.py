@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vault import crypto
+from vault.i18n import _, format_date
 from vault.store.models import SuppressionRow
 from vault.store.repository import Store
 
@@ -41,8 +42,18 @@ class Suppressed:
     since: date
 
     def describe(self) -> str:
-        why = {WITHDRAWN: "withdrew consent", OBJECTED: "objected", ERASED: "had their data erased"}[self.reason]
-        return f"the person with this {'e-mail' if self.kind == 'email' else 'phone'} {why} on {self.since.isoformat()}"
+        day = format_date(self.since)
+        if self.kind == "email":
+            return {
+                WITHDRAWN: _("the person with this e-mail withdrew consent on {day}"),
+                OBJECTED: _("the person with this e-mail objected on {day}"),
+                ERASED: _("the person with this e-mail had their data erased on {day}"),
+            }[self.reason].format(day=day)
+        return {
+            WITHDRAWN: _("the person with this phone withdrew consent on {day}"),
+            OBJECTED: _("the person with this phone objected on {day}"),
+            ERASED: _("the person with this phone had their data erased on {day}"),
+        }[self.reason].format(day=day)
 
 
 def _items(emails: Iterable[str], phones: Iterable[str]) -> list[tuple[str, str]]:

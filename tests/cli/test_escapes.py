@@ -120,7 +120,7 @@ def test_sync_report_prints_rejected_and_conflicting_ids_as_visible_text(capsys:
     )  # fmt: skip
     sync._print_report(report, as_json=False)
     out, err = capsys.readouterr()
-    assert "Rejected 2 remote item(s)" in err
+    assert "Rejected 2 remote items" in err
     assert "evil-record" in err
     assert_no_raw_control(out, err)
 

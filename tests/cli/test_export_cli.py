@@ -105,7 +105,7 @@ def test_portability_flag_writes_only_the_provided_data_on_consent_or_contract(
     code, out, err = run(capsys, ["export", "Müller", "--out", str(out_dir), "--lang", "de", "--yes",
                                   "--portability"], options)  # fmt: skip
     assert code == 0, err
-    assert "2 matching record(s)" in out and "Art. 20 export of 1 record(s)" in out
+    assert "2 matching records" in out and "Art. 20 export of 1 record" in out
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "answer.html",
         "answer.txt",

@@ -21,3 +21,15 @@ def test_the_installed_app_works_in_a_real_terminal() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("PASS")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.skipif(not SEALBOOK.exists(), reason="the sealbook entry point is not installed")
+def test_the_installed_app_speaks_german_with_a_german_locale() -> None:
+    """Issue 14: once with LANG=de_DE.UTF-8, German on every screen of the flow, no English words."""
+    script = Path(__file__).with_name("tmux_drive_de.sh")
+    result = subprocess.run(
+        ["bash", str(script), str(SEALBOOK)], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("PASS")

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
 from vault import head
-from vault.errors import VaultTampered
+from vault.errors import VaultDamaged, VaultTampered
 from vault.service import Vault
 from vault.store.models import index_bucket
 
@@ -152,3 +152,29 @@ def test_without_a_pin_on_this_device_the_purge_refuses_until_the_first_unlock(
         assert raw(vault_path, "SELECT id FROM contacts") == [(due.id,)]
         v.unlock(PASSPHRASE)
         assert [p.record_id for p in v.purge().purged] == [due.id]
+
+
+@pytest.mark.parametrize("table", ["manifest", "contacts"])
+def test_an_id_that_is_no_longer_utf8_is_damage_not_a_crash(
+    vault: Vault, vault_path: Path, clock: FixedClock, table: str
+) -> None:
+    """A flipped bit in a stored id (found by the long fault run): SQLite cannot decode
+    the text; unlock and the purge report damage instead of an internal error."""
+    contact = vault.add(draft(name="Flipped"))
+    vault.close()
+    broken = contact.id.encode()[:8] + b"\xff" + contact.id.encode()[9:]
+    raw(vault_path, f"UPDATE {table} SET id = CAST(? AS TEXT) WHERE id = ?", broken, contact.id)
+    with reopen(vault_path, clock) as v:
+        try:
+            v.unlock(PASSPHRASE)
+        except VaultDamaged:
+            pass  # refused as damaged (the manifest)
+        else:
+            assert v.damaged_ids and contact.id not in {c.id for c in v.contacts()}  # listed, the rest works
+    with reopen(vault_path, clock) as v:
+        try:
+            report = v.purge()
+        except VaultDamaged:
+            pass
+        else:
+            assert report.purged == ()  # nothing due, nothing deleted; above all no internal error

@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tui.crash import EXIT_INTERNAL, crash_report
+from tui.crash import EXIT_INTERNAL, crash_line, crash_report
 from vault.config import Config, default_config_path, default_vault_path, load_config
 from vault.errors import (
     ContactNotFound,
@@ -30,6 +30,7 @@ from vault.errors import (
     WrongPassphrase,
 )
 from vault.hardening import harden_process
+from vault.i18n import N_, _, choose, language, set_language
 from vault.model import Contact
 from vault.safetext import is_hidden, printable
 
@@ -45,7 +46,12 @@ EXIT_NOT_FOUND = 5  # no vault at the path, or no such contact
 EXIT_BUSY = 6  # another process holds the vault; try again later
 EXIT_SUPPRESSED = 7  # the person is on the suppression list; nothing was added
 
-EXIT_CODES_HELP = """exit codes:
+# The language `--lang` asked for in this run ("de", "en"), or None: then the
+# config's `language` applies once a command loads the config (vault.i18n.choose).
+CLI_LANGUAGE: str | None = None
+
+EXIT_CODES_HELP = N_(
+    """exit codes:
   0  success
   1  refused (invalid input, vault exists, ...); the message says why
   2  usage error (bad command line)
@@ -57,6 +63,12 @@ EXIT_CODES_HELP = """exit codes:
      erased); nothing was added
  70  unexpected error (a bug): one line here, where it happened in the log folder
 """
+)
+
+
+def exit_codes_help() -> str:
+    """The exit codes for the end of every --help, in the current language."""
+    return _(EXIT_CODES_HELP)
 
 
 def exit_code_for(error: VaultError) -> int:
@@ -87,33 +99,40 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         print(f"sealbook: {plain(message, None)}", file=sys.stderr)  # the message may name a record id
         return exit_code_for(error)
     except KeyboardInterrupt:
-        print("sealbook: interrupted; nothing half-written was kept", file=sys.stderr)
+        print(_("sealbook: interrupted; nothing half-written was kept"), file=sys.stderr)
         return 130
     except Exception as error:
-        where = crash_report(error)
-        print(
-            f"sealbook: unexpected error ({type(error).__name__}); nothing more was done. "
-            f"{'Where it happened: ' + str(where) if where else 'No report could be written.'}",
-            file=sys.stderr,
-        )
+        print(crash_line(error, crash_report(error)), file=sys.stderr)
         return EXIT_INTERNAL
 
 
 # --- options ----------------------------------------------------------------
 
 
-def add_vault_option(parser: argparse.ArgumentParser) -> None:
+def add_vault_option(parser: argparse.ArgumentParser, *, lang_option: bool = True) -> None:
     parser.add_argument(
         "--vault",
         type=Path,
         default=argparse.SUPPRESS,
-        help="vault file (default: $SEALBOOK_VAULT or the platform data folder)",
+        help=_("vault file (default: $SEALBOOK_VAULT or the platform data folder)"),
     )
     parser.add_argument(
         "--config",
         type=Path,
         default=argparse.SUPPRESS,
-        help="config file (default: $SEALBOOK_CONFIG or the platform config folder)",
+        help=_("config file (default: $SEALBOOK_CONFIG or the platform config folder)"),
+    )
+    if lang_option:
+        add_lang_option(parser)
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """`--lang de|en`: the language of this run (read before parsing; see tui.cli.main)."""
+    parser.add_argument(
+        "--lang",
+        choices=("de", "en"),
+        default=argparse.SUPPRESS,
+        help=_("language of this run (default: the config's language, else LANG, else English)"),
     )
 
 
@@ -121,26 +140,32 @@ def add_passphrase_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--passphrase-file",
         metavar="FILE",
-        help="read the passphrase from the first line of FILE ('-' = standard input)",
+        help=_("read the passphrase from the first line of FILE ('-' = standard input)"),
     )
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+    parser.add_argument("--json", action="store_true", help=_("print JSON for scripts"))
 
 
 def command(
-    subparsers: Any, name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    subparsers: Any,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help_text: str,
+    *,
+    lang_option: bool = True,
 ) -> argparse.ArgumentParser:
-    """A subcommand with --vault/--config and its handler attached."""
+    """A subcommand with --vault/--config (and --lang unless ``lang_option`` is False:
+    `export --lang` is the answer letter's) and its handler attached."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=help_text,
         description=help_text,
-        epilog=EXIT_CODES_HELP,
+        epilog=exit_codes_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_vault_option(parser)
+    add_vault_option(parser, lang_option=lang_option)
     parser.set_defaults(handler=handler)
     return parser
 
@@ -150,7 +175,7 @@ def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        raise argparse.ArgumentTypeError(_("not a date (YYYY-MM-DD): {text!r}").format(text=text)) from None
 
 
 def vault_path(args: argparse.Namespace) -> Path:
@@ -160,7 +185,18 @@ def vault_path(args: argparse.Namespace) -> Path:
 
 def config(args: argparse.Namespace) -> Config:
     path: Path | None = getattr(args, "config", None)
-    return load_config(path or default_config_path())
+    loaded = load_config(path or default_config_path())
+    apply_config_language(loaded)
+    return loaded
+
+
+def apply_config_language(loaded: Config) -> None:
+    """The config's `language` decides when `--lang` did not (issue 14); read defensively."""
+    wanted = getattr(loaded, "language", None)
+    if CLI_LANGUAGE is None and isinstance(wanted, str) and wanted:
+        chosen = choose(None, wanted)
+        if chosen != language():
+            set_language(chosen)
 
 
 # --- passphrases ---------------------------------------------------------------
@@ -174,7 +210,7 @@ def _next_stdin_line() -> str:
     if _stdin_lines is None:
         _stdin_lines = sys.stdin.read().splitlines()
     if not _stdin_lines:
-        raise InvalidInput("passphrase", "standard input ended before a passphrase was read")
+        raise InvalidInput(_("passphrase"), _("standard input ended before a passphrase was read"))
     return _checked_secret(_stdin_lines.pop(0))
 
 
@@ -183,7 +219,7 @@ def _checked_secret(line: str) -> str:
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput("passphrase", "is not valid UTF-8 text") from None
+        raise InvalidInput(_("passphrase"), _("is not valid UTF-8 text")) from None
     return line
 
 
@@ -196,15 +232,15 @@ def read_secret(source: str | None, prompt: str, *, confirm: bool = False) -> st
             with open(source, encoding="utf-8") as handle:
                 line = handle.readline()
         except OSError as exc:
-            raise InvalidInput("passphrase file", exc.strerror or "cannot be read") from None
+            raise InvalidInput(_("passphrase file"), exc.strerror or _("cannot be read")) from None
         except UnicodeDecodeError:
-            raise InvalidInput("passphrase file", "is not UTF-8 text") from None
+            raise InvalidInput(_("passphrase file"), _("is not UTF-8 text")) from None
         return line.rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise InvalidInput("passphrase", "no terminal to ask on; use --passphrase-file FILE or -")
+        raise InvalidInput(_("passphrase"), _("no terminal to ask on; use --passphrase-file FILE or -"))
     first = getpass.getpass(prompt)
-    if confirm and getpass.getpass("Repeat: ") != first:
-        raise InvalidInput("passphrase", "the two entries differ")
+    if confirm and getpass.getpass(_("Repeat: ")) != first:
+        raise InvalidInput(_("passphrase"), _("the two entries differ"))
     return first
 
 
@@ -215,15 +251,17 @@ def open_vault(args: argparse.Namespace, *, unlock: bool = True) -> Vault:
     vault = Vault(vault_path(args), config=config(args))
     if unlock:
         try:
-            vault.unlock(read_secret(getattr(args, "passphrase_file", None), "Passphrase: "))
+            vault.unlock(read_secret(getattr(args, "passphrase_file", None), _("Passphrase: ")))
         except BaseException:
             vault.close()
             raise
         if vault.kdf_below_floor:
             print(
-                f"sealbook: note: this vault's key derivation ({vault.kdf.describe()}) is below the safe floor; "
-                "raise it with `sealbook passwd --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4` "
-                "or more.",
+                _(
+                    "sealbook: note: this vault's key derivation ({kdf}) is below the safe floor; "
+                    "raise it with `sealbook passwd --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4` "
+                    "or more."
+                ).format(kdf=vault.kdf.describe()),
                 file=sys.stderr,
             )
     return vault
@@ -297,6 +335,19 @@ def open_tui(args: argparse.Namespace) -> int:
     from tui.app import run_app
 
     if not os.isatty(sys.stdout.fileno()) and os.environ.get("SEALBOOK_FORCE_TUI") != "1":
-        print("sealbook: the terminal app needs a terminal; see `sealbook --help`", file=sys.stderr)
+        print(_("sealbook: the terminal app needs a terminal; see `sealbook --help`"), file=sys.stderr)
         return EXIT_USAGE
     return run_app(vault_path(args), config(args))
+
+
+# --- confirmation ------------------------------------------------------------------
+
+
+def is_yes(answer: str) -> bool:
+    """A "yes" at a [y/N] prompt: y/yes, and j/ja in German (either is taken in any language)."""
+    return answer.strip().lower() in {"y", "yes", "j", "ja", _("y"), _("yes")}
+
+
+def yes_no_hint() -> str:
+    """The [y/N] after a question, in the current language ([j/N] in German)."""
+    return _("[y/N]")

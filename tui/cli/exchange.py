@@ -8,43 +8,55 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.cli import common
 from tui.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     add_json_option,
+    add_lang_option,
     add_passphrase_option,
     command,
+    is_yes,
     open_vault,
     plain,
     print_json,
     safe,
+    yes_no_hint,
 )
+from tui.cli.requests import run_request_close, run_request_extend, run_request_help, run_request_list, run_request_open
 from vault.errors import InvalidInput
+from vault.i18n import N_, _, format_number, language, ngettext
 from vault.model import (
     MAX_ENTRIES,
     MAX_ENTRY_BYTES,
     MAX_FILE_BYTES,
     Contact,
     LegalBasis,
-    RequestStatus,
     RequestType,
     format_phone,
 )
 
 if TYPE_CHECKING:
     from vault.importers import ImportEntry, ImportReport
-    from vault.requests import DataRequest
 
-PLAINTEXT_WARNING = (
+PLAINTEXT_WARNING = N_(
     "warning: {path} holds personal data in plaintext (files 0600, folder 0700). Hand it over through a "
     "secure channel and delete it afterwards."
 )
 
-IMPORT_LIMITS = (
-    f"limits: file <= {MAX_FILE_BYTES // (1024 * 1024)} MiB, <= {MAX_ENTRIES} entries, "
-    f"one entry <= {MAX_ENTRY_BYTES // 1024} KiB (photos skipped), name <= 1 KiB, notes <= 64 KiB, "
+IMPORT_LIMITS = N_(
+    "limits: file <= {file_mib} MiB, <= {entries} entries, "
+    "one entry <= {entry_kib} KiB (photos skipped), name <= 1 KiB, notes <= 64 KiB, "
     "<= 50 e-mails and 50 phones per contact"
 )
+
+
+def import_limits() -> str:
+    return _(IMPORT_LIMITS).format(
+        file_mib=MAX_FILE_BYTES // (1024 * 1024),
+        entries=MAX_ENTRIES if language() == "en" else format_number(MAX_ENTRIES),
+        entry_kib=MAX_ENTRY_BYTES // 1024,
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -53,95 +65,114 @@ def register(subparsers: Any) -> None:
         subparsers,
         "export",
         run_export,
-        "answer an access/portability request: export every record of one person (Art. 15, 20 GDPR)",
+        _("answer an access/portability request: export every record of one person (Art. 15, 20 GDPR)"),
+        lang_option=False,
     )
-    export.add_argument("query", nargs="?", default="", help="a name, an e-mail address or a phone number")
-    export.add_argument("--name", default="", help="match this name (all words, any order)")
-    export.add_argument("--email", default="", help="match this e-mail address (case-insensitive)")
-    export.add_argument("--phone", default="", help="match this phone number (compared in E.164)")
-    export.add_argument("--out", required=True, type=Path, metavar="DIR", help="new or empty folder to write")
-    export.add_argument("--lang", choices=("de", "en"), default="en", help="language of the answer letter")
-    export.add_argument("--yes", action="store_true", help="export the matching records without asking")
+    export.add_argument("query", nargs="?", default="", help=_("a name, an e-mail address or a phone number"))
+    export.add_argument("--name", default="", help=_("match this name (all words, any order)"))
+    export.add_argument("--email", default="", help=_("match this e-mail address (case-insensitive)"))
+    export.add_argument("--phone", default="", help=_("match this phone number (compared in E.164)"))
+    export.add_argument("--out", required=True, type=Path, metavar="DIR", help=_("new or empty folder to write"))
+    export.add_argument(
+        "--lang",
+        choices=("de", "en"),
+        default=None,
+        help=_("language of the answer letter (default: the language of this run)"),
+    )
+    export.add_argument("--yes", action="store_true", help=_("export the matching records without asking"))
     export.add_argument(
         "--portability",
         action="store_true",
-        help="write the Art. 20 export instead: only data the person provided, on consent or a contract "
-        "(portability.json, contacts.vcf, cover letter)",
+        help=_(
+            "write the Art. 20 export instead: only data the person provided, on consent or a contract "
+            "(portability.json, contacts.vcf, cover letter)"
+        ),
     )
     add_passphrase_option(export)
     add_json_option(export)
 
-    imp = command(subparsers, "import", run_import, f"import contacts from vCard or CSV ({IMPORT_LIMITS})")
-    imp.add_argument("file", type=Path, help="a .vcf (vCard 2.1/3.0/4.0) or .csv (Google, Outlook, generic)")
+    imp = command(
+        subparsers,
+        "import",
+        run_import,
+        _("import contacts from vCard or CSV ({limits})").format(limits=import_limits()),
+    )
+    imp.add_argument("file", type=Path, help=_("a .vcf (vCard 2.1/3.0/4.0) or .csv (Google, Outlook, generic)"))
     imp.add_argument(
         "--basis",
         required=True,
         choices=[b.value for b in LegalBasis],
-        help="legal basis (Art. 6(1) GDPR) for every imported contact",
+        help=_("legal basis (Art. 6(1) GDPR) for every imported contact"),
     )
-    imp.add_argument("--rule", required=True, help="retention rule for every imported contact (`sealbook rules`)")
-    imp.add_argument("--trigger", type=_date, help="the rule's start date, YYYY-MM-DD (e.g. the invoice date)")
+    imp.add_argument("--rule", required=True, help=_("retention rule for every imported contact (`sealbook rules`)"))
+    imp.add_argument("--trigger", type=_date, help=_("the rule's start date, YYYY-MM-DD (e.g. the invoice date)"))
     imp.add_argument(
         "--consent-given",
         type=_date,
         metavar="DATE",
-        help="with --basis consent (required): the day these people gave consent, YYYY-MM-DD (Art. 7(1)); "
-        "never taken from the file",
+        help=_(
+            "with --basis consent (required): the day these people gave consent, YYYY-MM-DD (Art. 7(1)); "
+            "never taken from the file"
+        ),
     )
     imp.add_argument(
         "--consent-method",
         default="",
         metavar="TEXT",
-        help="with --basis consent (required): how they gave it, e.g. 'web form', 'e-mail', 'in person'",
+        help=_("with --basis consent (required): how they gave it, e.g. 'web form', 'e-mail', 'in person'"),
     )
     imp.add_argument(
         "--include-suppressed",
         action="store_true",
-        help="also import people on the suppression list (they withdrew consent, objected or were erased); "
-        "only when you know they agreed again",
+        help=_(
+            "also import people on the suppression list (they withdrew consent, objected or were erased); "
+            "only when you know they agreed again"
+        ),
     )
-    imp.add_argument("--source", help="where the data came from (Art. 14), e.g. 'phone address book'")
-    imp.add_argument("--purpose", default="", help="why the contacts are kept")
-    imp.add_argument("--dry-run", action="store_true", help="only show what would be added, merged or skipped")
+    imp.add_argument("--source", help=_("where the data came from (Art. 14), e.g. 'phone address book'"))
+    imp.add_argument("--purpose", default="", help=_("why the contacts are kept"))
+    imp.add_argument("--dry-run", action="store_true", help=_("only show what would be added, merged or skipped"))
     imp.add_argument(
-        "--skip-invalid", action="store_true", help="import the valid entries even when others have errors"
+        "--skip-invalid", action="store_true", help=_("import the valid entries even when others have errors")
     )
     add_passphrase_option(imp)
     add_json_option(imp)
 
-    req = command(subparsers, "request", run_request_help, "track data-subject requests (Art. 12(3): one month)")
+    req = command(subparsers, "request", run_request_help, _("track data-subject requests (Art. 12(3): one month)"))
     actions = req.add_subparsers(dest="request_action", metavar="ACTION")
-    opened = actions.add_parser("open", help="record a request that came in")
+    opened = actions.add_parser("open", help=_("record a request that came in"))
     opened.add_argument("type", choices=[t.value for t in RequestType])
-    opened.add_argument("records", nargs="*", help="ids (or id prefixes) of the records concerned")
-    opened.add_argument("--received", type=_date, help="the day it came in, YYYY-MM-DD (default: today)")
-    opened.add_argument("--note", default="", help="a note (stored encrypted)")
+    opened.add_argument("records", nargs="*", help=_("ids (or id prefixes) of the records concerned"))
+    opened.add_argument("--received", type=_date, help=_("the day it came in, YYYY-MM-DD (default: today)"))
+    opened.add_argument("--note", default="", help=_("a note (stored encrypted)"))
     opened.set_defaults(handler=run_request_open)
-    listed = actions.add_parser("list", help="open requests with their deadlines; warns about overdue ones")
-    listed.add_argument("--all", action="store_true", help="include closed requests")
-    listed.add_argument("--notes", action="store_true", help="show the notes")
+    listed = actions.add_parser("list", help=_("open requests with their deadlines; warns about overdue ones"))
+    listed.add_argument("--all", action="store_true", help=_("include closed requests"))
+    listed.add_argument("--notes", action="store_true", help=_("show the notes"))
     listed.set_defaults(handler=run_request_list)
     extended = actions.add_parser(
-        "extend", help="extend the deadline by two months (Art. 12(3)); tell the person why within the first month"
+        "extend",
+        help=_("extend the deadline by two months (Art. 12(3)); tell the person why within the first month"),
     )
-    extended.add_argument("id", help="request id or a prefix of at least 4 characters")
-    extended.add_argument("--reason", required=True, help="why the answer takes longer (stored encrypted)")
+    extended.add_argument("id", help=_("request id or a prefix of at least 4 characters"))
+    extended.add_argument("--reason", required=True, help=_("why the answer takes longer (stored encrypted)"))
     extended.add_argument(
         "--informed",
         type=_date,
         required=True,
         metavar="DATE",
-        help="when you told the person of the extension and its reasons (YYYY-MM-DD; within the first month)",
+        help=_("when you told the person of the extension and its reasons (YYYY-MM-DD; within the first month)"),
     )
     extended.set_defaults(handler=run_request_extend)
-    closed = actions.add_parser("close", help="mark a request answered")
-    closed.add_argument("id", help="request id or a prefix of at least 4 characters")
-    closed.add_argument("--date", type=_date, help="the day it was answered (default: today)")
-    closed.add_argument("--note", default="", help="a note, e.g. how it was answered (stored encrypted)")
+    closed = actions.add_parser("close", help=_("mark a request answered"))
+    closed.add_argument("id", help=_("request id or a prefix of at least 4 characters"))
+    closed.add_argument("--date", type=_date, help=_("the day it was answered (default: today)"))
+    closed.add_argument("--note", default="", help=_("a note, e.g. how it was answered (stored encrypted)"))
     closed.set_defaults(handler=run_request_close)
     for parser in (opened, listed, extended, closed):
         parser.add_argument("--vault", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        add_lang_option(parser)
         add_passphrase_option(parser)
         add_json_option(parser)
 
@@ -150,7 +181,7 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a date as YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(_("expected a date as YYYY-MM-DD")) from None
 
 
 # --- export -------------------------------------------------------------------------------
@@ -167,7 +198,7 @@ def _criteria(args: argparse.Namespace) -> dict[str, str]:
         else:
             criteria["name"] = criteria["name"] or query
     if not any(v.strip() for v in criteria.values()):
-        raise InvalidInput("query", "give a name, an e-mail address or a phone number")
+        raise InvalidInput(_("query"), _("give a name, an e-mail address or a phone number"))
     return criteria
 
 
@@ -176,15 +207,25 @@ def _describe(contact: Contact) -> str:
     parts += [safe(e) for e in contact.emails]
     parts += [format_phone(p) for p in contact.phones]
     if contact.is_restricted:
-        parts.append("[restricted]")
+        parts.append(_("[restricted]"))
     return "  ".join(parts)
+
+
+def _letter_language(args: argparse.Namespace, config: Any) -> str:
+    """The answer letter's language: `export --lang`, else the run's `--lang`, else the
+    config's letter language (its `letter_language`, else `language`), else the run's."""
+    if args.lang:
+        return str(args.lang)
+    if common.CLI_LANGUAGE:
+        return language()
+    wanted = getattr(config, "letter_language", None)
+    return wanted if isinstance(wanted, str) and wanted else language()
 
 
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
-        raise InvalidInput("confirmation", "no terminal to ask on; check the list and pass --yes")
-    answer = input(f"{question} [y/N] ").strip().lower()
-    return answer in ("y", "yes", "j", "ja")
+        raise InvalidInput(_("confirmation"), _("no terminal to ask on; check the list and pass --yes"))
+    return is_yes(input(f"{question} {yes_no_hint()} "))
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -193,50 +234,82 @@ def run_export(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         found = vault.find_person(**criteria)
         if found:
-            print(f"{len(found)} matching record(s):", file=stream)
+            n = len(found)
+            print(ngettext("{count} matching record:", "{count} matching records:", n).format(count=n), file=stream)
             for contact in found:
                 print(f"  {_describe(contact)}", file=stream)
-            question = f"Export these {len(found)} record(s) to {args.out}?"
+            question = ngettext(
+                "Export this {count} record to {path}?", "Export these {count} records to {path}?", n
+            ).format(count=n, path=args.out)
         else:
             # Art. 15(1): the person is told that no data are held (negative answer).
-            print("no record matches: the letter will say that the address book holds no data"
-                  + (" to export under Art. 20" if args.portability else ""), file=stream)  # fmt: skip
-            question = f"Write the negative answer to {args.out}?"
+            if args.portability:
+                nothing = _("no record matches: the letter will say that the address book holds no data "
+                            "to export under Art. 20")  # fmt: skip
+            else:
+                nothing = _("no record matches: the letter will say that the address book holds no data")
+            print(nothing, file=stream)
+            question = _("Write the negative answer to {path}?").format(path=args.out)
         if not args.yes and not _confirm(question):
-            print("sealbook: nothing was exported", file=sys.stderr)
+            print(_("sealbook: nothing was exported"), file=sys.stderr)
             return EXIT_ERROR
-        result = vault.export_person([c.id for c in found], args.out, args.lang, portability=args.portability)
+        letter = _letter_language(args, vault.config)
+        result = vault.export_person([c.id for c in found], args.out, letter, portability=args.portability)
         config = vault.config
     if not config.controller_name or not config.controller_address:
         print(
-            "warning: controller name/address are not configured ([controller] in config.toml); "
-            "the letter says so instead",
+            _(
+                "warning: controller name/address are not configured ([controller] in config.toml); "
+                "the letter says so instead"
+            ),
             file=sys.stderr,
         )
     if not args.portability and config.other_systems:
         print(
-            "note: the letter covers the address book and lists your other systems ([controller] other_systems); "
-            "check them for this person too",
+            _(
+                "note: the letter covers the address book and lists your other systems "
+                "([controller] other_systems); check them for this person too"
+            ),
             file=sys.stderr,
         )
-    print(PLAINTEXT_WARNING.format(path=result.out_dir), file=sys.stderr)
+    print(_(PLAINTEXT_WARNING).format(path=result.out_dir), file=sys.stderr)
     if args.json:
         print_json({"out_dir": str(result.out_dir), "files": result.files, "record_ids": result.record_ids})
-    elif args.portability:
-        print(f"wrote the Art. 20 export of {len(result.record_ids)} record(s) to {result.out_dir}: "
-              f"{', '.join(result.files)}")  # fmt: skip
-    elif not result.record_ids:
-        print(f"wrote the negative answer to {result.out_dir}: {', '.join(result.files)}")
     else:
-        print(f"exported {len(result.record_ids)} record(s) to {result.out_dir}: {', '.join(result.files)}")
+        n, files = len(result.record_ids), ", ".join(result.files)
+        if args.portability:
+            done = ngettext(
+                "wrote the Art. 20 export of {count} record to {path}: {files}",
+                "wrote the Art. 20 export of {count} records to {path}: {files}",
+                n,
+            )
+        elif not result.record_ids:
+            done = _("wrote the negative answer to {path}: {files}")
+        else:
+            done = ngettext(
+                "exported {count} record to {path}: {files}", "exported {count} records to {path}: {files}", n
+            )
+        print(done.format(count=n, path=result.out_dir, files=files))
     return EXIT_OK
 
 
 # --- import ----------------------------------------------------------------------------------
 
 
+# An import entry's outcome (vault.importers.Outcome values) in words; the value itself in --json.
+OUTCOME_WORDS = {
+    "added": N_("added"),
+    "merged": N_("merged"),
+    "skipped": N_("skipped"),
+    "error": N_("error"),
+    "suppressed": N_("suppressed"),
+}
+
+
 def _entry_line(entry: ImportEntry) -> str:
-    parts = [f"  {entry.outcome.value:<8}", f"#{entry.index} (line {entry.line})"]
+    outcome = _(OUTCOME_WORDS.get(entry.outcome.value, entry.outcome.value))
+    width = max(8, *(len(_(words)) + 1 for value, words in OUTCOME_WORDS.items() if value != "suppressed"))
+    parts = [f"  {outcome:<{width}}", _("#{index} (line {line})").format(index=entry.index, line=entry.line)]
     if entry.name:
         parts.append(safe(entry.name))
     if entry.message:
@@ -247,23 +320,33 @@ def _entry_line(entry: ImportEntry) -> str:
 def _print_report(report: ImportReport) -> None:
     from vault.importers import Outcome
 
-    mode = "preview (dry run)" if report.dry_run else ("imported" if report.committed else "NOT imported")
+    mode = _("preview (dry run)") if report.dry_run else (_("imported") if report.committed else _("NOT imported"))
     print(f"{safe(report.file_name)} ({report.format}): {mode}")
     listed = report.suppressed
     for entry in report.entries:
         if entry.outcome is not Outcome.SUPPRESSED:
             print(_entry_line(entry))
     if report.ignored_columns:
-        print(f"  columns not imported: {', '.join(safe(c) for c in report.ignored_columns)}")
+        print(
+            "  "
+            + _("columns not imported: {columns}").format(columns=", ".join(safe(c) for c in report.ignored_columns))
+        )
     if listed:
         print(
-            f"on the suppression list, left out ({len(listed)}): they withdrew consent, objected or were erased; "
-            "add them only if they agreed again (--include-suppressed):"
+            _(
+                "on the suppression list, left out ({count}): they withdrew consent, objected or were erased; "
+                "add them only if they agreed again (--include-suppressed):"
+            ).format(count=len(listed))
         )
         for entry in listed:
             print(_entry_line(entry))
-    counts = f"{report.added} added, {report.merged} merged, {report.skipped} skipped, {len(report.errors)} error(s)"
-    print(counts + (f", {len(listed)} on the suppression list" if listed else ""))
+    counts = _("{added} added, {merged} merged, {skipped} skipped").format(
+        added=report.added, merged=report.merged, skipped=report.skipped
+    )
+    counts += ", " + ngettext("{count} error", "{count} errors", len(report.errors)).format(count=len(report.errors))
+    if listed:
+        counts += ", " + _("{count} on the suppression list").format(count=len(listed))
+    print(counts)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -301,8 +384,10 @@ def run_import(args: argparse.Namespace) -> int:
         _print_report(report)
     if report.has_errors and not report.dry_run and not report.committed:
         print(
-            "sealbook: some entries have errors; nothing was imported. Fix the file, or pass --skip-invalid "
-            "to import the rest.",
+            _(
+                "sealbook: some entries have errors; nothing was imported. Fix the file, or pass --skip-invalid "
+                "to import the rest."
+            ),
             file=sys.stderr,
         )
         return EXIT_ERROR
@@ -310,102 +395,3 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 # --- requests ----------------------------------------------------------------------------------
-
-
-def run_request_help(args: argparse.Namespace) -> int:
-    print("usage: sealbook request {open,list,extend,close} ...; see `sealbook request --help`", file=sys.stderr)
-    return 2
-
-
-def _request_line(request: DataRequest, today: date, *, notes: bool) -> str:
-    status = request.status(today)
-    if status is RequestStatus.CLOSED:
-        when = f"closed {request.closed.isoformat() if request.closed else ''}"
-    elif status is RequestStatus.OVERDUE:
-        when = f"OVERDUE by {-request.days_left(today)} day(s)"
-    else:
-        when = f"{request.days_left(today)} day(s) left"
-    line = (
-        f"{plain(request.id[:8])}  {request.type.value:<13} received {request.received.isoformat()}  "
-        f"deadline {request.deadline.isoformat()}  {when}  records: {len(request.record_ids)}"
-    )
-    if request.informed:
-        line += f"  extended, person told {request.informed.isoformat()}"
-    if notes and request.notes:
-        line += "\n    " + safe(request.notes).replace("\n", "\n    ")
-    return line
-
-
-def _request_json(request: DataRequest, today: date) -> dict[str, Any]:
-    return {
-        "id": request.id,
-        "type": request.type.value,
-        "received": request.received.isoformat(),
-        "deadline": request.deadline.isoformat(),
-        "closed": request.closed.isoformat() if request.closed else None,
-        "status": request.status(today).value,
-        "extended": request.is_extended,
-        "informed": request.informed.isoformat() if request.informed else None,
-        "days_left": request.days_left(today),
-        "record_ids": list(request.record_ids),
-        "notes": request.notes,
-    }
-
-
-def run_request_open(args: argparse.Namespace) -> int:
-    with open_vault(args) as vault:
-        ids = [vault.resolve(prefix).id for prefix in args.records]
-        request = vault.open_request(args.type, ids, received=args.received, notes=args.note)
-        today = vault.today()
-    if args.json:
-        print_json(_request_json(request, today))
-    else:
-        print(f"opened request {plain(request.id)} ({request.type.article}); answer by {request.deadline.isoformat()}")
-    return EXIT_OK
-
-
-def run_request_list(args: argparse.Namespace) -> int:
-    with open_vault(args) as vault:
-        found = vault.list_requests(include_closed=args.all)
-        today = vault.today()
-    overdue = [r for r in found if r.is_overdue(today)]
-    if args.json:
-        print_json([_request_json(r, today) for r in found])
-    elif not found:
-        print("no open requests" if not args.all else "no requests")
-    else:
-        for request in found:
-            print(_request_line(request, today, notes=args.notes))
-    if overdue:
-        print(
-            f"warning: {len(overdue)} request(s) overdue: the one-month deadline of Art. 12(3) GDPR has passed",
-            file=sys.stderr,
-        )
-    return EXIT_OK
-
-
-def run_request_extend(args: argparse.Namespace) -> int:
-    with open_vault(args) as vault:
-        request = vault.extend_request(args.id, reason=args.reason, informed=args.informed)
-        today = vault.today()
-    if args.json:
-        print_json(_request_json(request, today))
-    else:
-        print(
-            f"extended request {plain(request.id)}; answer by {request.deadline.isoformat()} (the original "
-            f"deadline plus two months). Recorded: the person was told on {args.informed.isoformat()} "
-            "(Art. 12(3) GDPR)."
-        )
-    return EXIT_OK
-
-
-def run_request_close(args: argparse.Namespace) -> int:
-    with open_vault(args) as vault:
-        request = vault.close_request(args.id, closed=args.date, notes=args.note)
-        today = vault.today()
-    if args.json:
-        print_json(_request_json(request, today))
-    else:
-        late = " (after the deadline)" if request.closed and request.closed > request.deadline else ""
-        print(f"closed request {plain(request.id)} on {request.closed.isoformat() if request.closed else ''}{late}")
-    return EXIT_OK

@@ -14,16 +14,17 @@ from typing import Any
 from tui.cli import common
 from vault import policy
 from vault.errors import ErasurePending, InvalidInput
+from vault.i18n import N_, _, format_date
 from vault.model import Contact, EraseOutcome, EraseResult
 
 # What an erasure turned into restriction may keep (vault.policy.KEEPABLE), in the
 # order and words of the output; "none" keeps only the name, the dates and the rules.
 KEEP_WORDS = {
-    "org": "organisation",
-    "email": "first e-mail",
-    "phone": "first phone",
-    "source": "source",
-    "purpose": "purpose",
+    "org": N_("organisation"),
+    "email": N_("first e-mail"),
+    "phone": N_("first phone"),
+    "source": N_("source"),
+    "purpose": N_("purpose"),
 }
 KEEP_NONE = "none"
 
@@ -34,46 +35,60 @@ def register(subparsers: Any) -> None:
         subparsers,
         "erase",
         cmd_erase,
-        "erase a contact (Art. 17): deleted now, or restricted while a retention duty, "
-        "a legal-claims period or a hold applies",
+        _(
+            "erase a contact (Art. 17): deleted now, or restricted while a retention duty, "
+            "a legal-claims period or a hold applies"
+        ),
     )
     _erase_options(p)
     p.add_argument(
-        "--requested", type=common.iso_date, metavar="DATE", help="the day the person asked (default: today)"
+        "--requested", type=common.iso_date, metavar="DATE", help=_("the day the person asked (default: today)")
     )
 
     p = common.command(
         subparsers,
         "object",
         cmd_object,
-        "record an objection (Art. 21) and erase the contact: deleted now, or restricted while a duty or hold applies",
+        _(
+            "record an objection (Art. 21) and erase the contact: deleted now, or restricted while a duty or "
+            "hold applies"
+        ),
     )
     _erase_options(p)
     p.add_argument(
-        "--on", type=common.iso_date, metavar="DATE", help="the day the objection was received (default: today)"
+        "--on", type=common.iso_date, metavar="DATE", help=_("the day the objection was received (default: today)")
     )
 
     p = _record_command(
-        subparsers, "restrict", cmd_restrict, "restrict a contact (Art. 18): kept, hidden from the working list"
+        subparsers, "restrict", cmd_restrict, _("restrict a contact (Art. 18): kept, hidden from the working list")
     )
-    p.add_argument("--lift", action="store_true", help="lift the restriction instead (as `unrestrict`)")
-    _requested_option(p, "(a) or (d)")
-    _informed_option(p, " (with --lift)")
+    p.add_argument("--lift", action="store_true", help=_("lift the restriction instead (as `unrestrict`)"))
+    _requested_option(p, _("the day the person asked for the restriction (Art. 18(1)(a) or (d))"))
+    _informed_option(
+        p,
+        _(
+            "the day the person was told the restriction ends (with --lift); required when they asked for it "
+            "(Art. 18(3) GDPR)"
+        ),
+    )
 
-    p = _record_command(subparsers, "unrestrict", cmd_unrestrict, "lift a restriction (Art. 18)")
-    _informed_option(p, "")
+    p = _record_command(subparsers, "unrestrict", cmd_unrestrict, _("lift a restriction (Art. 18)"))
+    _informed_option(p, INFORMED_HELP)
 
-    p = _record_command(subparsers, "hold", cmd_hold, "put a legal hold on a contact: the purge leaves it alone")
-    p.add_argument("--reason", metavar="TEXT", help='why the hold applies, e.g. "tax audit 2025"')
-    _requested_option(p, "(b) or (c); the record is also restricted")
+    p = _record_command(subparsers, "hold", cmd_hold, _("put a legal hold on a contact: the purge leaves it alone"))
+    p.add_argument("--reason", metavar="TEXT", help=_('why the hold applies, e.g. "tax audit 2025"'))
+    _requested_option(
+        p,
+        _("the day the person asked for the restriction (Art. 18(1)(b) or (c); the record is also restricted)"),
+    )
 
     p = _record_command(
-        subparsers, "release", cmd_release, "release a legal hold; an erasure waiting only for it completes now"
+        subparsers, "release", cmd_release, _("release a legal hold; an erasure waiting only for it completes now")
     )
-    _informed_option(p, "")
+    _informed_option(p, INFORMED_HELP)
 
     _record_command(
-        subparsers, "review", cmd_review, "mark a consent record as reviewed today: its next review date moves on"
+        subparsers, "review", cmd_review, _("mark a consent record as reviewed today: its next review date moves on")
     )
 
 
@@ -83,21 +98,23 @@ def _record_command(
     p = common.command(subparsers, name, handler, text)
     common.add_passphrase_option(p)
     common.add_json_option(p)
-    p.add_argument("id", help="contact id or prefix")
+    p.add_argument("id", help=_("contact id or prefix"))
     return p
 
 
 def _erase_options(p: argparse.ArgumentParser) -> None:
     common.add_passphrase_option(p)
     common.add_json_option(p)
-    p.add_argument("id", help="contact id or prefix")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--dry-run", action="store_true", help="only say what would happen")
+    p.add_argument("id", help=_("contact id or prefix"))
+    p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    p.add_argument("--dry-run", action="store_true", help=_("only say what would happen"))
     p.add_argument(
         "--not-needed-for-claims",
         action="store_true",
-        help="you checked that this record is not needed for legal claims (Art. 17(3)(e) GDPR is case by "
-        "case): only statutory duties (Art. 17(3)(b)) and holds keep it",
+        help=_(
+            "you checked that this record is not needed for legal claims (Art. 17(3)(e) GDPR is case by "
+            "case): only statutory duties (Art. 17(3)(b)) and holds keep it"
+        ),
     )
     default = ",".join(sorted(policy.DEFAULT_KEEP))
     p.add_argument(
@@ -105,29 +122,25 @@ def _erase_options(p: argparse.ArgumentParser) -> None:
         action="append",
         choices=[*sorted(policy.KEEPABLE), KEEP_NONE],
         metavar="FIELD",
-        help=f"when the record must be kept (restricted): what to keep besides the name, dates and rules "
-        f"(repeatable: {', '.join(sorted(policy.KEEPABLE))}; email/phone keep the first one only; "
-        f"'{KEEP_NONE}' keeps nothing more; default: {default}); notes are always deleted",
+        help=_(
+            "when the record must be kept (restricted): what to keep besides the name, dates and rules "
+            "(repeatable: {fields}; email/phone keep the first one only; "
+            "'{none}' keeps nothing more; default: {default}); notes are always deleted"
+        ).format(fields=", ".join(sorted(policy.KEEPABLE)), none=KEEP_NONE, default=default),
     )
 
 
-def _requested_option(p: argparse.ArgumentParser, letters: str) -> None:
-    p.add_argument(
-        "--requested",
-        type=common.iso_date,
-        metavar="DATE",
-        help=f"the day the person asked for the restriction (Art. 18(1){letters})",
-    )
+def _requested_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--requested", type=common.iso_date, metavar="DATE", help=help_text)
 
 
-def _informed_option(p: argparse.ArgumentParser, when: str) -> None:
-    p.add_argument(
-        "--informed",
-        type=common.iso_date,
-        metavar="DATE",
-        help=f"the day the person was told the restriction ends{when}; required when they asked for it "
-        "(Art. 18(3) GDPR)",
-    )
+INFORMED_HELP = N_(
+    "the day the person was told the restriction ends; required when they asked for it (Art. 18(3) GDPR)"
+)
+
+
+def _informed_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--informed", type=common.iso_date, metavar="DATE", help=_(help_text))
 
 
 def _keep(args: argparse.Namespace) -> frozenset[str]:
@@ -136,14 +149,14 @@ def _keep(args: argparse.Namespace) -> frozenset[str]:
         return policy.DEFAULT_KEEP
     if KEEP_NONE in chosen:
         if len(set(chosen)) > 1:
-            raise InvalidInput("keep", f"'{KEEP_NONE}' cannot be combined with other fields")
+            raise InvalidInput("keep", _("'{none}' cannot be combined with other fields").format(none=KEEP_NONE))
         return frozenset()
     return frozenset(chosen)
 
 
 def kept_words(keep: frozenset[str]) -> list[str]:
     """What a restricted (erasure-pending) record keeps, in words."""
-    return ["name", "dates and rules", *[words for field, words in KEEP_WORDS.items() if field in keep]]
+    return [_("name"), _("dates and rules"), *[_(words) for field, words in KEEP_WORDS.items() if field in keep]]
 
 
 # --- erase and object -------------------------------------------------------------------
@@ -155,7 +168,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     with common.open_vault(args) as vault:
         contact = vault.resolve(args.id)
         preview = vault.erase_preview(contact.id, claims_needed=claims_needed)
-        if not _confirmed(args, preview, keep, "erase"):
+        if not _confirmed(args, preview, keep, _("not a terminal; add --yes to erase")):
             return common.EXIT_OK
         erase = partial(vault.erase, contact.id, keep=keep, claims_needed=claims_needed, requested=args.requested)
         result = _erased(erase, preview)
@@ -169,15 +182,18 @@ def cmd_object(args: argparse.Namespace) -> int:
         contact = vault.resolve(args.id)
         day = args.on or vault.today()
         if day > vault.today():
-            raise InvalidInput("--on", "the objection cannot be received in the future")
+            raise InvalidInput("--on", _("the objection cannot be received in the future"))
         claims_needed = not args.not_needed_for_claims
         preview = vault.erase_preview(contact.id, claims_needed=claims_needed)
-        if not _confirmed(args, preview, keep, "record the objection and erase"):
+        if not _confirmed(args, preview, keep, _("not a terminal; add --yes to record the objection and erase")):
             return common.EXIT_OK
         result = _erased(partial(vault.object, contact.id, on=day, keep=keep, claims_needed=claims_needed), preview)
     if not args.json:
-        listed = "; their e-mails and phones are on the suppression list" if contact.emails or contact.phones else ""
-        print(f"Objection (Art. 21) of {day.isoformat()} recorded{listed}.")
+        if contact.emails or contact.phones:
+            line = _("Objection (Art. 21) of {date} recorded; their e-mails and phones are on the suppression list.")
+        else:
+            line = _("Objection (Art. 21) of {date} recorded.")
+        print(line.format(date=format_date(day)))
     _print_erase(result, keep, args.json, would=False, extra={"objected": day})
     return common.EXIT_OK
 
@@ -189,12 +205,13 @@ def _erased(erase: Callable[[], EraseResult], preview: EraseResult) -> EraseResu
     try:
         return erase()
     except ErasurePending as pending:
-        print(f"sealbook: note: {common.plain(pending, None)}", file=sys.stderr)
+        print(_("sealbook: note: {message}").format(message=common.plain(pending, None)), file=sys.stderr)
         return preview
 
 
-def _confirmed(args: argparse.Namespace, preview: EraseResult, keep: frozenset[str], what: str) -> bool:
-    """Show what will happen; True when it should be done now (--yes or a "y" at the terminal)."""
+def _confirmed(args: argparse.Namespace, preview: EraseResult, keep: frozenset[str], no_terminal: str) -> bool:
+    """Show what will happen; True when it should be done now (--yes or a "y" at the terminal;
+    "j"/"ja" as well).  ``no_terminal`` is the refusal when there is no terminal to ask on."""
     if args.dry_run:
         _print_erase(preview, keep, args.json, would=True)
         return False
@@ -202,9 +219,9 @@ def _confirmed(args: argparse.Namespace, preview: EraseResult, keep: frozenset[s
         return True
     _print_erase(preview, keep, False, would=True)
     if not sys.stdin.isatty():
-        raise InvalidInput("confirmation", f"not a terminal; add --yes to {what}")
-    if input("Proceed? [y/N] ").strip().lower() not in {"y", "yes", "j", "ja"}:
-        print("Nothing was changed.")
+        raise InvalidInput(_("confirmation"), no_terminal)
+    if not common.is_yes(input(_("Proceed?") + " " + common.yes_no_hint() + " ")):
+        print(_("Nothing was changed."))
         return False
     return True
 
@@ -219,13 +236,20 @@ def _print_erase(
         data.update(common.to_jsonable(extra or {}))
         common.print_json(data)
         return
-    verb = {EraseOutcome.DELETED: "deleted now", EraseOutcome.RESTRICTED: "restricted, not deleted"}
-    prefix = "Would be" if would else "Record"
-    print(f"{prefix} {verb[result.outcome]}: {result.reason}.")
+    if would:
+        head = _("Would be restricted, not deleted: {reason}.") if restricted else _("Would be deleted now: {reason}.")
+    else:
+        head = _("Record restricted, not deleted: {reason}.") if restricted else _("Record deleted now: {reason}.")
+    print(head.format(reason=result.reason))
     if restricted:
-        print(f"{'Would keep' if would else 'Kept'}: {', '.join(kept_words(keep))}; everything else deleted.")
+        kept = (
+            _("Would keep: {fields}; everything else deleted.")
+            if would
+            else _("Kept: {fields}; everything else deleted.")
+        )
+        print(kept.format(fields=", ".join(kept_words(keep))))
     if result.purge_from:
-        print(f"It will be purged from {result.purge_from.isoformat()}.")
+        print(_("It will be purged from {date}.").format(date=format_date(result.purge_from)))
 
 
 # --- restriction, hold, review ----------------------------------------------------------------
@@ -241,21 +265,26 @@ def _print_contact(args: argparse.Namespace, contact: Contact, line: str) -> int
 
 def _with_informed_hint(error: InvalidInput, informed: date | None) -> InvalidInput:
     if error.field == "informed" and informed is None:
-        return InvalidInput(error.field, f"{error.message} with --informed DATE")
+        return InvalidInput(error.field, _("{message} with --informed DATE").format(message=error.message))
     return error
 
 
 def cmd_restrict(args: argparse.Namespace) -> int:
     if args.lift:
         if args.requested is not None:
-            raise InvalidInput("--requested", "only when restricting, not with --lift")
+            raise InvalidInput("--requested", _("only when restricting, not with --lift"))
         return cmd_unrestrict(args)
     if args.informed is not None:
-        raise InvalidInput("--informed", "only with --lift (or `sealbook unrestrict`)")
+        raise InvalidInput("--informed", _("only with --lift (or `sealbook unrestrict`)"))
     with common.open_vault(args) as vault:
         changed = vault.restrict(vault.resolve(args.id).id, requested=args.requested)
-    asked = f" (the person asked on {args.requested.isoformat()})" if args.requested else ""
-    return _print_contact(args, changed, f"Restricted: {changed.id}{asked}")
+    if args.requested:
+        line = _("Restricted: {id} (the person asked on {date})").format(
+            id=changed.id, date=format_date(args.requested)
+        )
+    else:
+        line = _("Restricted: {id}").format(id=changed.id)
+    return _print_contact(args, changed, line)
 
 
 def cmd_unrestrict(args: argparse.Namespace) -> int:
@@ -265,17 +294,17 @@ def cmd_unrestrict(args: argparse.Namespace) -> int:
             changed = vault.unrestrict(contact.id, informed=args.informed)
         except InvalidInput as error:
             raise _with_informed_hint(error, args.informed) from None
-    return _print_contact(args, changed, f"Restriction lifted: {changed.id}")
+    return _print_contact(args, changed, _("Restriction lifted: {id}").format(id=changed.id))
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
     with common.open_vault(args) as vault:
         changed = vault.hold(vault.resolve(args.id).id, reason=args.reason or "", requested=args.requested)
-    line = f"Hold: {changed.id}"
+    line = _("Hold: {id}").format(id=changed.id)
     if changed.hold_reason:
         line += f" ({common.safe(changed.hold_reason)})"
     if args.requested:
-        line += f"; restricted, the person asked on {args.requested.isoformat()}"
+        line += _("; restricted, the person asked on {date}").format(date=format_date(args.requested))
     return _print_contact(args, changed, line)
 
 
@@ -287,22 +316,24 @@ def cmd_release(args: argparse.Namespace) -> int:
         except InvalidInput as error:
             raise _with_informed_hint(error, args.informed) from None
         except ErasurePending as pending:  # the pending erasure completed; only its scrub did not run
-            print(f"sealbook: note: {common.plain(pending, None)}", file=sys.stderr)
+            print(_("sealbook: note: {message}").format(message=common.plain(pending, None)), file=sys.stderr)
             changed = None
     if changed is None:
         if args.json:
             common.print_json({"id": contact.id, "deleted": True, "reason": "the pending erasure was completed"})
         else:
-            print(f"Release: the pending erasure was completed; record {contact.id} deleted.")
+            print(_("Release: the pending erasure was completed; record {id} deleted.").format(id=contact.id))
         return common.EXIT_OK
-    line = f"Release: {changed.id}"
+    line = _("Release: {id}").format(id=changed.id)
     if changed.is_restricted:
-        line += " (still restricted)"
+        line += " " + _("(still restricted)")
     return _print_contact(args, changed, line)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     with common.open_vault(args) as vault:
         changed = vault.reviewed(vault.resolve(args.id).id)
-    next_review = changed.review_at.isoformat() if changed.review_at else "none"
-    return _print_contact(args, changed, f"Reviewed: {changed.id}; next review {next_review}")
+    next_review = format_date(changed.review_at) if changed.review_at else _("none")
+    return _print_contact(
+        args, changed, _("Reviewed: {id}; next review {date}").format(id=changed.id, date=next_review)
+    )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tui.cli import common
 from vault import schedule
 from vault.errors import InvalidInput, VaultError
+from vault.i18n import _, format_date, language, ngettext, set_language
 
 if TYPE_CHECKING:
     from vault.purge import PurgeReport
@@ -31,57 +32,59 @@ def register(subparsers: Any) -> None:
         subparsers,
         "purge",
         _purge,
-        "delete contacts whose retention period has ended (no passphrase needed)",
+        _("delete contacts whose retention period has ended (no passphrase needed)"),
     )
-    parser.add_argument("--dry-run", action="store_true", help="list what would be deleted; change nothing")
+    parser.add_argument("--dry-run", action="store_true", help=_("list what would be deleted; change nothing"))
     parser.add_argument(
         "--today",
         type=_iso_date,
         metavar="YYYY-MM-DD",
-        help="purge as of this date (default: the machine's local date); not in the future",
+        help=_("purge as of this date (default: the machine's local date); not in the future"),
     )
     parser.add_argument(
         "--wait",
         type=_seconds,
         default=10.0,
         metavar="SECONDS",
-        help="how long to wait for another sealbook process to finish (default 10); then exit 6",
+        help=_("how long to wait for another sealbook process to finish (default 10); then exit 6"),
     )
     parser.add_argument(
         "--log",
         action="store_true",
-        help="also append a summary to the log folder (used by the schedule; logs kept 7 days)",
+        help=_("also append a summary to the log folder (used by the schedule; logs kept 7 days)"),
     )
     parser.add_argument(
         "--expect-key",
         type=_fingerprint,
         metavar="FINGERPRINT",
-        help="refuse to run unless the vault's verify key has this fingerprint (the schedule pins it)",
+        help=_("refuse to run unless the vault's verify key has this fingerprint (the schedule pins it)"),
     )
     common.add_json_option(parser)
 
-    sched = common.command(subparsers, "schedule", _schedule_help, "run the purge every day (systemd or cron)")
+    sched = common.command(subparsers, "schedule", _schedule_help, _("run the purge every day (systemd or cron)"))
     actions = sched.add_subparsers(dest="schedule_action", metavar="ACTION")
     install = actions.add_parser(
         "install",
-        help="install a daily systemd user timer, or print a crontab line",
-        description="Install a daily purge of the vault. With systemd: a user service + timer "
-        "(Persistent=true: a missed run catches up). Without: prints the crontab line to add.",
+        help=_("install a daily systemd user timer, or print a crontab line"),
+        description=_(
+            "Install a daily purge of the vault. With systemd: a user service + timer "
+            "(Persistent=true: a missed run catches up). Without: prints the crontab line to add."
+        ),
     )
     common.add_vault_option(install)
-    install.add_argument("--at", default=schedule.DEFAULT_AT, metavar="HH:MM", help="local time (default 03:30)")
+    install.add_argument("--at", default=schedule.DEFAULT_AT, metavar="HH:MM", help=_("local time (default 03:30)"))
     install.add_argument(
         "--method",
         choices=("auto", "systemd", "cron"),
         default="auto",
-        help="auto (default): systemd when the machine runs it, else cron",
+        help=_("auto (default): systemd when the machine runs it, else cron"),
     )
     install.set_defaults(handler=_schedule_install)
-    status = actions.add_parser("status", help="show the installed schedule and the last run")
+    status = actions.add_parser("status", help=_("show the installed schedule and the last run"))
     common.add_vault_option(status)
     common.add_json_option(status)
     status.set_defaults(handler=_schedule_status)
-    remove = actions.add_parser("remove", help="disable and delete the schedule")
+    remove = actions.add_parser("remove", help=_("disable and delete the schedule"))
     common.add_vault_option(remove)
     remove.set_defaults(handler=_schedule_remove)
     sched.set_defaults(schedule_parser=sched)
@@ -89,7 +92,7 @@ def register(subparsers: Any) -> None:
 
 def _fingerprint(text: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{32}", text):
-        raise argparse.ArgumentTypeError("expected 32 hex digits")
+        raise argparse.ArgumentTypeError(_("expected 32 hex digits"))
     return text.lower()
 
 
@@ -97,7 +100,7 @@ def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a date as YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(_("expected a date as YYYY-MM-DD")) from None
 
 
 # --- purge ----------------------------------------------------------------------------------
@@ -115,13 +118,13 @@ def exit_code(report: PurgeReport) -> int:
 def _purge(args: argparse.Namespace) -> int:
     today: date | None = args.today
     if today is not None and today > date.today():
-        raise InvalidInput("--today", "lies in the future; refusing to delete records before their time")
+        raise InvalidInput("--today", _("lies in the future; refusing to delete records before their time"))
     try:
         with common.open_vault(args, unlock=False) as vault:
             report = vault.purge(today, dry_run=args.dry_run, wait=args.wait, expect_key=args.expect_key)
     except VaultError as error:
         if args.log:
-            _log([f"{_stamp()} purge error: {common.plain(error, None)} exit={common.exit_code_for(error)}"])
+            _log([f"{_stamp()} purge error: {_english(error)} exit={common.exit_code_for(error)}"])
         raise
     code = exit_code(report)
     if args.json:
@@ -137,6 +140,16 @@ def _purge(args: argparse.Namespace) -> int:
             + [_summary(report, code)]
         )
     return code
+
+
+def _english(error: VaultError) -> str:
+    """An error for the log file, which stays English whatever language the run speaks."""
+    before = language()
+    set_language("en")
+    try:
+        return common.plain(error, None)
+    finally:
+        set_language(before)
 
 
 def _stamp() -> str:
@@ -160,7 +173,7 @@ def _log(lines: list[str]) -> None:
         schedule.write_log([common.plain(line, None) for line in lines], date.today())
     except OSError as exc:
         # A log we cannot write must not hide the purge's own result.
-        print(f"sealbook: cannot write the purge log ({exc.strerror})", file=sys.stderr)
+        print(_("sealbook: cannot write the purge log ({reason})").format(reason=exc.strerror), file=sys.stderr)
 
 
 def _as_json(report: PurgeReport, code: int) -> dict[str, Any]:
@@ -184,43 +197,79 @@ def _as_json(report: PurgeReport, code: int) -> dict[str, Any]:
 
 def _print_report(report: PurgeReport) -> None:
     n = len(report.purged)
+    today = format_date(report.today)
     if report.dry_run:
-        print(f"Dry run for {report.today}: {n} record(s) would be deleted; nothing was changed.")
+        print(
+            ngettext(
+                "Dry run for {date}: {count} record would be deleted; nothing was changed.",
+                "Dry run for {date}: {count} records would be deleted; nothing was changed.",
+                n,
+            ).format(date=today, count=n)
+        )
     else:
-        print(f"Purge for {report.today}: {n} record(s) deleted.")
+        print(
+            ngettext(
+                "Purge for {date}: {count} record deleted.", "Purge for {date}: {count} records deleted.", n
+            ).format(date=today, count=n)
+        )
     for record in report.purged:
-        print(f"  {common.plain(record.record_id)}  retention ended {record.retention_end}")
+        print(
+            "  "
+            + _("{id}  retention ended {date}").format(
+                id=common.plain(record.record_id), date=format_date(record.retention_end)
+            )
+        )
     if report.refused:
         print(
-            f"ALERT: {len(report.refused)} record(s) have an invalid metadata signature and were NOT "
-            "deleted; their retention date or hold flag may have been tampered with:",
+            ngettext(
+                "ALERT: {count} record has an invalid metadata signature and was NOT deleted; its retention "
+                "date or hold flag may have been tampered with:",
+                "ALERT: {count} records have an invalid metadata signature and were NOT deleted; their "
+                "retention date or hold flag may have been tampered with:",
+                len(report.refused),
+            ).format(count=len(report.refused)),
             file=sys.stderr,
         )
         for record_id in report.refused:
             print(f"  {common.plain(record_id)}", file=sys.stderr)
     if report.log_rows_dropped or report.requests_dropped or report.tombstones_due:
-        verb = "would be" if report.dry_run else "were"
+        if report.dry_run:
+            text = _(
+                "Past the keeping period of the records about the records: {rows} audit log row(s) and "
+                "{requests} closed request(s) would be deleted; {tombstones} tombstone(s) go at the next unlock."
+            )
+        else:
+            text = _(
+                "Past the keeping period of the records about the records: {rows} audit log row(s) and "
+                "{requests} closed request(s) were deleted; {tombstones} tombstone(s) go at the next unlock."
+            )
         print(
-            f"Past the keeping period of the records about the records: {report.log_rows_dropped} audit log "
-            f"row(s) and {report.requests_dropped} closed request(s) {verb} deleted; "
-            f"{report.tombstones_due} tombstone(s) go at the next unlock."
+            text.format(
+                rows=report.log_rows_dropped, requests=report.requests_dropped, tombstones=report.tombstones_due
+            )
         )
     if report.dry_run:
         return
     if report.scrubbed:
-        print("Freed space overwritten and the write-ahead log emptied.")
+        print(_("Freed space overwritten and the write-ahead log emptied."))
     # What did not work, in one line on stderr (scripts and the purge log read one line per run).
     problems = []
     if not report.scrubbed:
-        problems.append("the final erasure step could not complete (vault busy or disk full)")
+        problems.append(_("the final erasure step could not complete (vault busy or disk full)"))
     if report.push_error:
-        problems.append(f"the remote copy could not be updated ({common.plain(report.push_error, None).rstrip('.')})")
+        problems.append(
+            _("the remote copy could not be updated ({reason})").format(
+                reason=common.plain(report.push_error, None).rstrip(".")
+            )
+        )
     if problems:
-        print(f"sealbook: {'; '.join(problems)}; the next purge tries again.", file=sys.stderr)
+        print(
+            _("sealbook: {problems}; the next purge tries again.").format(problems="; ".join(problems)), file=sys.stderr
+        )
     if report.push_pending:
-        print("The remote copy still holds the purged records: a push is pending.")
+        print(_("The remote copy still holds the purged records: a push is pending."))
     elif report.purged:
-        print("The remote copy was updated.")
+        print(_("The remote copy was updated."))
     for note in report.push_notes:
         print(f"sealbook: {common.plain(note, None)}", file=sys.stderr)
 
@@ -245,19 +294,23 @@ def _schedule_install(args: argparse.Namespace) -> int:
         verify_key=pinned,
     )
     if result.method == "systemd":
-        print(f"Daily purge at {result.at} installed as a systemd user timer:")
+        print(_("Daily purge at {time} installed as a systemd user timer:").format(time=result.at))
         for path in result.files:
             print(f"  {path}")
         if result.started:
-            print(f"Timer enabled and started ({schedule.TIMER}).")
+            print(_("Timer enabled and started ({timer}).").format(timer=schedule.TIMER))
     else:
-        print(f"No systemd here. Add this line with `crontab -e` to purge daily at {result.at}:")
+        print(_("No systemd here. Add this line with `crontab -e` to purge daily at {time}:").format(time=result.at))
         print()
         print(f"  {result.crontab_line}")
         print()
     for note in result.notes:
-        print(f"Note: {note}")
-    print(f"Logs of scheduled runs: {schedule.log_file(date.today()).parent} (kept {schedule.LOG_KEEP_DAYS} days)")
+        print(_("Note: {note}").format(note=note))
+    print(
+        _("Logs of scheduled runs: {folder} (kept {days} days)").format(
+            folder=schedule.log_file(date.today()).parent, days=schedule.LOG_KEEP_DAYS
+        )
+    )
     return common.EXIT_OK
 
 
@@ -279,28 +332,33 @@ def _schedule_status(args: argparse.Namespace) -> int:
         )
         return common.EXIT_OK
     if not state.installed:
-        print("No purge schedule is installed; `sealbook schedule install` adds one.")
+        print(_("No purge schedule is installed; `sealbook schedule install` adds one."))
     else:
-        print(f"Daily purge at {state.at} via {state.method}; {'enabled' if state.enabled else 'NOT enabled'}.")
-        print(f"  command: {state.exec_start}")
+        text = (
+            _("Daily purge at {time} via {method}; enabled.")
+            if state.enabled
+            else _("Daily purge at {time} via {method}; NOT enabled.")
+        )
+        print(text.format(time=state.at, method=state.method))
+        print("  " + _("command: {command}").format(command=state.exec_start))
         for path in state.files:
             print(f"  {path}")
         if state.next_run:
-            print(f"  next run: {state.next_run}")
-    if state.last_run:
-        print(f"Last logged run: {common.plain(state.last_run, None)}")  # read back from the log file
+            print("  " + _("next run: {when}").format(when=state.next_run))
+    if state.last_run:  # read back from the log file (which stays English and ISO)
+        print(_("Last logged run: {line}").format(line=common.plain(state.last_run, None)))
     return common.EXIT_OK
 
 
 def _schedule_remove(args: argparse.Namespace) -> int:
     removed = schedule.remove()
     if removed:
-        print("Purge schedule removed:")
+        print(_("Purge schedule removed:"))
         for path in removed:
             print(f"  {path}")
     else:
-        print("No systemd purge schedule was installed.")
-    print("If you added a crontab line, remove it with `crontab -e`.")
+        print(_("No systemd purge schedule was installed."))
+    print(_("If you added a crontab line, remove it with `crontab -e`."))
     return common.EXIT_OK
 
 
@@ -309,7 +367,7 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        raise argparse.ArgumentTypeError(_("not a number of seconds: {text!r}").format(text=text)) from None
     if not math.isfinite(value) or not 0 <= value <= 3600:
-        raise argparse.ArgumentTypeError("must be a number of seconds from 0 to 3600")
+        raise argparse.ArgumentTypeError(_("must be a number of seconds from 0 to 3600"))
     return value

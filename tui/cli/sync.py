@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Any, TextIO
 
 from tui.cli import common
+from vault.i18n import N_, _, format_datetime, language, ngettext
 from vault.sync.errors import RemoteNewer
 
 STAGE_WORDS = {
-    "snapshot": "snapshot",
-    "encrypt": "compressing and encrypting",
-    "upload": "uploading",
-    "download": "downloading",
-    "decrypt": "decrypting",
-    "merge": "merging",
+    "snapshot": N_("snapshot"),
+    "encrypt": N_("compressing and encrypting"),
+    "upload": N_("uploading"),
+    "download": N_("downloading"),
+    "decrypt": N_("decrypting"),
+    "merge": N_("merging"),
 }
 
 
@@ -36,7 +38,7 @@ class CliProgress:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
-        words = STAGE_WORDS.get(stage, stage)
+        words = _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage
         percent = 100 if total <= 0 else min(100, done * 100 // total)
         if self.live:
             if self._last != (stage, percent):
@@ -47,7 +49,7 @@ class CliProgress:
                 self.out.flush()
         elif percent == 100 and stage not in self._finished:
             self._finished.add(stage)
-            self.out.write(f"{words}: done ({_size(done)})\n")
+            self.out.write(_("{stage}: done ({size})").format(stage=words, size=_size(done)) + "\n")
             self.out.flush()
 
     def reset(self) -> None:
@@ -55,10 +57,24 @@ class CliProgress:
         self._last = None
 
 
+def _when(value: object) -> str:
+    """A last push/pull time for people ("never" when there was none)."""
+    if not value:
+        return _("never")
+    if language() == "en":
+        return str(value)  # as before: the ISO time (UTC) the sync state holds
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return common.plain(value, None)
+    return format_datetime(moment.astimezone() if moment.tzinfo else moment)
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            text = f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            return text.replace(".", ",") if language() == "de" else text
         n /= 1024  # type: ignore[assignment]
     return str(n)
 
@@ -67,62 +83,63 @@ def register(subparsers: Any) -> None:
     """Add `sealbook sync ...`."""
     sync = subparsers.add_parser(
         "sync",
-        help="encrypted copy on a folder, WebDAV (Nextcloud) or SFTP",
-        description="Push and pull one encrypted blob of the vault.",
+        help=_("encrypted copy on a folder, WebDAV (Nextcloud) or SFTP"),
+        description=_("Push and pull one encrypted blob of the vault."),
     )
+    common.add_lang_option(sync)
     sub = sync.add_subparsers(dest="sync_command", metavar="SYNC_COMMAND", required=True)
 
     p = common.command(
         sub,
         "setup",
         cmd_setup,
-        "set the sync target (folder, https:// WebDAV, nextcloud://host/folder, sftp://host[:port]/folder)",
+        _("set the sync target (folder, https:// WebDAV, nextcloud://host/folder, sftp://host[:port]/folder)"),
     )
     p.add_argument("url")
     _target_options(p)
 
-    p = common.command(sub, "push", cmd_push, "upload an encrypted snapshot (pulls and merges first if needed)")
+    p = common.command(sub, "push", cmd_push, _("upload an encrypted snapshot (pulls and merges first if needed)"))
     common.add_passphrase_option(p)
     common.add_json_option(p)
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help=_("no progress output"))
 
-    p = common.command(sub, "pull", cmd_pull, "download the remote copy and merge it (needs the passphrase)")
+    p = common.command(sub, "pull", cmd_pull, _("download the remote copy and merge it (needs the passphrase)"))
     common.add_passphrase_option(p)
     common.add_json_option(p)
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help=_("no progress output"))
 
-    p = common.command(sub, "status", cmd_status, "last push/pull, counters, pending changes")
+    p = common.command(sub, "status", cmd_status, _("last push/pull, counters, pending changes"))
     common.add_json_option(p)
-    p.add_argument("--check", action="store_true", help="also ask the remote whether it changed")
+    p.add_argument("--check", action="store_true", help=_("also ask the remote whether it changed"))
 
-    p = common.command(sub, "clone", cmd_clone, "create this machine's vault from the remote copy")
+    p = common.command(sub, "clone", cmd_clone, _("create this machine's vault from the remote copy"))
     p.add_argument("url")
     _target_options(p)
     common.add_passphrase_option(p)
     common.add_json_option(p)
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help=_("no progress output"))
 
 
 def _target_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--user", default="", help="user name (WebDAV/SFTP)")
+    p.add_argument("--user", default="", help=_("user name (WebDAV/SFTP)"))
     p.add_argument(
-        "--password-file", metavar="FILE", help="read the password / app password from FILE ('-' = standard input)"
+        "--password-file", metavar="FILE", help=_("read the password / app password from FILE ('-' = standard input)")
     )
-    p.add_argument("--ask-password", action="store_true", help="ask for the password on the terminal")
+    p.add_argument("--ask-password", action="store_true", help=_("ask for the password on the terminal"))
     p.add_argument(
         "--known-hosts",
         default="",
         metavar="FILE",
-        help="SFTP: known_hosts file with the server's key (default ~/.ssh/known_hosts)",
+        help=_("SFTP: known_hosts file with the server's key (default ~/.ssh/known_hosts)"),
     )
-    p.add_argument("--identity", default="", metavar="FILE", help="SFTP: private key file")
+    p.add_argument("--identity", default="", metavar="FILE", help=_("SFTP: private key file"))
 
 
 def _password(args: argparse.Namespace) -> str | None:
     if args.password_file:
-        return common.read_secret(args.password_file, "Password: ")
+        return common.read_secret(args.password_file, _("Password: "))
     if args.ask_password:
-        return common.read_secret(None, "Server password: ")
+        return common.read_secret(None, _("Server password: "))
     return None
 
 
@@ -131,27 +148,44 @@ def _print_report(report: Any, as_json: bool) -> None:
         common.print_json(report)
         return
     if report.action == "up-to-date":
-        print(f"Up to date with {common.plain(report.target, None)} (version {report.counter}); nothing new to send.")
+        print(
+            _("Up to date with {target} (version {version}); nothing new to send.").format(
+                target=common.plain(report.target, None), version=report.counter
+            )
+        )
         _print_notes(report)
         return
-    verb = {"pushed": "Pushed", "pulled": "Pulled", "cloned": "Cloned"}[report.action]
-    print(
-        f"{verb} version {report.counter} ({_size(report.blob_bytes)}) {'to' if verb == 'Pushed' else 'from'} "
-        f"{common.plain(report.target, None)}."
-    )
+    done = {
+        "pushed": _("Pushed version {version} ({size}) to {target}."),
+        "pulled": _("Pulled version {version} ({size}) from {target}."),
+        "cloned": _("Cloned version {version} ({size}) from {target}."),
+    }[report.action]
+    print(done.format(version=report.counter, size=_size(report.blob_bytes), target=common.plain(report.target, None)))
     if report.added or report.updated or report.deleted:
-        print(f"Merged: {report.added} added, {report.updated} updated, {report.deleted} deleted.")
+        print(
+            _("Merged: {added} added, {updated} updated, {deleted} deleted.").format(
+                added=report.added, updated=report.updated, deleted=report.deleted
+            )
+        )
     if report.conflicts:
         print(
-            f"Both devices changed {len(report.conflicts)} record(s); the newer version was kept: "
-            + ", ".join(common.plain(record_id) for record_id in report.conflicts),
+            ngettext(
+                "Both devices changed {count} record; the newer version was kept: {ids}",
+                "Both devices changed {count} records; the newer version was kept: {ids}",
+                len(report.conflicts),
+            ).format(
+                count=len(report.conflicts), ids=", ".join(common.plain(record_id) for record_id in report.conflicts)
+            ),
             file=sys.stderr,
         )
     if report.rejected:
         print(
             # These came from the server and did not authenticate: print them escaped.
-            f"Rejected {len(report.rejected)} remote item(s) that did not authenticate: "
-            + ", ".join(common.plain(item) for item in report.rejected),
+            ngettext(
+                "Rejected {count} remote item that did not authenticate: {items}",
+                "Rejected {count} remote items that did not authenticate: {items}",
+                len(report.rejected),
+            ).format(count=len(report.rejected), items=", ".join(common.plain(item) for item in report.rejected)),
             file=sys.stderr,
         )
     _print_notes(report)
@@ -168,7 +202,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         target = vault.sync_setup(
             args.url, user=args.user, password=password, known_hosts=args.known_hosts, identity=args.identity
         )
-    print(f"Sync target set: {common.plain(target, None)}")
+    print(_("Sync target set: {target}").format(target=common.plain(target, None)))
     return common.EXIT_OK
 
 
@@ -181,8 +215,8 @@ def cmd_push(args: argparse.Namespace) -> int:
         except RemoteNewer:
             if unlock or not sys.stdin.isatty():
                 raise
-            print("The remote has changes from another device; unlock to merge them first.", file=sys.stderr)
-            vault.unlock(common.read_secret(None, "Passphrase: "))
+            print(_("The remote has changes from another device; unlock to merge them first."), file=sys.stderr)
+            vault.unlock(common.read_secret(None, _("Passphrase: ")))
             progress.reset()
             report = vault.sync_push(progress=progress)
     _print_report(report, args.json)
@@ -203,21 +237,34 @@ def cmd_status(args: argparse.Namespace) -> int:
         common.print_json(status)
         return common.EXIT_OK
     if not status.configured:
-        print("Sync is not set up; run `sealbook sync setup`.")
-    else:
-        print(f"Target:       {common.plain(status.target, None)}")  # stored in the file
-    print(f"Version:      {status.counter}" + (f" ({_size(status.blob_bytes)})" if status.blob_bytes else ""))
-    print(f"Last push:    {status.last_push or 'never'}")
-    print(f"Last pull:    {status.last_pull or 'never'}")
-    print(f"Pending:      {status.pending} local change(s) not pushed")
+        print(_("Sync is not set up; run `sealbook sync setup`."))
+    rows: list[tuple[str, str]] = []
+    if status.configured:
+        rows.append((_("Target:"), common.plain(status.target, None)))  # stored in the file
+    rows.append((_("Version:"), f"{status.counter}" + (f" ({_size(status.blob_bytes)})" if status.blob_bytes else "")))
+    rows.append((_("Last push:"), _when(status.last_push)))
+    rows.append((_("Last pull:"), _when(status.last_pull)))
+    rows.append(
+        (
+            _("Pending:"),
+            ngettext("{count} local change not pushed", "{count} local changes not pushed", status.pending).format(
+                count=status.pending
+            ),
+        )
+    )
     if status.remote_changed is not None:
-        print("Remote:       " + ("has changes to pull" if status.remote_changed else "unchanged since last sync"))
+        rows.append(
+            (_("Remote:"), _("has changes to pull") if status.remote_changed else _("unchanged since last sync"))
+        )
+    width = max(14, *(len(label) + 1 for label, _value in rows))
+    for label, value in rows:
+        print(f"{label:<{width}}{value}")
     return common.EXIT_OK
 
 
 def cmd_clone(args: argparse.Namespace) -> int:
     password = _password(args)
-    passphrase = common.read_secret(args.passphrase_file, "Vault passphrase: ")
+    passphrase = common.read_secret(args.passphrase_file, _("Vault passphrase: "))
     from vault.service import Vault
 
     vault, report = Vault.clone_from(

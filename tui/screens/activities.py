@@ -20,17 +20,19 @@ from textual.widgets import Static
 
 from tui.host import VaultHost
 from tui.widgets.safe import literal
+from tui.widgets.translated import Translated
 from vault.errors import VaultError
+from vault.i18n import N_, _
 
 if TYPE_CHECKING:
     from vault.service import Vault
 
 
-class Activity(ModalScreen[None]):
+class Activity(Translated, ModalScreen[None]):
     """A modal with a title, a status line and Escape to close."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
-    TITLE_TEXT = ""
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", N_("Close"))]
+    TITLE_TEXT = ""  # marked with N_() in each screen, translated in heading()
 
     def __init__(self, host: VaultHost) -> None:
         super().__init__()
@@ -40,11 +42,11 @@ class Activity(ModalScreen[None]):
     def vault(self) -> Vault:
         vault = self.host.vault
         if vault is None or vault.is_locked:
-            raise VaultError("the vault is locked")
+            raise VaultError(_("the vault is locked"))
         return vault
 
     def heading(self) -> Static:
-        return Static(Text(self.TITLE_TEXT, style="bold"), classes="activity-title")
+        return Static(Text(_(self.TITLE_TEXT), style="bold"), classes="activity-title")
 
     def status(self, text: str, *, error: bool = False) -> None:
         line = self.query_one("#status", Static)

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from tui.host import VaultHost
 from tui.screens.dialogs import (
@@ -27,17 +27,20 @@ from tui.screens.dialogs import (
 )
 from tui.screens.exchange import ExportScreen, ImportScreen
 from tui.screens.form import ContactForm
+from tui.screens.help import ACTION_HELP
 from tui.screens.purge import PurgeScreen
 from tui.screens.requests import RequestsScreen
 from tui.screens.sync import SyncScreen
 from tui.widgets.contact_table import ContactTable, Picked, surname_key
 from tui.widgets.detail import DetailPane
+from tui.widgets.translated import FittingFooter, Translated
 from vault.errors import VaultError
+from vault.i18n import N_, _, format_date, ngettext
 from vault.model import Contact, ContactDraft, EraseOutcome, EraseResult
 from vault.policy import DEFAULT_KEEP
 from vault.search import IncrementalSearch
 
-SORTS = ("first name", "surname", "retention end")  # s moves to the next
+SORTS = (N_("first name"), N_("surname"), N_("retention end"))  # s moves to the next
 DETAIL_DELAY = 0.08  # seconds of quiet before the detail pane follows the cursor
 
 
@@ -50,48 +53,33 @@ def _retention_key(contact: Contact) -> tuple[int, str, str]:
     return (0 if end else 1, end.isoformat() if end else "", contact.name.casefold())
 
 
-class ContactsScreen(Screen[None]):
+class ContactsScreen(Translated, Screen[None]):
     """Find, read and change contacts."""
 
     # The footer shows the most used keys first and fits 80 columns; Lock comes first so it
     # is never cut off (the app's priority binding does the work).  The rest are in the
     # help (?) and the command palette (ctrl+p).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),
-        Binding("slash", "focus_search", "Search"),
-        Binding("n", "add", "New"),
-        Binding("e", "edit", "Edit"),
-        Binding("d,delete", "erase", "Erase"),
-        Binding("r", "restrict", "Restrict"),
-        Binding("h", "hold", "Hold"),
-        Binding("question_mark", "app.help", "Help"),
-        Binding("s", "sort", "Sort", show=False),
-        Binding("t", "toggle_restricted", "Restricted", show=False),
-        Binding("v", "reviewed", "Consent reviewed", show=False),
-        Binding("x", "export", "Export", show=False),
-        Binding("i", "import", "Import", show=False),
-        Binding("p", "purge_preview", "Purge", show=False),
-        Binding("q", "requests", "Requests", show=False),
-        Binding("y", "sync_status", "Sync", show=False),
+        Binding("ctrl+l", "app.lock", N_("Lock")),
+        Binding("slash", "focus_search", N_("Search")),
+        Binding("n", "add", N_("New")),
+        Binding("e", "edit", N_("Edit")),
+        Binding("d,delete", "erase", N_("Erase")),
+        Binding("r", "restrict", N_("Restrict")),
+        Binding("h", "hold", N_("Hold")),
+        Binding("question_mark", "app.help", N_("Help")),
+        Binding("s", "sort", N_("Sort"), show=False),
+        Binding("t", "toggle_restricted", N_("Restricted"), show=False),
+        Binding("v", "reviewed", N_("Consent reviewed"), show=False),
+        Binding("x", "export", N_("Export"), show=False),
+        Binding("i", "import", N_("Import"), show=False),
+        Binding("p", "purge_preview", N_("Purge"), show=False),
+        Binding("q", "requests", N_("Requests"), show=False),
+        Binding("y", "sync_status", N_("Sync"), show=False),
     ]
 
     # What each action does, for the command palette (ctrl+p), which shows it with the key.
-    DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "focus_search": "Find contacts by name, e-mail, phone or organisation",
-        "add": "Add a contact",
-        "edit": "Edit the selected contact",
-        "erase": "Erase the selected contact (Art. 17): deleted now, or restricted while a duty applies",
-        "restrict": "Restrict the selected contact, or lift the restriction (Art. 18)",
-        "hold": "Put the selected contact on legal hold (with its reason), or release it",
-        "sort": "Sort by first name, surname or retention end",
-        "toggle_restricted": "Show or hide restricted records",
-        "reviewed": "The selected consent record is still needed: move its next review on",
-        "export": "Export everything held about one person (Art. 15 / Art. 20)",
-        "import": "Import contacts from a vCard or CSV file",
-        "purge_preview": "Purge: what is due, run it, hold records; the deletion log",
-        "requests": "Data-subject requests: open, extend, mark answered; deadlines",
-        "sync_status": "Encrypted copy on webspace: state, push and pull",
-    }
+    DESCRIPTIONS: ClassVar[dict[str, str]] = ACTION_HELP
 
     def __init__(self, host: VaultHost) -> None:
         super().__init__()
@@ -109,12 +97,12 @@ class ContactsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="status")
-        yield Input(placeholder="Search names, e-mails, phones, organisations  ( / )", id="search")
+        yield Input(placeholder=_("Search names, e-mails, phones, organisations  ( / )"), id="search")
         with Horizontal(id="main"):
             yield ContactTable(id="table")
             with VerticalScroll(id="detail-scroll"):
                 yield DetailPane(id="detail")
-        yield Footer(compact=True)
+        yield FittingFooter(compact=True)
 
     def on_resize(self, event: events.Resize) -> None:
         # On a narrow terminal the detail pane moves below the list.
@@ -125,8 +113,9 @@ class ContactsScreen(Screen[None]):
         self.query_one(ContactTable).focus()
         if self._overdue:
             self.notify(
-                f"{self._overdue} data-subject request(s) are past their one-month deadline (Art. 12(3) GDPR); "
-                "q shows them.",
+                _(
+                    "{n} data-subject request(s) are past their one-month deadline (Art. 12(3) GDPR); q shows them."
+                ).format(n=self._overdue),
                 severity="warning",
                 timeout=10,
             )
@@ -174,16 +163,19 @@ class ContactsScreen(Screen[None]):
             return
         restricted = self._restricted_count
         parts = [
-            f"{self.table.row_count} of {len(self._ordered)} shown",
-            f"sorted by {self.sort}",
-            f"{restricted} restricted " + ("shown" if self.show_restricted else "hidden (t)"),
+            _("{shown} of {total} shown").format(shown=self.table.row_count, total=len(self._ordered)),
+            _("sorted by {sort}").format(sort=_(self.sort)),
+            (_("{n} restricted shown") if self.show_restricted else _("{n} restricted hidden (t)")).format(
+                n=restricted
+            ),
         ]
         if vault.damaged_ids:
-            parts.append(f"{len(vault.damaged_ids)} damaged record(s) not shown")
-        line = Text("UNLOCKED · ")
+            parts.append(_("{n} damaged record(s) not shown").format(n=len(vault.damaged_ids)))
+        line = Text(_("UNLOCKED") + " · ")
         if self._overdue:
             # Second, so it is never cut off at 80 columns: a missed deadline is a breach of Art. 12(3).
-            line.append(f"{self._overdue} request{'s' if self._overdue != 1 else ''} OVERDUE (q)", style="bold red")
+            overdue = ngettext("{n} request OVERDUE (q)", "{n} requests OVERDUE (q)", self._overdue)
+            line.append(overdue.format(n=self._overdue), style="bold red")
             line.append(" · ")
         line.append(" · ".join(parts))
         # One line of fixed height: no layout pass needed (it would cost a frame).
@@ -233,7 +225,7 @@ class ContactsScreen(Screen[None]):
     def _selected(self) -> Contact | None:
         contact = self.table.current
         if contact is None:
-            self.notify("No contact selected.", severity="warning")
+            self.notify(_("No contact selected."), severity="warning")
         return contact
 
     def _saved(self, contact: Contact | None) -> None:
@@ -268,7 +260,7 @@ class ContactsScreen(Screen[None]):
         if contact is not None:
             # Clear a search that would hide the new contact.
             self.query_one("#search", Input).value = ""
-            self.notify("Contact saved.")
+            self.notify(_("Contact saved."))
         self._saved(contact)
 
     def action_edit(self) -> None:
@@ -286,13 +278,13 @@ class ContactsScreen(Screen[None]):
 
     def _after_edit(self, contact: Contact | None) -> None:
         if contact is not None:
-            self.notify("Contact updated." + self._hidden_note(contact))
+            self.notify(_("Contact updated.") + self._hidden_note(contact))
         self._saved(contact)
 
     def _hidden_note(self, contact: Contact) -> str:
         """A restricted record leaves the working list unless restricted ones are shown."""
         if contact.is_restricted and not self.show_restricted:
-            return " It is restricted now: hidden from the list (t shows restricted records)."
+            return " " + _("It is restricted now: hidden from the list (t shows restricted records).")
         return ""
 
     def action_erase(self) -> None:
@@ -319,7 +311,7 @@ class ContactsScreen(Screen[None]):
     def _erase(self, record_id: str, choice: EraseChoice) -> None:
         # The erasure scrubs the database (checkpoint, VACUUM): seconds on a large
         # vault, so it runs in a worker and the list updates when it is done.
-        self.notify("Erasing...")
+        self.notify(_("Erasing..."))
         self._erase_in_worker(record_id, choice.keep, choice.claims_needed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
@@ -336,10 +328,11 @@ class ContactsScreen(Screen[None]):
 
     def _erased(self, result: EraseResult) -> None:
         if result.outcome is EraseOutcome.DELETED:
-            self.notify("Contact erased.")
+            self.notify(_("Contact erased."))
         else:
-            until = f" until {result.purge_from.isoformat()}" if result.purge_from else " until the hold is released"
-            self.notify(f"Contact restricted{until}: a retention duty, legal claims or a hold keep it.")
+            when = format_date(result.purge_from) if result.purge_from else _("the hold is released")
+            text = _("Contact restricted until {date}: a retention duty, legal claims or a hold keep it.")
+            self.notify(text.format(date=when))
         self.reload()
 
     def action_restrict(self) -> None:
@@ -351,7 +344,7 @@ class ContactsScreen(Screen[None]):
         if not contact.is_restricted:
             self.app.push_screen(
                 restrict_dialog(vault.today(), lambda _, requested: vault.restrict(record_id, requested=requested)),
-                lambda done: self._done(done, record_id, "Contact restricted."),
+                lambda done: self._done(done, record_id, _("Contact restricted.")),
             )
             return
         stays = stays_restricted(contact)
@@ -361,22 +354,22 @@ class ContactsScreen(Screen[None]):
         if contact.restriction_requested is not None:
             self.app.push_screen(
                 InformedDialog(
-                    "Lift the restriction",
+                    _("Lift the restriction"),
                     requested=contact.restriction_requested,
                     today=vault.today(),
                     apply=lambda informed: vault.unrestrict(record_id, informed=informed),
-                    yes="Lift",
+                    yes=_("Lift"),
                 ),
-                lambda done: self._done(done, record_id, "Restriction lifted."),
+                lambda done: self._done(done, record_id, _("Restriction lifted.")),
             )
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._apply(lambda: vault.unrestrict(record_id), record_id, "Restriction lifted.")
+                self._apply(lambda: vault.unrestrict(record_id), record_id, _("Restriction lifted."))
 
-        body = "The record returns to the working list and may be processed again (Art. 18(3))."
-        self.app.push_screen(Confirm("Lift the restriction", body), answered)
+        body = _("The record returns to the working list and may be processed again (Art. 18(3)).")
+        self.app.push_screen(Confirm(_("Lift the restriction"), body), answered)
 
     def action_hold(self) -> None:
         vault = self.host.vault
@@ -389,7 +382,7 @@ class ContactsScreen(Screen[None]):
             contact,
             vault.today(),
             hold=lambda why, requested: vault.hold(record_id, reason=why, requested=requested),
-            held=lambda done: self._done(done, record_id, "Contact on hold."),
+            held=lambda done: self._done(done, record_id, _("Contact on hold.")),
             release=lambda informed: self._release(record_id, informed),
         )
 
@@ -411,9 +404,9 @@ class ContactsScreen(Screen[None]):
 
     def _released(self, record_id: str, erased: bool) -> None:
         if erased:
-            self.notify("Hold released: the erasure that was waiting for it is done, the record was erased.")
+            self.notify(_("Hold released: the erasure that was waiting for it is done, the record was erased."))
         else:
-            self.notify("Hold released.")
+            self.notify(_("Hold released."))
         self.reload()
         self._move_to(record_id)
 
@@ -425,7 +418,9 @@ class ContactsScreen(Screen[None]):
             return
         if contact.review_at is None:
             self.notify(
-                f"Nothing to review: only consent records have a review date (this one is kept under {contact.rule}).",
+                _("Nothing to review: only consent records have a review date (this one is kept under {rule}).").format(
+                    rule=contact.rule
+                ),
                 severity="warning",
                 markup=False,
             )
@@ -435,8 +430,8 @@ class ContactsScreen(Screen[None]):
         except VaultError as error:
             self.notify(str(error), severity="warning", markup=False)
             return
-        after = reviewed.review_at.isoformat() if reviewed.review_at else "none"
-        self.notify(f"Consent reviewed; next review on {after}.")
+        after = format_date(reviewed.review_at) if reviewed.review_at else _("none")
+        self.notify(_("Consent reviewed; next review on {date}.").format(date=after))
         self.reload()
         self._move_to(contact.id)
 

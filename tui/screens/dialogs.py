@@ -21,25 +21,28 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, SelectionList, Static
 
+from tui.screens.form_input import parse_day
 from tui.widgets.safe import printable
+from tui.widgets.translated import Translated
 from vault.errors import VaultError
+from vault.i18n import N_, _, format_date
 from vault.model import Contact, EraseOutcome, EraseResult, format_phone
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(Translated, ModalScreen[bool]):
     """Ask before an action; the body explains what will happen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("ctrl+l", "app.lock", N_("Lock")),  # in the footer: the app's priority binding does it
+        Binding("y", "answer(True)", N_("Yes")),
+        Binding("n,escape", "answer(False)", N_("No")),
     ]
 
-    def __init__(self, title: str, body: Text | str, *, yes: str = "Yes", danger: bool = False) -> None:
+    def __init__(self, title: str, body: Text | str, *, yes: str = "", danger: bool = False) -> None:
         super().__init__()
         self._title = title
         self._body = body if isinstance(body, Text) else Text(body)
-        self._yes = yes
+        self._yes = yes or _("Yes")
         self._danger = danger
 
     def compose(self) -> ComposeResult:
@@ -48,7 +51,7 @@ class Confirm(ModalScreen[bool]):
             yield Static(self._body, id="confirm-body")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} (y)", variant="error" if self._danger else "primary", id="yes")
-                yield Button("Cancel (n)", id="no")
+                yield Button(_("Cancel (n)"), id="no")
         yield Footer()  # this modal's keys, over the list's footer
 
     def on_mount(self) -> None:
@@ -63,11 +66,11 @@ class Confirm(ModalScreen[bool]):
 
 # What an erasure turned into restriction may keep (vault.policy.KEEPABLE), in the order shown.
 KEEP_FIELDS = (
-    ("org", "Organisation"),
-    ("email", "First e-mail"),
-    ("phone", "First phone"),
-    ("source", "Source"),
-    ("purpose", "Purpose"),
+    ("org", N_("Organisation")),
+    ("email", N_("First e-mail")),
+    ("phone", N_("First phone")),
+    ("source", N_("Source")),
+    ("purpose", N_("Purpose")),
 )
 
 
@@ -85,22 +88,23 @@ def keep_values(contact: Contact) -> dict[str, str]:
 def erase_body(name: str, preview: EraseResult) -> Text:
     """What an erasure does, and why: deleted now, or restricted under a duty, a claim or a hold."""
     body = Text()
-    body.append("Erase ")
+    before, _name, after = _("Erase {name} (Art. 17 GDPR)?").partition("{name}")
+    body.append(before)
     body.append(printable(name), style="bold")
-    body.append(" (Art. 17 GDPR)?\n\n")
+    body.append(after + "\n\n")
     if preview.outcome is EraseOutcome.DELETED:
-        body.append("The record will be deleted now", style="bold")
-        body.append(" and cannot be recovered: " + preview.reason + ".")
+        body.append(_("The record will be deleted now"), style="bold")
+        body.append(_(" and cannot be recovered: {reason}.").format(reason=preview.reason))
         return body
-    body.append("The record cannot be deleted yet: ", style="bold")
+    body.append(_("The record cannot be deleted yet: "), style="bold")
     body.append(preview.reason + ".\n\n")
-    body.append("It will be restricted instead: hidden from the working list and kept only for that reason")
+    body.append(_("It will be restricted instead: hidden from the working list and kept only for that reason"))
     if preview.purge_from:
-        body.append(", then purged automatically from ")
-        body.append(preview.purge_from.isoformat(), style="bold")
+        body.append(_(", then purged automatically from "))
+        body.append(format_date(preview.purge_from), style="bold")
     else:
-        body.append(", then erased when the hold is released")
-    body.append(". The notes are deleted now.")
+        body.append(_(", then erased when the hold is released"))
+    body.append(_(". The notes are deleted now."))
     return body
 
 
@@ -112,15 +116,15 @@ class EraseChoice:
     claims_needed: bool
 
 
-class EraseDialog(ModalScreen[EraseChoice | None]):
+class EraseDialog(Translated, ModalScreen[EraseChoice | None]):
     """Confirm an erasure; when it restricts, choose what stays besides the name and the dates,
     and when only a legal-claims ground keeps it (Art. 17(3)(e), case by case), let the owner
     say the record is not needed for claims in this case."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
-        Binding("y", "answer(True)", "Erase"),
-        Binding("n,escape", "answer(False)", "Cancel"),
+        Binding("ctrl+l", "app.lock", N_("Lock")),  # in the footer: the app's priority binding does it
+        Binding("y", "answer(True)", N_("Erase")),
+        Binding("n,escape", "answer(False)", N_("Cancel")),
     ]
 
     DEFAULT_CSS = """
@@ -152,13 +156,13 @@ class EraseDialog(ModalScreen[EraseChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="erase", classes="dialog"):
-            yield Static(Text("Erase contact", style="bold"), id="erase-title")
+            yield Static(Text(_("Erase contact"), style="bold"), id="erase-title")
             with VerticalScroll(id="erase-scroll", can_focus=False):
                 yield Static(erase_body(self._contact_name, self._preview), id="erase-body")
-                yield Label("Keep besides the name, the dates and the rules:", id="keep-label")
+                yield Label(_("Keep besides the name, the dates and the rules:"), id="keep-label")
                 yield SelectionList[str](
                     *(
-                        (Text(f"{label}: {printable(value)}", overflow="ellipsis"), key, key in self._default_keep)
+                        (Text(f"{_(label)}: {printable(value)}", overflow="ellipsis"), key, key in self._default_keep)
                         for key, label, value in self._options
                     ),
                     id="keep",
@@ -166,13 +170,13 @@ class EraseDialog(ModalScreen[EraseChoice | None]):
                 if self._without_claims is not None:
                     erase_now = self._without_claims.outcome is EraseOutcome.DELETED
                     yield Checkbox(
-                        "Not needed for legal claims in this case: "
-                        + ("erase now" if erase_now else "keep only for the statutory duty"),
+                        _("Not needed for legal claims in this case: ")
+                        + (_("erase now") if erase_now else _("keep only for the statutory duty")),
                         id="claims",
                     )
             with Horizontal(classes="buttons"):
-                yield Button("Erase (y)", variant="error", id="yes")
-                yield Button("Cancel (n)", id="no")
+                yield Button(_("Erase (y)"), variant="error", id="yes")
+                yield Button(_("Cancel (n)"), id="no")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -212,31 +216,15 @@ class EraseDialog(ModalScreen[EraseChoice | None]):
         self.dismiss(EraseChoice(keep=frozenset(str(k) for k in keep), claims_needed=self.claims_needed))
 
 
-def parse_day(raw: str, what: str, *, today: date, earliest: date | None = None) -> date:
-    """A day typed as YYYY-MM-DD, not after ``today`` (nor before ``earliest``); ValueError says why."""
-    raw = raw.strip()
-    if not raw:
-        raise ValueError(f"{what}: enter the day (YYYY-MM-DD)")
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise ValueError(f"{what}: use the form YYYY-MM-DD, e.g. {today.isoformat()}") from None
-    if day > today:
-        raise ValueError(f"{what}: lies in the future")
-    if earliest is not None and day < earliest:
-        raise ValueError(f"{what}: lies before {earliest.isoformat()}")
-    return day
-
-
-class AskDialog(ModalScreen[bool]):
+class AskDialog(Translated, ModalScreen[bool]):
     """A dialog with input fields: Enter in a field or ctrl+s applies, Escape cancels; ``y``/``n``
     answer only while no text field has the focus (a field takes the letters)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
-        Binding("ctrl+s", "ok", "Apply", priority=True),
-        Binding("escape,n", "cancel", "Cancel"),
-        Binding("y", "ok", "Apply", show=False),
+        Binding("ctrl+l", "app.lock", N_("Lock")),  # in the footer: the app's priority binding does it
+        Binding("ctrl+s", "ok", N_("Apply"), priority=True),
+        Binding("escape,n", "cancel", N_("Cancel")),
+        Binding("y", "ok", N_("Apply"), show=False),
     ]
 
     DEFAULT_CSS = """
@@ -297,16 +285,18 @@ class RestrictionDialog(AskDialog):
             with VerticalScroll(classes="ask-scroll", can_focus=False):
                 yield Static(Text(self._body), classes="ask-body")
                 if self._ask_reason:
-                    yield Label("Reason (e.g. tax audit 2025, a legal claim)", classes="ask-label")
-                    yield Input(id="reason", placeholder="why the record must be kept")
-                yield Checkbox(f"The person asked for it ({self._articles})", id="requested")
+                    yield Label(_("Reason (e.g. tax audit 2025, a legal claim)"), classes="ask-label")
+                    yield Input(id="reason", placeholder=_("why the record must be kept"))
+                yield Checkbox(
+                    _("The person asked for it ({articles})").format(articles=self._articles), id="requested"
+                )
                 with Vertical(id="requested-on-field", classes="field"):
-                    yield Label("The day they asked", classes="ask-label")
-                    yield Input(self._today.isoformat(), placeholder="YYYY-MM-DD", id="requested-on")
+                    yield Label(_("The day they asked"), classes="ask-label")
+                    yield Input(format_date(self._today), placeholder=_("YYYY-MM-DD"), id="requested-on")
             yield Label("", id="ask-error", classes="ask-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} ({'enter' if self._ask_reason else 'y'})", variant="primary", id="ok")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(_("Cancel (esc)"), id="cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -323,7 +313,7 @@ class RestrictionDialog(AskDialog):
         requested = None
         if self.query_one("#requested", Checkbox).value:
             try:
-                requested = parse_day(self.query_one("#requested-on", Input).value, "asked on", today=self._today)
+                requested = parse_day(self.query_one("#requested-on", Input).value, N_("asked on"), today=self._today)
             except ValueError as error:
                 self.error(str(error))
                 self.query_one("#requested-on", Input).focus()
@@ -340,52 +330,55 @@ def hold_dialog(today: date, apply: Restrict, *, who: str = "") -> RestrictionDi
     """A legal hold with its reason; restricts too when the person asked for it (Art. 18(1)(b)/(c)).
     ``who``: the contact's name, shown in the title so the owner sees whose record is held."""
     return RestrictionDialog(
-        f"Put {printable(who)} on legal hold" if who else "Put on legal hold",
-        "The purge will keep this record even after its retention ends, until the hold is released "
-        "(e.g. an open tax audit, §147(3) AO, or a legal claim). If the person asked for it, it is "
-        "also restricted (Art. 18(1)(b)/(c) GDPR).",
+        _("Put {name} on legal hold").format(name=printable(who)) if who else _("Put on legal hold"),
+        _(
+            "The purge will keep this record even after its retention ends, until the hold is released "
+            "(e.g. an open tax audit, §147(3) AO, or a legal claim). If the person asked for it, it is "
+            "also restricted (Art. 18(1)(b)/(c) GDPR)."
+        ),
         today=today,
         apply=apply,
         ask_reason=True,
-        yes="Hold",
-        articles="Art. 18(1)(b)/(c) GDPR",
+        yes=_("Hold"),
+        articles=_("Art. 18(1)(b)/(c) GDPR"),
     )
 
 
 def restrict_dialog(today: date, apply: Restrict) -> RestrictionDialog:
     """Restriction of processing, perhaps at the person's request (Art. 18(1)(a)/(d))."""
     return RestrictionDialog(
-        "Restrict processing (Art. 18 GDPR)",
-        "The record is kept but hidden from the working list and must not be used, only stored, until "
-        "the restriction is lifted. The retention schedule is unchanged.",
+        _("Restrict processing (Art. 18 GDPR)"),
+        _(
+            "The record is kept but hidden from the working list and must not be used, only stored, until "
+            "the restriction is lifted. The retention schedule is unchanged."
+        ),
         today=today,
         apply=apply,
         ask_reason=False,
-        yes="Restrict",
-        articles="Art. 18(1)(a)/(d) GDPR",
+        yes=_("Restrict"),
+        articles=_("Art. 18(1)(a)/(d) GDPR"),
     )
 
 
 def stays_restricted(contact: Contact) -> str:
     """Why lifting this record's restriction is not the way (empty when it is)."""
     if contact.erasure_requested is not None:
-        return (
-            f"An erasure was requested on {contact.erasure_requested.isoformat()}: the record stays "
-            "restricted until its duty or hold ends."
+        return _("An erasure was requested on {date}: the record stays restricted until its duty or hold ends.").format(
+            date=format_date(contact.erasure_requested)
         )
     if contact.hold and contact.restriction_requested is not None:
-        return "The person's restriction is a legal hold: release the hold (h) to lift it."
+        return _("The person's restriction is a legal hold: release the hold (h) to lift it.")
     return ""
 
 
 def release_body(contact: Contact) -> str:
     """What releasing the hold does: the purge may delete it, or a waiting erasure completes now."""
     if contact.erasure_requested is not None:
-        return (
-            f"An erasure was requested on {contact.erasure_requested.isoformat()}: unless a retention "
+        return _(
+            "An erasure was requested on {date}: unless a retention "
             "duty still applies, releasing the hold erases the record now."
-        )
-    return "The purge will delete the record once its retention has ended."
+        ).format(date=format_date(contact.erasure_requested))
+    return _("The purge will delete the record once its retention has ended.")
 
 
 def ask_hold_or_release(
@@ -415,11 +408,11 @@ def ask_hold_or_release(
 
         app.push_screen(
             InformedDialog(
-                f"Release the legal hold on {who}",
+                _("Release the legal hold on {name}").format(name=who),
                 requested=contact.restriction_requested,
                 today=today,
                 apply=informed_then_release,
-                yes="Release",
+                yes=_("Release"),
             )
         )
         return
@@ -430,11 +423,11 @@ def ask_hold_or_release(
 
     body = Text()
     if contact.hold_reason:
-        body.append("Held because: ")
+        body.append(_("Held because: "))
         body.append(printable(contact.hold_reason), style="bold")
         body.append("\n\n")
     body.append(release_body(contact))
-    app.push_screen(Confirm(f"Release the legal hold on {who}?", body, yes="Release"), answered)
+    app.push_screen(Confirm(_("Release the legal hold on {name}?").format(name=who), body, yes=_("Release")), answered)
 
 
 class InformedDialog(AskDialog):
@@ -455,18 +448,20 @@ class InformedDialog(AskDialog):
             with VerticalScroll(classes="ask-scroll", can_focus=False):
                 yield Static(
                     Text(
-                        f"The person asked for this restriction on {self._requested.isoformat()}. "
-                        "Before it is lifted they must be informed (Art. 18(3) GDPR): tell them first, "
-                        "then give the day you did. Without it nothing is lifted."
+                        _(
+                            "The person asked for this restriction on {date}. "
+                            "Before it is lifted they must be informed (Art. 18(3) GDPR): tell them first, "
+                            "then give the day you did. Without it nothing is lifted."
+                        ).format(date=format_date(self._requested))
                     ),
                     classes="ask-body",
                 )
-                yield Label("The day the person was informed", classes="ask-label")
-                yield Input(self._today.isoformat(), placeholder="YYYY-MM-DD", id="informed")
+                yield Label(_("The day the person was informed"), classes="ask-label")
+                yield Input(format_date(self._today), placeholder=_("YYYY-MM-DD"), id="informed")
             yield Label("", id="ask-error", classes="ask-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} (enter)", variant="primary", id="ok")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(_("Cancel (esc)"), id="cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -476,7 +471,7 @@ class InformedDialog(AskDialog):
     def action_ok(self) -> None:
         field = self.query_one("#informed", Input)
         try:
-            informed = parse_day(field.value, "informed on", today=self._today, earliest=self._requested)
+            informed = parse_day(field.value, N_("informed on"), today=self._today, earliest=self._requested)
         except ValueError as error:
             self.error(str(error))
             field.focus()

@@ -17,9 +17,12 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 from tui.host import VaultHost
 from tui.screens.activities import Activity
 from tui.screens.dialogs import Confirm
+from tui.screens.form_input import read_day
 from tui.widgets.safe import literal
+from tui.widgets.translated import shown
 from vault.config import Config
 from vault.errors import VaultError
+from vault.i18n import N_, _, language, ngettext
 from vault.model import Contact, LegalBasis, format_phone
 
 if TYPE_CHECKING:  # the importers load only when a file is imported
@@ -32,22 +35,26 @@ LANGUAGES = (("English", "en"), ("Deutsch", "de"))
 
 
 def letter_language(config: Config) -> str:
-    """The configured language of the answer letter (``letter_language`` in the config file), else English."""
+    """The configured language of the answer letter (``letter_language`` in the config file), else the
+    language the app speaks."""
     configured = getattr(config, "letter_language", "") or config.extra.get("letter_language", "")
-    return configured if configured in {code for _, code in LANGUAGES} else "en"
+    return configured if configured in {code for _, code in LANGUAGES} else language()
 
 
 def missing_controller(config: Config) -> list[str]:
     """What the letter needs about the controller (Art. 15(1), 13(1)(a)) and the config lacks."""
-    wanted = (("name", config.controller_name), ("address", config.controller_address))
+    wanted = ((N_("name"), config.controller_name), (N_("address"), config.controller_address))
     return [what for what, value in wanted if not value.strip()]
 
 
 class ExportScreen(Activity):
     """Find every record of one person, confirm the set, write the answer folder."""
 
-    TITLE_TEXT = "Export everything held about one person (Art. 15 / Art. 20 GDPR)"
-    BINDINGS: ClassVar[list[BindingType]] = [*Activity.BINDINGS, Binding("ctrl+s", "export", "Export", priority=True)]
+    TITLE_TEXT = N_("Export everything held about one person (Art. 15 / Art. 20 GDPR)")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *Activity.BINDINGS,
+        Binding("ctrl+s", "export", N_("Export"), priority=True),
+    ]
 
     def __init__(self, host: VaultHost, selected: Contact | None = None) -> None:
         """``selected``: the contact selected in the list; its name fills the search and is looked up."""
@@ -62,32 +69,34 @@ class ExportScreen(Activity):
             yield self.heading()
             # One line per field (compact), so the dialog with its result fits 80x24.
             with Horizontal(classes="row"):
-                yield Label("Person ", classes="row-label")
-                yield Input(self._query, placeholder="name, e-mail or phone", id="export-query", compact=True)
+                yield Label(_("Person") + " ", classes="row-label")
+                yield Input(self._query, placeholder=_("name, e-mail or phone"), id="export-query", compact=True)
             yield DataTable(id="export-matches", cursor_type="row")
             with Horizontal(classes="row"):
-                yield Label("Folder ", classes="row-label")
+                yield Label(_("Folder") + " ", classes="row-label")
                 yield Input(value=str(Path.home() / f"sealbook-export-{stamp}"), id="export-out", compact=True)
             with Horizontal(classes="row"):
-                yield Label("Letter ", classes="row-label")
+                yield Label(_("Letter") + " ", classes="row-label")
                 yield Select(LANGUAGES, value=lang, allow_blank=False, id="export-lang", compact=True)
                 yield Select(
-                    [("Access: everything, with the Art. 15 letter", "access"),
-                     ("Portability (Art. 20): what the person provided", "portability")],
+                    [(_("Access: everything, with the Art. 15 letter"), "access"),
+                     (_("Portability (Art. 20): what the person provided"), "portability")],
                     value="access", allow_blank=False, id="export-kind", compact=True,
                 )  # fmt: skip
             yield Static(
-                Text("The folder holds the person's data in plain text: hand it over, then delete it.", style="italic")
+                Text(
+                    _("The folder holds the person's data in plain text: hand it over, then delete it."), style="italic"
+                )
             )
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Find (enter)", id="find", compact=True)
-                yield Button("Export (ctrl+s)", id="export", variant="primary", disabled=True, compact=True)
-                yield Button("Close (esc)", id="close", compact=True)
+                yield Button(_("Find (enter)"), id="find", compact=True)
+                yield Button(_("Export (ctrl+s)"), id="export", variant="primary", disabled=True, compact=True)
+                yield Button(_("Close (esc)"), id="close", compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#export-matches", DataTable)
-        table.add_columns("Name", "E-mail", "Phone", "State")
+        table.add_columns(_("Name"), _("E-mail"), _("Phone"), _("State"))
         self.query_one("#export-query", Input).focus()
         if self._query:
             self.find()  # the selected contact's records are listed at once
@@ -115,7 +124,7 @@ class ExportScreen(Activity):
         self._ids = []
         self.query_one("#export", Button).disabled = True
         if not query:
-            self.status("Type a name, an e-mail address or a phone number.")
+            self.status(_("Type a name, an e-mail address or a phone number."))
             return
         try:
             vault = self.vault
@@ -132,15 +141,15 @@ class ExportScreen(Activity):
                 literal(contact.name),
                 literal(contact.emails[0] if contact.emails else ""),
                 literal(format_phone(contact.phones[0]) if contact.phones else ""),
-                Text("restricted" if contact.is_restricted else "active"),
+                Text(_("restricted") if contact.is_restricted else _("active")),
                 key=contact.id,
             )
             self._ids.append(contact.id)
         self.query_one("#export", Button).disabled = False  # no match: the negative answer (Art. 15(1))
         self.status(
-            f"{len(self._ids)} record(s) match. Check they are all this person's, then export."
+            _("{n} record(s) match. Check they are all this person's, then export.").format(n=len(self._ids))
             if self._ids
-            else "No record matches. Export writes the negative answer: a letter saying no data is held."
+            else _("No record matches. Export writes the negative answer: a letter saying no data is held.")
         )
 
     def export(self) -> None:
@@ -148,28 +157,33 @@ class ExportScreen(Activity):
         if not missing:
             self._start_export()
             return
+        gap = (_("The controller's name and address are not configured.") if len(missing) > 1
+               else _("The controller's {what} is not configured.").format(what=_(missing[0])))  # fmt: skip
         body = (
-            f"The controller's {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not configured. "
-            "The answer must say who is responsible for the data (Art. 15(1), 13(1)(a) GDPR); without it the "
-            'letter says "not configured" where the name and address belong.\n\n'
-            "Set them in the [controller] table of the config file (name, address, email, "
-            "supervisory_authority), or export anyway and complete the letter by hand."
+            gap
+            + " "
+            + _(
+                "The answer must say who is responsible for the data (Art. 15(1), 13(1)(a) GDPR); without it the "
+                'letter says "not configured" where the name and address belong.\n\n'
+                "Set them in the [controller] table of the config file (name, address, email, "
+                "supervisory_authority), or export anyway and complete the letter by hand."
+            )
         )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._start_export()
             else:
-                self.status("Nothing was exported. Configure the controller, then export again.")
+                self.status(_("Nothing was exported. Configure the controller, then export again."))
 
-        self.app.push_screen(Confirm("No controller configured", body, yes="Export anyway"), answered)
+        self.app.push_screen(Confirm(_("No controller configured"), body, yes=_("Export anyway")), answered)
 
     def _start_export(self) -> None:
         out = Path(self.query_one("#export-out", Input).value.strip()).expanduser()
         lang = str(self.query_one("#export-lang", Select).value)
         portability = self.query_one("#export-kind", Select).value == "portability"
         self.query_one("#export", Button).disabled = True
-        self.status("Exporting...")
+        self.status(_("Exporting..."))
         self._export(list(self._ids), out, lang, portability)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -179,17 +193,20 @@ class ExportScreen(Activity):
         except VaultError as error:
             self.app.call_from_thread(self.failed, error)
             return
-        what = "the Art. 20 export of " if portability else ""
-        done = f"Wrote {what}{len(result.record_ids)} record(s)" if ids else "Wrote the negative answer"
+        count = len(result.record_ids)
+        if not ids:
+            done = _("Wrote the negative answer")
+        elif portability:
+            done = _("Wrote the Art. 20 export of {n} record(s)").format(n=count)
+        else:
+            done = _("Wrote {n} record(s)").format(n=count)
+        text = _("{done} to {folder} ({files}). The folder holds plaintext personal data.")
         self.app.call_from_thread(
-            self.status,
-            f"{done} to {result.out_dir} ({', '.join(result.files)}). The folder holds plaintext personal data.",
+            self.status, text.format(done=done, folder=result.out_dir, files=", ".join(result.files))
         )
 
 
 # --- import ---------------------------------------------------------------------------
-
-_BASES = [(basis.describe(), basis.value) for basis in LegalBasis]
 
 
 @dataclass(frozen=True)
@@ -206,58 +223,63 @@ class _Batch:
 
 
 def _day(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
+    return read_day(text) if text else None
 
 
 class ImportScreen(Activity):
     """Import a vCard or CSV file: preview first, then one all-or-nothing transaction, or, when
     the preview found entries that cannot be imported, the rest without them (``--skip-invalid``)."""
 
-    TITLE_TEXT = "Import contacts from a vCard or CSV file"
+    TITLE_TEXT = N_("Import contacts from a vCard or CSV file")
     BINDINGS: ClassVar[list[BindingType]] = [
         *Activity.BINDINGS,
-        Binding("ctrl+s", "run_import", "Import", priority=True),
-        Binding("ctrl+r", "import_rest", "Import the rest", priority=True),
+        Binding("ctrl+s", "run_import", N_("Import"), priority=True),
+        Binding("ctrl+r", "import_rest", N_("Import the rest"), priority=True),
     ]
 
     def compose(self) -> ComposeResult:
-        rules = [(rule.label, rule.key) for rule in self.vault.rule_list()]
+        rules = [(shown(rule.label), rule.key) for rule in self.vault.rule_list()]
         with Vertical(classes="dialog activity"):
             yield self.heading()
             # One line per field (compact), so the form, the problem list and the result fit 80x24.
             with Horizontal(classes="row tight"):
-                yield Label("File    ", classes="row-label")
-                yield Input(placeholder="path of the .vcf or .csv file", id="import-file", compact=True)
+                yield Label(_("File").ljust(8), classes="row-label")
+                yield Input(placeholder=_("path of the .vcf or .csv file"), id="import-file", compact=True)
             with Horizontal(classes="row tight"):
-                yield Label("Basis   ", classes="row-label")
-                yield Select(_BASES, prompt="legal basis for every contact", id="import-basis", compact=True)
+                yield Label(_("Basis").ljust(8), classes="row-label")
+                yield Select(
+                    [(b.describe(language()), b.value) for b in LegalBasis],
+                    prompt=_("legal basis for every contact"),
+                    id="import-basis",
+                    compact=True,
+                )
             with Horizontal(classes="row tight"):
-                yield Label("Rule    ", classes="row-label")
-                yield Select(rules, prompt="retention rule for every contact", id="import-rule", compact=True)
+                yield Label(_("Rule").ljust(8), classes="row-label")
+                yield Select(rules, prompt=_("retention rule for every contact"), id="import-rule", compact=True)
             with Horizontal(classes="row tight"):
-                yield Label("Start   ", classes="row-label")
-                yield Input(placeholder="start date of the rule, YYYY-MM-DD (not for consent)", id="import-trigger",
+                yield Label(_("Start").ljust(8), classes="row-label")
+                yield Input(placeholder=_("start date of the rule, YYYY-MM-DD (not for consent)"), id="import-trigger",
                             compact=True)  # fmt: skip
             with Horizontal(classes="row tight", id="import-consent-row"):
-                yield Label("Consent ", classes="row-label")
-                yield Input(placeholder="given on YYYY-MM-DD", id="import-consent-given", compact=True)
-                yield Input(placeholder="how: web form, e-mail, in person", id="import-consent-method", compact=True)
+                yield Label(_("Consent").ljust(8), classes="row-label")
+                yield Input(placeholder=_("given on YYYY-MM-DD"), id="import-consent-given", compact=True)
+                yield Input(placeholder=_("how: web form, e-mail, in person"), id="import-consent-method", compact=True)
             yield Checkbox(
-                "Also import people on the suppression list (only if they agreed again)",
+                _("Also import people on the suppression list (only if they agreed again)"),
                 id="import-include-suppressed",
                 compact=True,
             )
             yield DataTable(id="import-problems", cursor_type="row")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Preview (enter)", id="preview", compact=True)
-                yield Button("Import (ctrl+s)", id="import", variant="primary", disabled=True, compact=True)
-                yield Button("Import rest (ctrl+r)", id="import-rest", disabled=True, compact=True)
-                yield Button("Close (esc)", id="close", compact=True)
+                yield Button(_("Preview (enter)"), id="preview", compact=True)
+                yield Button(_("Import (ctrl+s)"), id="import", variant="primary", disabled=True, compact=True)
+                yield Button(_("Import rest (ctrl+r)"), id="import-rest", disabled=True, compact=True)
+                yield Button(_("Close (esc)"), id="close", compact=True)
 
     def on_mount(self) -> None:
         problems = self.query_one("#import-problems", DataTable)
-        problems.add_columns("Entry", "Line", "Why it cannot be imported")
+        problems.add_columns(_("Entry"), _("Line"), _("Why it cannot be imported"))
         problems.display = False
         self.query_one("#import-consent-row").display = False
         self.query_one("#import-file", Input).focus()
@@ -307,20 +329,22 @@ class ImportScreen(Activity):
         basis = self.query_one("#import-basis", Select).value
         rule = self.query_one("#import-rule", Select).value
         if not path.name or basis is Select.BLANK or rule is Select.BLANK:
-            self.status("Choose a file, a legal basis and a retention rule.", error=True)
+            self.status(_("Choose a file, a legal basis and a retention rule."), error=True)
             return None
         if path.is_dir():
             self.status(
-                "That is a folder. Import one .vcf or .csv file at a time; a folder of .vcf files "
-                "(khard, vdirsyncer) cannot be imported in one go yet.",
+                _(
+                    "That is a folder. Import one .vcf or .csv file at a time; a folder of .vcf files "
+                    "(khard, vdirsyncer) cannot be imported in one go yet."
+                ),
                 error=True,
             )
             return None
         try:
             trigger = _day(self._text("#import-trigger"))
             consent_given = _day(self._text("#import-consent-given"))
-        except ValueError:
-            self.status("Dates must be YYYY-MM-DD.", error=True)
+        except (ValueError, TypeError):
+            self.status(_("Dates must be YYYY-MM-DD."), error=True)
             return None
         return _Batch(
             path,
@@ -337,7 +361,7 @@ class ImportScreen(Activity):
         if choices is None:
             return
         self._changed()
-        self.status("Reading the file..." if dry_run else "Importing...")
+        self.status(_("Reading the file...") if dry_run else _("Importing..."))
         self._run(choices, dry_run, skip_invalid)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
@@ -368,29 +392,33 @@ class ImportScreen(Activity):
         table.display = bool(errors)
 
     def reported(self, report: ImportReport, dry_run: bool) -> None:
-        added = f" ({report.rules_added} with the rule added)" if report.rules_added else ""
-        counts = f"{report.added} to add, {report.merged} to merge{added}, {report.skipped} already there"
+        added = " " + _("({n} with the rule added)").format(n=report.rules_added) if report.rules_added else ""
+        counts = _("{added} to add, {merged} to merge{rules}, {skipped} already there").format(
+            added=report.added, merged=report.merged, rules=added, skipped=report.skipped
+        )
         errors = report.errors
         self._show_problems(errors)
         listed = _listed(report.suppressed)
-        problems = f"{len(errors)} entr{'y' if len(errors) == 1 else 'ies'}"
+        problems = ngettext("{n} entry", "{n} entries", len(errors)).format(n=len(errors))
         if dry_run and errors:
             rest = report.added + report.merged
             offer = (
-                f" ctrl+r imports the rest ({counts}) and leaves these out."
+                _("ctrl+r imports the rest ({counts}) and leaves these out.").format(counts=counts)
                 if rest
-                else " No other entry would be imported."
+                else _("No other entry would be imported.")
             )
-            self.status(f"{problems} cannot be imported (listed above), so the file as a whole will not be.{offer}",
-                        error=True)  # fmt: skip
+            text = _("{problems} cannot be imported (listed above), so the file as a whole will not be.")
+            self.status(text.format(problems=problems) + " " + offer, error=True)
             self.query_one("#import-rest", Button).disabled = not rest
             return
         if dry_run:
-            self.status(f"Preview: {counts}. ctrl+s writes them in one transaction.{listed}")
+            self.status(_("Preview: {counts}. ctrl+s writes them in one transaction.").format(counts=counts) + listed)
             self.query_one("#import", Button).disabled = False
             return
-        left_out = f" {problems} left out (listed above)." if errors else ""
-        done = f"Imported: {report.added} added, {report.merged} merged{added}, {report.skipped} skipped."
+        left_out = " " + _("{problems} left out (listed above).").format(problems=problems) if errors else ""
+        done = _("Imported: {added} added, {merged} merged{rules}, {skipped} skipped.").format(
+            added=report.added, merged=report.merged, rules=added, skipped=report.skipped
+        )
         self.status(done + left_out + listed)
         reload = getattr(self.app.screen_stack[-2], "reload", None)
         if callable(reload):
@@ -402,11 +430,13 @@ def _listed(entries: tuple[ImportEntry, ...]) -> str:
     if not entries:
         return ""
     shown = "; ".join(
-        f"entry {e.index} (line {e.line}) {e.name}: {e.message.removeprefix('on the suppression list: ')}"
+        _("entry {index} (line {line}) {name}: {why}").format(
+            index=e.index, line=e.line, name=e.name, why=e.message.removeprefix(_("on the suppression list: "))
+        )
         for e in entries[:5]
     )
-    more = f"; and {len(entries) - 5} more" if len(entries) > 5 else ""
-    return (
-        f"\nOn the suppression list, left out ({len(entries)}); they withdrew consent, objected or were erased. "
-        f"Tick the box above only if they agreed again: {shown}{more}."
-    )
+    more = "; " + _("and {n} more").format(n=len(entries) - 5) if len(entries) > 5 else ""
+    return "\n" + _(
+        "On the suppression list, left out ({n}); they withdrew consent, objected or were erased. "
+        "Tick the box above only if they agreed again: {shown}{more}."
+    ).format(n=len(entries), shown=shown, more=more)

@@ -23,16 +23,23 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from tui.screens.dialogs import Confirm
-from tui.screens.form_input import ERROR_FIELDS, fixed_rules, parse_date, parse_duties, split_values
-from vault.errors import InvalidInput, SuppressedPerson, VaultBusy, VaultError
-from vault.model import (
-    Contact,
-    ContactDraft,
-    LegalBasis,
-    format_phone,
-    normalise_email,
-    normalise_phone,
+from tui.screens.form_input import (
+    BUSY,
+    CONSENT_RULE_HINT,
+    CORRECT,
+    ERROR_FIELDS,
+    FIELD_ORDER,
+    METHOD_MISSING,
+    METHOD_REFUSED,
+    fixed_rules,
+    parse_date,
+    parse_duties,
+    split_values,
 )
+from tui.widgets.translated import Translated, first_upper, shown
+from vault.errors import InvalidInput, SuppressedPerson, VaultBusy, VaultError
+from vault.i18n import N_, _, format_date, language
+from vault.model import Contact, ContactDraft, LegalBasis, format_phone, normalise_email, normalise_phone
 from vault.retention import purge_from
 from vault.service import Vault
 
@@ -43,23 +50,13 @@ class Save(Protocol):
     def __call__(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact: ...
 
 
-BUSY = (
-    "The vault is busy (another sealbook process is writing); nothing was saved. "
-    "Everything typed is kept: press ctrl+s to try again."
-)
-CONSENT_RULE_HINT = "Required with the basis consent: the day and how consent was given (Art. 7(1) GDPR)."
-# The order the fields appear in (and Tab visits them): the first marked one gets the focus.
-FIELD_ORDER: tuple[str, ...] = ("name", "org", "emails", "phones", "consent_given", "consent_method")
-FIELD_ORDER += ("consent_withdrawn", "trigger", "duties", "source", "purpose", "notes")
-
-
-class ContactForm(ModalScreen[Contact | None]):
+class ContactForm(Translated, ModalScreen[Contact | None]):
     """Add a contact (``contact`` None) or edit one; dismisses with the saved contact."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+l", "app.lock", N_("Lock")),  # in the footer: the app's priority binding does it
+        Binding("ctrl+s", "save", N_("Save"), priority=True),
+        Binding("escape", "cancel", N_("Cancel")),
     ]
     # Every focus change restyles the whole form: Textual's default would first focus the
     # scrolling body, then on_mount the name field.  The name field gets it once, in on_mount.
@@ -102,78 +99,74 @@ class ContactForm(ModalScreen[Contact | None]):
         basis = draft.basis if draft else LegalBasis.CONTRACT
         self._basis_shown = basis
         with Vertical(id="form", classes="dialog"):
-            yield Static(Text("Edit contact" if c else "New contact", style="bold"), id="form-title")
+            yield Static(Text(_("Edit contact") if c else _("New contact"), style="bold"), id="form-title")
             with VerticalScroll(id="form-body"):
-                yield from self._field("Name *", Input(draft.name if draft else "", id="name"), "name")
-                yield from self._field("Organisation", Input(draft.org if draft else "", id="org"), "org")
+                yield from self._field(_("Name *"), Input(draft.name if draft else "", id="name"), "name")
+                yield from self._field(_("Organisation"), Input(draft.org if draft else "", id="org"), "org")
                 yield from self._field(
-                    "E-mail addresses (separate several with commas)",
+                    _("E-mail addresses (separate several with commas)"),
                     Input(", ".join(draft.emails) if draft else "", id="emails"),
                     "emails",
                 )
                 yield from self._field(
-                    f"Phone numbers (separate with commas; default country {self.vault.config.region})",
+                    _("Phone numbers (separate with commas; default country {region})").format(
+                        region=self.vault.config.region
+                    ),
                     Input(", ".join(format_phone(p) for p in draft.phones) if draft else "", id="phones"),
                     "phones",
                 )
-                yield from self._field(
-                    "Legal basis (Art. 6(1) GDPR)",
-                    Select([(Text(b.describe()), b) for b in LegalBasis], value=basis, allow_blank=False, id="basis"),
-                    "basis",
-                )
+                bases = [(Text(b.describe(language())), b) for b in LegalBasis]
+                basis_select = Select(bases, value=basis, allow_blank=False, id="basis")
+                yield from self._field(_("Legal basis (Art. 6(1) GDPR)"), basis_select, "basis")
                 # The evidence of a consent follows its basis; never filled in for the owner.
                 with Vertical(id="consent-fields"):
-                    yield Label(CONSENT_RULE_HINT, id="consent-explain", markup=False)
+                    yield Label(_(CONSENT_RULE_HINT), id="consent-explain", markup=False)
                     with Horizontal(id="consent-row"):
-                        given = draft.consent_given.isoformat() if draft and draft.consent_given else ""
+                        given = format_date(draft.consent_given) if draft else ""
                         yield from self._field(
-                            "Consent given on *",
-                            Input(given, placeholder="YYYY-MM-DD", id="consent_given"),
+                            _("Consent given on *"),
+                            Input(given, placeholder=_("YYYY-MM-DD"), id="consent_given"),
                             "consent_given",
                         )
                         yield from self._field(
-                            "How consent was given *",
+                            _("How consent was given *"),
                             Input(
                                 draft.consent_method if draft else "",
-                                placeholder="web form, e-mail, in person, ...",
+                                placeholder=_("web form, e-mail, in person, ..."),
                                 id="consent_method",
                             ),
                             "consent_method",
                         )
-                    withdrawn = draft.consent_withdrawn.isoformat() if draft and draft.consent_withdrawn else ""
+                    withdrawn = format_date(draft.consent_withdrawn) if draft else ""
                     yield from self._field(
-                        "Consent withdrawn on",
-                        Input(withdrawn, placeholder="YYYY-MM-DD", id="consent_withdrawn"),
+                        _("Consent withdrawn on"),
+                        Input(withdrawn, placeholder=_("YYYY-MM-DD"), id="consent_withdrawn"),
                         "consent_withdrawn",
                     )
-                yield from self._field(
-                    "Retention rule",
-                    Select([(Text(r.label), r.key) for r in rules], value=rule_key, allow_blank=False, id="rule"),
-                    "rule",
-                )
-                trigger = draft.trigger.isoformat() if draft and draft.trigger else ""
-                yield from self._field(
-                    "Trigger date", Input(trigger, placeholder="YYYY-MM-DD", id="trigger"), "trigger"
-                )
+                labels = [(Text(shown(r.label)), r.key) for r in rules]
+                rule_select = Select(labels, value=rule_key, allow_blank=False, id="rule")
+                yield from self._field(_("Retention rule"), rule_select, "rule")
+                trigger = format_date(draft.trigger) if draft else ""
+                trigger_input = Input(trigger, placeholder=_("YYYY-MM-DD"), id="trigger")
+                yield from self._field(_("Trigger date"), trigger_input, "trigger")
                 duties = ", ".join(f"{d.rule}:{d.trigger.isoformat()}" for d in draft.duties) if draft else ""
                 yield from self._field(
-                    "Further duties (rule:YYYY-MM-DD, separate several with commas)",
-                    Input(duties, placeholder="e.g. limitation-3y:2026-12-31", id="duties"),
+                    _("Further duties (rule:YYYY-MM-DD, separate several with commas)"),
+                    Input(duties, placeholder=_("e.g. limitation-3y:2026-12-31"), id="duties"),
                     "duties",
                 )
                 yield from self._field(
-                    "Source (where the data came from, Art. 14)",
+                    _("Source (where the data came from, Art. 14)"),
                     Input(draft.source if draft else "", id="source"),
                     "source",
                 )
-                yield from self._field("Purpose", Input(draft.purpose if draft else "", id="purpose"), "purpose")
-                yield from self._field(
-                    "Notes", TextArea(draft.notes if draft else "", id="notes", soft_wrap=True), "notes"
-                )
+                yield from self._field(_("Purpose"), Input(draft.purpose if draft else "", id="purpose"), "purpose")
+                notes = TextArea(draft.notes if draft else "", id="notes", soft_wrap=True)
+                yield from self._field(_("Notes"), notes, "notes")
             yield Label("", id="form-error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(_("Save (ctrl+s)"), variant="primary", id="save")
+                yield Button(_("Cancel (esc)"), id="cancel")
         yield Footer()  # this modal's keys, over the list's footer
 
     def on_mount(self) -> None:
@@ -206,7 +199,7 @@ class ContactForm(ModalScreen[Contact | None]):
 
     def describe(self) -> str:
         """Which form this is, without its content: "new contact" or "edit of <id prefix>"."""
-        return f"edit of {self.contact.id[:8]}" if self.contact else "new contact"
+        return _("edit of {id}").format(id=self.contact.id[:8]) if self.contact else _("new contact")
 
     # --- live checks -----------------------------------------------------------
 
@@ -232,7 +225,10 @@ class ContactForm(ModalScreen[Contact | None]):
 
     @on(Input.Changed, "#name")
     def _check_name(self) -> None:
-        self._set_error("name", None if self.query_one("#name", Input).value.strip() else "name: must not be empty")
+        self._set_error(
+            "name",
+            None if self.query_one("#name", Input).value.strip() else str(InvalidInput("name", _("must not be empty"))),
+        )
 
     @on(Input.Changed, "#emails")
     def _check_emails(self) -> None:
@@ -291,9 +287,9 @@ class ContactForm(ModalScreen[Contact | None]):
                     message = str(error)
                 else:
                     if day is not None and day > today:
-                        message = f"{what}: lies in the future"
+                        message = str(InvalidInput(what, _("lies in the future")))
                     elif day is None and field_id == "consent_given" and self._consent_required:
-                        message = "consent given: required with the basis consent (Art. 7(1) GDPR)"
+                        message = str(InvalidInput(what, _("required with the basis consent (Art. 7(1) GDPR)")))
             self._set_error(field_id, message)
         self._hint("consent_withdrawn", self._withdrawal_note() if consent else "")
         missing_method = (
@@ -301,10 +297,7 @@ class ContactForm(ModalScreen[Contact | None]):
         )
         self._set_error(
             "consent_method",
-            "consent method: required with the basis consent: how it was given, e.g. web form, e-mail, "
-            "in person (Art. 7(1) GDPR)"
-            if missing_method
-            else None,
+            str(InvalidInput("consent method", _(METHOD_MISSING))) if missing_method else None,
         )
 
     def _withdrawal_note(self) -> str:
@@ -313,7 +306,7 @@ class ContactForm(ModalScreen[Contact | None]):
             return ""
         if not self.query_one("#consent_withdrawn", Input).value.strip():
             return ""
-        return (
+        return _(
             "Takes effect when saved (Art. 7(3) GDPR): the record is restricted and reduced to a proof "
             "of the consent, or to what a running retention duty needs."
         )
@@ -331,7 +324,7 @@ class ContactForm(ModalScreen[Contact | None]):
         key = str(self.query_one("#rule", Select).value)
         rule = self.vault.rules.get(key)
         trigger_label = self.query_one("#field-trigger .field-label", Label)
-        trigger_label.update(rule.trigger_label.capitalize() + ("" if rule.until_withdrawn else " *"))
+        trigger_label.update(first_upper(shown(rule.trigger_label)) + ("" if rule.until_withdrawn else " *"))
         once = self._trigger_is_consent_date
         self.query_one("#field-trigger").display = not once
         try:
@@ -339,21 +332,23 @@ class ContactForm(ModalScreen[Contact | None]):
         except InvalidInput as error:
             # With the trigger asked once, a bad consent date is shown at the consent date field.
             self._set_error("trigger", None if once else str(error))
-            self._hint("rule", f"{rule.reference}")
+            self._hint("rule", shown(rule.reference))
             return
         self._set_error("trigger", None)
         end, review = self.vault.compute_dates(key, trigger)
         if rule.until_withdrawn:
-            preview = "Kept until consent is withdrawn"
+            preview = _("Kept until consent is withdrawn")
             if review:
-                preview += f"; review on {review.isoformat()}"
+                preview += _("; review on {date}").format(date=format_date(review))
         elif end is None:
-            preview = f"Retention end: enter the {rule.trigger_label}"
+            preview = _("Retention end: enter the {trigger}").format(trigger=shown(rule.trigger_label))
         else:
-            preview = f"Retention end: {end.isoformat()} · purge from {purge_from(end)}"
+            preview = _("Retention end: {end} · purge from {purge}").format(
+                end=format_date(end), purge=format_date(purge_from(end))
+            )
             if rule.obliges:
-                preview += " · a statutory duty: kept even after an erasure request"
-        self._hint("rule", f"{preview}\n{rule.reference}")
+                preview += _(" · a statutory duty: kept even after an erasure request")
+        self._hint("rule", f"{preview}\n{shown(rule.reference)}")
 
     @on(Input.Changed, "#duties")
     def _check_duties(self) -> None:
@@ -366,13 +361,15 @@ class ContactForm(ModalScreen[Contact | None]):
             return
         self._set_error("duties", None)
         if not duties:
-            self._hint("duties", f"Fixed-period rules: {', '.join(fixed_rules(self.vault.rule_list()))}")
+            self._hint(
+                "duties", _("Fixed-period rules: {rules}").format(rules=", ".join(fixed_rules(self.vault.rule_list())))
+            )
             return
         ends = []
         for duty in duties:
-            end, _ = self.vault.compute_dates(duty.rule, duty.trigger)
-            ends.append(f"{duty.rule} until {end.isoformat() if end else '-'}")
-        self._hint("duties", " · ".join(ends) + "\nThe record is kept until the latest end.")
+            end = self.vault.compute_dates(duty.rule, duty.trigger)[0]
+            ends.append(_("{rule} until {date}").format(rule=duty.rule, date=format_date(end) if end else "-"))
+        self._hint("duties", " · ".join(ends) + "\n" + _("The record is kept until the latest end."))
 
     # --- saving ------------------------------------------------------------------
 
@@ -416,7 +413,7 @@ class ContactForm(ModalScreen[Contact | None]):
         self._check_duties()
         self._set_error("form", None)
         if self.errors:
-            self._set_error("form", "Please correct the marked fields; nothing was saved.")
+            self._set_error("form", _(CORRECT))
             self._focus_first_error()
             return
         try:
@@ -436,7 +433,7 @@ class ContactForm(ModalScreen[Contact | None]):
             self._ask_suppressed(draft, error)
             return
         except VaultBusy:
-            self._set_error("form", BUSY)
+            self._set_error("form", _(BUSY))
             return
         except VaultError as error:
             self._set_error("form", str(error))
@@ -445,11 +442,11 @@ class ContactForm(ModalScreen[Contact | None]):
 
     def _show_invalid(self, error: InvalidInput) -> None:
         field_id = ERROR_FIELDS.get(error.field) or ERROR_FIELDS.get(error.field.split()[0], "form")
-        if field_id == "consent_given" and "how it was given" in error.message:
+        if field_id == "consent_given" and error.message in (METHOD_REFUSED, _(METHOD_REFUSED)):
             field_id = "consent_method"
         self._set_error(field_id, str(error))
         if field_id != "form":
-            self._set_error("form", "Please correct the marked fields; nothing was saved.")
+            self._set_error("form", _(CORRECT))
         self._focus_first_error()
 
     def _ask_suppressed(self, draft: ContactDraft, error: SuppressedPerson) -> None:
@@ -458,17 +455,19 @@ class ContactForm(ModalScreen[Contact | None]):
         said = str(error)
         body.append(said[:1].upper() + said[1:] + ".\n\n", style="bold")
         body.append(
-            "They must not be added back quietly (Art. 7(3), 17 and 21 GDPR). Add them anyway only if you "
-            "have a new legal basis, e.g. they gave consent again or a new contract."
+            _(
+                "They must not be added back quietly (Art. 7(3), 17 and 21 GDPR). Add them anyway only if you "
+                "have a new legal basis, e.g. they gave consent again or a new contract."
+            )
         )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._store(draft, allow_suppressed=True)
             else:
-                self._set_error("form", "Not added: the person is on the suppression list. Nothing was saved.")
+                self._set_error("form", _("Not added: the person is on the suppression list. Nothing was saved."))
 
-        self.app.push_screen(Confirm("Person on the suppression list", body, yes="Add anyway"), answered)
+        self.app.push_screen(Confirm(_("Person on the suppression list"), body, yes=_("Add anyway")), answered)
 
     def _focus_first_error(self) -> None:
         for field_id in FIELD_ORDER:
@@ -485,8 +484,8 @@ class ContactForm(ModalScreen[Contact | None]):
             if discard:
                 self.dismiss(None)
 
-        body = "What you typed in this form has not been saved. y discards it, n returns to the form."
-        self.app.push_screen(Confirm("Discard the changes? y/n", body, yes="Discard"), answered)
+        body = _("What you typed in this form has not been saved. y discards it, n returns to the form.")
+        self.app.push_screen(Confirm(_("Discard the changes? y/n"), body, yes=_("Discard")), answered)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

@@ -11,7 +11,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
-HELP = """\
+from tui.widgets.translated import Translated
+from vault.i18n import N_, _
+
+HELP = N_("""\
 sealbook keeps your contacts encrypted. Every action has a key; the
 footer shows the most used ones, and ctrl+p (the command palette)
 lists them all.
@@ -54,20 +57,40 @@ Other jobs
 
 The vault locks itself after the idle time set in the config
 (idle_lock_minutes, default 5).
-"""
+""")
 
 
-class HelpScreen(ModalScreen[None]):
+# What each action of the contact list does, for the command palette (ctrl+p), which shows it
+# with the key (marked with N_: the palette passes them through _()).
+ACTION_HELP: dict[str, str] = {
+    "focus_search": N_("Find contacts by name, e-mail, phone or organisation"),
+    "add": N_("Add a contact"),
+    "edit": N_("Edit the selected contact"),
+    "erase": N_("Erase the selected contact (Art. 17): deleted now, or restricted while a duty applies"),
+    "restrict": N_("Restrict the selected contact, or lift the restriction (Art. 18)"),
+    "hold": N_("Put the selected contact on legal hold (with its reason), or release it"),
+    "sort": N_("Sort by first name, surname or retention end"),
+    "toggle_restricted": N_("Show or hide restricted records"),
+    "reviewed": N_("The selected consent record is still needed: move its next review on"),
+    "export": N_("Export everything held about one person (Art. 15 / Art. 20)"),
+    "import": N_("Import contacts from a vCard or CSV file"),
+    "purge_preview": N_("Purge: what is due, run it, hold records; the deletion log"),
+    "requests": N_("Data-subject requests: open, extend, mark answered; deadlines"),
+    "sync_status": N_("Encrypted copy on webspace: state, push and pull"),
+}
+
+
+class HelpScreen(Translated, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),
-        Binding("escape,q,question_mark", "close", "Close"),
+        Binding("ctrl+l", "app.lock", N_("Lock")),
+        Binding("escape,q,question_mark", "close", N_("Close")),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
-            yield Static(Text("Help", style="bold"))
-            yield Static(Text(HELP))
-            yield Button("Close (esc)", id="close")
+            yield Static(Text(_("Help"), style="bold"))
+            yield Static(Text(_(HELP)))
+            yield Button(_("Close (esc)"), id="close")
         yield Footer()  # this modal's keys, over the list's footer
 
     def on_button_pressed(self) -> None:

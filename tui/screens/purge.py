@@ -17,28 +17,41 @@ from tui.screens.activities import Activity
 from tui.screens.dialogs import Confirm, ask_hold_or_release
 from tui.widgets.safe import literal, printable
 from vault.errors import VaultBusy, VaultError
+from vault.i18n import N_, _, format_date, format_datetime, ngettext
 from vault.service import Vault
 
 NAMES_SHOWN = 5  # the confirmation names this many records (it must fit 80x24), then counts the rest
-BUSY = (
+BUSY = N_(
     "The vault is busy (another sealbook process, perhaps the scheduled purge, is writing); "
     "nothing was purged. Try again in a moment."
 )
 
 
 def _records(n: int) -> str:
-    return f"{n} record{'' if n == 1 else 's'}"
+    return ngettext("{n} record", "{n} records", n).format(n=n)
+
+
+# The audit log's actions, as the log and its filter show them.
+ACTIONS: tuple[str, ...] = (
+    N_("purged"),
+    N_("erased"),
+    N_("erase-requested"),
+    N_("withdrawn"),
+    N_("objected"),
+    N_("restricted"),
+)
+ACTIONS += (N_("held"), N_("exported"), N_("imported"))
 
 
 class PurgeScreen(Activity):
     """Records the purge reaches in the next 30 days, the purge itself, overdue reviews and the log."""
 
-    TITLE_TEXT = "Purge: records whose retention ends within 30 days"
+    TITLE_TEXT = N_("Purge: records whose retention ends within 30 days")
     BINDINGS: ClassVar[list[BindingType]] = [
         *Activity.BINDINGS,
-        Binding("r", "run_purge", "Run the purge"),
-        Binding("h", "toggle_hold", "Hold / release"),
-        Binding("a", "log_filter", "Log: next action"),
+        Binding("r", "run_purge", N_("Run the purge")),
+        Binding("h", "toggle_hold", N_("Hold / release")),
+        Binding("a", "log_filter", N_("Log: next action")),
     ]
 
     def __init__(self, host: VaultHost) -> None:
@@ -54,20 +67,20 @@ class PurgeScreen(Activity):
         with Vertical(classes="dialog activity"):
             yield self.heading()
             yield DataTable(id="purge-due", cursor_type="row")
-            yield Label(Text("Review dates that have passed (never deleted automatically)", style="bold"))
+            yield Label(Text(_("Review dates that have passed (never deleted automatically)"), style="bold"))
             yield DataTable(id="purge-reviews", cursor_type="row")
             yield Label(self._log_title(), id="log-title")
             yield DataTable(id="purge-log", cursor_type="row")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Run the purge (r)", id="run", variant="error")
-                yield Button("Hold / release (h)", id="hold")
-                yield Button("Close (esc)", id="close")
+                yield Button(_("Run the purge (r)"), id="run", variant="error")
+                yield Button(_("Hold / release (h)"), id="hold")
+                yield Button(_("Close (esc)"), id="close")
 
     def on_mount(self) -> None:
-        self.query_one("#purge-due", DataTable).add_columns("Name", "Retention end", "Purged from", "Hold")
-        self.query_one("#purge-reviews", DataTable).add_columns("Name", "Review date", "Retention end")
-        self.query_one("#purge-log", DataTable).add_columns("When (UTC)", "Action", "Record id", "Detail")
+        self.query_one("#purge-due", DataTable).add_columns(_("Name"), _("Retention end"), _("Purged from"), _("Hold"))
+        self.query_one("#purge-reviews", DataTable).add_columns(_("Name"), _("Review date"), _("Retention end"))
+        self.query_one("#purge-log", DataTable).add_columns(_("When (UTC)"), _("Action"), _("Record id"), _("Detail"))
         self.fill()
         self.query_one("#purge-due", DataTable).focus()
 
@@ -88,9 +101,9 @@ class PurgeScreen(Activity):
         for item in due:
             table.add_row(
                 self.name_of(item.record_id),
-                item.retention_end.isoformat(),
-                item.purge_from.isoformat(),
-                "held" if item.hold else "",
+                format_date(item.retention_end),
+                format_date(item.purge_from),
+                _("held") if item.hold else "",
                 key=item.record_id,
             )
         if due:
@@ -100,30 +113,33 @@ class PurgeScreen(Activity):
         for review in reviews:
             reviews_table.add_row(
                 self.name_of(review.record_id),
-                review.review_at.isoformat(),
-                review.retention_end.isoformat() if review.retention_end else "open-ended",
+                format_date(review.review_at),
+                format_date(review.retention_end) if review.retention_end else _("open-ended"),
             )
         log_table = self.query_one("#purge-log", DataTable)
         log_table.clear()
         for entry in reversed(log):
             log_table.add_row(
-                entry.at.strftime("%Y-%m-%d %H:%M"),
-                literal(entry.action),
+                format_datetime(entry.at),
+                literal(_(entry.action)),
                 literal(entry.record_id or "-"),
                 literal(entry.detail),
             )
         if keep_status:
             return
         self.status(
-            f"{len(due)} record(s) due within 30 days; {len(reviews)} review(s) overdue. "
-            "r purges what is due today; h holds a record past its end; edit it to change the rule or date."
+            _(
+                "{due} record(s) due within 30 days; {reviews} review(s) overdue. "
+                "r purges what is due today; h holds a record past its end; edit it to change the rule or date."
+            ).format(due=len(due), reviews=len(reviews))
         )
 
     def _log_title(self) -> Text:
-        shown = "purges, erasures, restrictions, exports, imports" if self._log_filter is None else self._log_filter
-        title = Text("Deletion log (Art. 5(2)), record ids only: ", style="bold")
+        log_filter = self._log_filter
+        shown = _("purges, erasures, restrictions, exports, imports") if log_filter is None else _(log_filter)
+        title = Text(_("Deletion log (Art. 5(2)), record ids only: "), style="bold")
         title.append(shown, style="bold reverse")
-        title.append("  (a: next action)")
+        title.append("  " + _("(a: next action)"))
         return title
 
     def action_log_filter(self) -> None:
@@ -147,7 +163,7 @@ class PurgeScreen(Activity):
         """Find what is due today (a dry run), ask naming the count, then purge in a worker."""
         if any(worker.is_running for worker in self.workers):
             return
-        self.status("Checking which records are due...")
+        self.status(_("Checking which records are due..."))
         self._check_due()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="purge")
@@ -163,39 +179,51 @@ class PurgeScreen(Activity):
 
     def _confirm(self, vault: Vault, today: date, ids: list[str], refused: list[str]) -> None:
         alert = (
-            f" ALERT: {_records(len(refused))} failed the signature check and will NOT be deleted "
-            "(its retention date or hold may have been tampered with)."
+            " "
+            + _(
+                "ALERT: {records} failed the signature check and will NOT be deleted "
+                "(its retention date or hold may have been tampered with)."
+            ).format(records=_records(len(refused)))
             if refused
             else ""
         )
         if not ids:
-            self.status("Nothing to purge today: no record without a hold has reached its purge date." + alert,
+            self.status(_("Nothing to purge today: no record without a hold has reached its purge date.") + alert,
                         error=bool(refused))  # fmt: skip
             return
         body = Text()
-        body.append(f"{_records(len(ids))} will be deleted for good", style="bold")
-        body.append(f" (retention ended before {today.isoformat()}, no hold):\n")
+        body.append(_("{records} will be deleted for good").format(records=_records(len(ids))), style="bold")
+        body.append(_(" (retention ended before {date}, no hold):").format(date=format_date(today)) + "\n")
         for record_id in ids[:NAMES_SHOWN]:
             body.append("  ")
             body.append_text(self.name_of(record_id))
             body.append("\n")
         if len(ids) > NAMES_SHOWN:
-            body.append(f"  and {len(ids) - NAMES_SHOWN} more\n")
+            body.append("  " + _("and {n} more").format(n=len(ids) - NAMES_SHOWN) + "\n")
         body.append(
-            "The file is scrubbed so nothing remains, and the deletion log records each by id. This cannot be undone."
+            _(
+                "The file is scrubbed so nothing remains, and the deletion log records each by id. "
+                "This cannot be undone."
+            )
         )
         if alert:
             body.append("\n" + alert.strip(), style="bold red")
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.status(f"Purging {_records(len(ids))}...")
+                self.status(_("Purging {records}...").format(records=_records(len(ids))))
                 self._run_purge()
             else:
-                self.status("Nothing was purged.")
+                self.status(_("Nothing was purged."))
 
         self.app.push_screen(
-            Confirm(f"Purge {_records(len(ids))} now?", body, yes=f"Purge {len(ids)}", danger=True), answered
+            Confirm(
+                _("Purge {records} now?").format(records=_records(len(ids))),
+                body,
+                yes=_("Purge {n}").format(n=len(ids)),
+                danger=True,
+            ),
+            answered,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="purge")
@@ -203,22 +231,31 @@ class PurgeScreen(Activity):
         try:
             report = self.vault.purge()
         except VaultBusy:
-            self.app.call_from_thread(self.status, BUSY, error=True)
+            self.app.call_from_thread(self.status, _(BUSY), error=True)
             return
         except VaultError as error:
             self.app.call_from_thread(self.failed, error)
             return
-        lines = [f"Purged {_records(len(report.purged))} whose retention ended before {report.today.isoformat()}."]
+        purged = _records(len(report.purged))
+        lines = [
+            _("Purged {records} whose retention ended before {date}.").format(
+                records=purged, date=format_date(report.today)
+            )
+        ]
         if report.scrubbed:
-            lines.append("The file was scrubbed: no remnants of them remain.")
+            lines.append(_("The file was scrubbed: no remnants of them remain."))
         else:
-            lines.append("The vault was busy when scrubbing: the next purge overwrites the freed space.")
+            lines.append(_("The vault was busy when scrubbing: the next purge overwrites the freed space."))
         if report.refused:
-            lines.append(f"ALERT: {_records(len(report.refused))} failed the signature check and were NOT deleted.")
+            lines.append(
+                _("ALERT: {records} failed the signature check and were NOT deleted.").format(
+                    records=_records(len(report.refused))
+                )
+            )
         if report.push_error:
-            lines.append(f"The copy on the webspace was not updated: {report.push_error}")
+            lines.append(_("The copy on the webspace was not updated: {error}").format(error=report.push_error))
         elif report.push_pending and report.purged and self._sync_configured():
-            lines.append("The synced copy still holds them until the next push.")
+            lines.append(_("The synced copy still holds them until the next push."))
         lines.extend(report.push_notes)
         self.app.call_from_thread(self._purged, " ".join(lines), len(report.purged), bool(report.refused))
 
@@ -231,7 +268,10 @@ class PurgeScreen(Activity):
     def _purged(self, summary: str, count: int, alert: bool) -> None:
         self.fill(keep_status=True)
         self.status(summary, error=alert)
-        self.notify(f"Purge done: {_records(count)} deleted.", severity="error" if alert else "information")
+        self.notify(
+            _("Purge done: {records} deleted.").format(records=_records(count)),
+            severity="error" if alert else "information",
+        )
 
     # --- holds ----------------------------------------------------------------------------
 
@@ -259,7 +299,9 @@ class PurgeScreen(Activity):
     def _held(self, done: bool | None, name: str) -> None:
         if done:
             self.fill(keep_status=True)
-            self.status(f"{printable(name)} is on hold: the purge keeps the record until it is released.")
+            self.status(
+                _("{name} is on hold: the purge keeps the record until it is released.").format(name=printable(name))
+            )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release")
     def _release(self, record_id: str, informed: date | None) -> None:
@@ -274,7 +316,7 @@ class PurgeScreen(Activity):
     def _released(self, erased: bool) -> None:
         self.fill(keep_status=True)
         self.status(
-            "Hold released: the erasure that was waiting for it is done, the record was erased."
+            _("Hold released: the erasure that was waiting for it is done, the record was erased.")
             if erased
-            else "Hold released: the purge deletes the record once its retention has ended."
+            else _("Hold released: the purge deletes the record once its retention has ended.")
         )

@@ -20,30 +20,43 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, S
 
 from tui.host import VaultHost
 from tui.screens.activities import Activity
-from tui.screens.dialogs import AskDialog, parse_day
+from tui.screens.dialogs import AskDialog
+from tui.screens.form_input import parse_day
 from tui.widgets.safe import printable
 from vault.errors import VaultError
+from vault.i18n import N_, _, format_date, ngettext
 from vault.model import Contact, RequestType
 
 if TYPE_CHECKING:
     from vault.service import Vault
 
-_TYPES = [(f"{t.value} ({t.article})", t) for t in RequestType]
+# What the person asked for, as the list and the messages name it.
+KINDS = {
+    RequestType.ACCESS: N_("access"),
+    RequestType.ERASURE: N_("erasure"),
+    RequestType.RECTIFICATION: N_("rectification"),
+    RequestType.OBJECTION: N_("objection"),
+    RequestType.PORTABILITY: N_("portability"),
+}
+
+
+def _kind(kind: RequestType) -> str:
+    return _(KINDS[kind])
 
 
 def _days(n: int) -> str:
-    return f"{n} day{'' if n == 1 else 's'}"
+    return ngettext("{n} day", "{n} days", n).format(n=n)
 
 
 class RequestsScreen(Activity):
     """Open requests with their Art. 12(3) deadlines; open, extend and close them."""
 
-    TITLE_TEXT = "Data-subject requests (Art. 12(3): answer within one month)"
+    TITLE_TEXT = N_("Data-subject requests (Art. 12(3): answer within one month)")
     BINDINGS: ClassVar[list[BindingType]] = [
         *Activity.BINDINGS,
-        Binding("o", "open_request", "Open a request"),
-        Binding("e", "extend_request", "Extend"),
-        Binding("c", "close_request", "Mark answered"),
+        Binding("o", "open_request", N_("Open a request")),
+        Binding("e", "extend_request", N_("Extend")),
+        Binding("c", "close_request", N_("Mark answered")),
     ]
 
     def __init__(self, host: VaultHost, selected: Contact | None = None) -> None:
@@ -57,14 +70,14 @@ class RequestsScreen(Activity):
             yield DataTable(id="requests", cursor_type="row")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Open (o)", id="open", variant="primary")
-                yield Button("Extend (e)", id="extend")
-                yield Button("Answered (c)", id="answered")
-                yield Button("Close (esc)", id="close")
+                yield Button(_("Open (o)"), id="open", variant="primary")
+                yield Button(_("Extend (e)"), id="extend")
+                yield Button(_("Answered (c)"), id="answered")
+                yield Button(_("Close (esc)"), id="close")
 
     def on_mount(self) -> None:
         self.query_one("#requests", DataTable).add_columns(
-            "Type", "Received", "Deadline", "Days left", "Records", "Extended"
+            _("Type"), _("Received"), _("Deadline"), _("Days left"), _("Records"), _("Extended")
         )
         self.fill()
         self.query_one("#requests", DataTable).focus()
@@ -83,12 +96,15 @@ class RequestsScreen(Activity):
             left = request.days_left(today)
             overdue += left < 0
             table.add_row(
-                request.type.value,
-                request.received.isoformat(),
-                request.deadline.isoformat(),
-                Text(f"{left}" if left >= 0 else f"OVERDUE by {-left}", style="" if left >= 0 else "bold red"),
+                _kind(request.type),
+                format_date(request.received),
+                format_date(request.deadline),
+                Text(
+                    f"{left}" if left >= 0 else _("OVERDUE by {n}").format(n=-left),
+                    style="" if left >= 0 else "bold red",
+                ),
                 str(len(request.record_ids)),
-                request.informed.isoformat() if request.informed else "",  # the day the person was told
+                format_date(request.informed),  # the day the person was told
                 key=request.id,
             )
         if select is not None:
@@ -96,10 +112,12 @@ class RequestsScreen(Activity):
                 if request.id == select:
                     table.move_cursor(row=index)
         self.status(
-            f"{len(requests)} open request(s), {overdue} overdue. o opens a new one, e extends the selected "
-            "one by two months, c marks it answered."
+            _(
+                "{n} open request(s), {overdue} overdue. o opens a new one, e extends the selected "
+                "one by two months, c marks it answered."
+            ).format(n=len(requests), overdue=overdue)
             if requests
-            else "No open requests. o records one that came in (the deadline is one month after receipt)."
+            else _("No open requests. o records one that came in (the deadline is one month after receipt).")
         )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -113,7 +131,7 @@ class RequestsScreen(Activity):
     def _current(self) -> str | None:
         table = self.query_one("#requests", DataTable)
         if table.row_count == 0:
-            self.status("No request selected: o opens one.")
+            self.status(_("No request selected: o opens one."))
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
@@ -146,7 +164,9 @@ class RequestsScreen(Activity):
         except VaultError as error:
             self.failed(error)
             return
-        title = f"Extend the {request.type.value} request of {request.received.isoformat()}"
+        title = _("Extend the {kind} request of {date}").format(
+            kind=_kind(request.type), date=format_date(request.received)
+        )
         dialog = ExtendRequestDialog(
             vault, request_id, title=title, deadline=request.deadline, received=request.received
         )
@@ -162,7 +182,9 @@ class RequestsScreen(Activity):
         except VaultError as error:
             self.failed(error)
             return
-        title = f"Mark the {request.type.value} request of {request.received.isoformat()} answered"
+        title = _("Mark the {kind} request of {date} answered").format(
+            kind=_kind(request.type), date=format_date(request.received)
+        )
         dialog = CloseRequestDialog(
             vault, request_id, title=title, received=request.received, deadline=request.deadline
         )
@@ -198,8 +220,8 @@ class _RequestDialog(AskDialog):
                 yield from self.fields()
             yield Label("", id="ask-error", classes="ask-error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Apply (enter)", variant="primary", id="ok")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(_("Apply (enter)"), variant="primary", id="ok")
+                yield Button(_("Cancel (esc)"), id="cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -236,29 +258,40 @@ class OpenRequestDialog(_RequestDialog):
     def __init__(self, vault: Vault, contact: Contact | None) -> None:
         super().__init__(
             vault,
-            "Open a data-subject request",
-            "The answer is due one month after the day it came in (Art. 12(3) GDPR); "
-            "the list warns before and after the deadline.",
+            _("Open a data-subject request"),
+            _(
+                "The answer is due one month after the day it came in (Art. 12(3) GDPR); "
+                "the list warns before and after the deadline."
+            ),
         )
         self._contact_id = contact.id if contact else None
         self._contact_name = contact.name if contact else ""
         self.opened_id: str | None = None
 
     def fields(self) -> ComposeResult:
-        yield Label("What the person asked for", classes="ask-label")
-        yield Select(_TYPES, value=RequestType.ACCESS, allow_blank=False, id="request-type")
+        yield Label(_("What the person asked for"), classes="ask-label")
+        yield Select(
+            [(f"{_kind(t)} ({t.article})", t) for t in RequestType],
+            value=RequestType.ACCESS,
+            allow_blank=False,
+            id="request-type",
+        )
         if self._contact_id is not None:
-            yield Checkbox(f"Concerns {printable(self._contact_name)} (selected in the list)", True, id="concerns")
-        yield Label("The day it came in", classes="ask-label")
-        yield Input(self.vault.today().isoformat(), placeholder="YYYY-MM-DD", id="received")
-        yield Label("A note (stored encrypted), e.g. how it came in", classes="ask-label")
-        yield Input(placeholder="e.g. e-mail of 2026-06-14", id="request-notes")
+            yield Checkbox(
+                _("Concerns {name} (selected in the list)").format(name=printable(self._contact_name)),
+                True,
+                id="concerns",
+            )
+        yield Label(_("The day it came in"), classes="ask-label")
+        yield Input(format_date(self.vault.today()), placeholder=_("YYYY-MM-DD"), id="received")
+        yield Label(_("A note (stored encrypted), e.g. how it came in"), classes="ask-label")
+        yield Input(placeholder=_("e.g. e-mail of 2026-06-14"), id="request-notes")
 
     def first_field(self) -> Widget:
         return self.query_one("#request-type", Select)
 
     def action_ok(self) -> None:
-        received = self.day("received", "received on")
+        received = self.day("received", N_("received on"))
         if received is None:
             return
         kind = self.query_one("#request-type", Select).value
@@ -270,8 +303,10 @@ class OpenRequestDialog(_RequestDialog):
         def apply() -> str:
             request = self.vault.open_request(kind, ids, received=received, notes=notes)
             self.opened_id = request.id
-            about = f" about {printable(self._contact_name)}" if ids else ""
-            return f"Opened the {kind.value} request{about} ({kind.article}); answer by {request.deadline.isoformat()}."
+            about = " " + _("about {name}").format(name=printable(self._contact_name)) if ids else ""
+            return _("Opened the {kind} request{about} ({article}); answer by {date}.").format(
+                kind=_kind(kind), about=about, article=kind.article, date=format_date(request.deadline)
+            )
 
         self.attempt(apply)
 
@@ -283,34 +318,35 @@ class ExtendRequestDialog(_RequestDialog):
         super().__init__(
             vault,
             title,
-            f"The deadline {deadline.isoformat()} moves by two further months, where the request is complex or "
-            "there are many (Art. 12(3) GDPR). The person must be told of the extension and the reasons within "
-            "one month of receipt: tell them first, then record it here.",
+            _(
+                "The deadline {date} moves by two further months, where the request is complex or "
+                "there are many (Art. 12(3) GDPR). The person must be told of the extension and the reasons within "
+                "one month of receipt: tell them first, then record it here."
+            ).format(date=format_date(deadline)),
         )
         self._request_id = request_id
         self._received = received
 
     def fields(self) -> ComposeResult:
-        yield Label("Why the answer takes longer (stored encrypted)", classes="ask-label")
-        yield Input(placeholder="e.g. many records in several systems", id="extend-reason")
-        yield Label("The day the person was informed", classes="ask-label")
-        yield Input(self.vault.today().isoformat(), placeholder="YYYY-MM-DD", id="informed")
+        yield Label(_("Why the answer takes longer (stored encrypted)"), classes="ask-label")
+        yield Input(placeholder=_("e.g. many records in several systems"), id="extend-reason")
+        yield Label(_("The day the person was informed"), classes="ask-label")
+        yield Input(format_date(self.vault.today()), placeholder=_("YYYY-MM-DD"), id="informed")
 
     def action_ok(self) -> None:
         reason = self.query_one("#extend-reason", Input).value
         if not reason.strip():
-            self.error("reason: say why the answer takes longer; the person must be told")
+            self.error(_("reason: say why the answer takes longer; the person must be told"))
             self.query_one("#extend-reason", Input).focus()
             return
-        informed = self.day("informed", "informed on", earliest=self._received)
+        informed = self.day("informed", N_("informed on"), earliest=self._received)
         if informed is None:
             return
 
         def apply() -> str:
             request = self.vault.extend_request(self._request_id, reason=reason, informed=informed)
-            return (
-                f"Extended: answer by {request.deadline.isoformat()}. Recorded that the person was told "
-                f"on {informed.isoformat()}."
+            return _("Extended: answer by {date}. Recorded that the person was told on {informed}.").format(
+                date=format_date(request.deadline), informed=format_date(informed)
             )
 
         self.attempt(apply)
@@ -323,28 +359,32 @@ class CloseRequestDialog(_RequestDialog):
         super().__init__(
             vault,
             title,
-            f"Received {received.isoformat()}, due {deadline.isoformat()}. Closed requests are kept as proof "
-            "for the configured log retention, then dropped by the purge.",
+            _(
+                "Received {received}, due {deadline}. Closed requests are kept as proof "
+                "for the configured log retention, then dropped by the purge."
+            ).format(received=format_date(received), deadline=format_date(deadline)),
         )
         self._request_id = request_id
         self._received = received
         self._deadline = deadline
 
     def fields(self) -> ComposeResult:
-        yield Label("A note, e.g. how it was answered (stored encrypted)", classes="ask-label")
-        yield Input(placeholder="e.g. export sent by e-mail", id="close-notes")
-        yield Label("The day it was answered", classes="ask-label")
-        yield Input(self.vault.today().isoformat(), placeholder="YYYY-MM-DD", id="closed-on")
+        yield Label(_("A note, e.g. how it was answered (stored encrypted)"), classes="ask-label")
+        yield Input(placeholder=_("e.g. export sent by e-mail"), id="close-notes")
+        yield Label(_("The day it was answered"), classes="ask-label")
+        yield Input(format_date(self.vault.today()), placeholder=_("YYYY-MM-DD"), id="closed-on")
 
     def action_ok(self) -> None:
-        closed = self.day("closed-on", "answered on", earliest=self._received)
+        closed = self.day("closed-on", N_("answered on"), earliest=self._received)
         if closed is None:
             return
         notes = self.query_one("#close-notes", Input).value
 
         def apply() -> str:
             self.vault.close_request(self._request_id, closed=closed, notes=notes)
-            late = f", {_days((closed - self._deadline).days)} after the deadline" if closed > self._deadline else ""
-            return f"Marked answered on {closed.isoformat()}{late}."
+            late = ""
+            if closed > self._deadline:
+                late = _(", {days} after the deadline").format(days=_days((closed - self._deadline).days))
+            return _("Marked answered on {date}{late}.").format(date=format_date(closed), late=late)
 
         self.attempt(apply)

@@ -17,7 +17,9 @@ from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static
 from tui.screens.activities import Activity
 from tui.screens.unlock import Secret
 from tui.widgets.safe import literal
+from tui.widgets.translated import Translated
 from vault.errors import VaultError
+from vault.i18n import N_, _, format_datetime, format_number
 
 if TYPE_CHECKING:
     from vault.service import Vault
@@ -26,12 +28,12 @@ if TYPE_CHECKING:
 class SyncScreen(Activity):
     """Sync state, and push/pull with a progress bar."""
 
-    TITLE_TEXT = "Encrypted copy on webspace"
+    TITLE_TEXT = N_("Encrypted copy on webspace")
     BINDINGS: ClassVar[list[BindingType]] = [
         *Activity.BINDINGS,
-        Binding("s", "setup", "Set up"),
-        Binding("u", "push", "Push"),
-        Binding("l", "pull", "Pull"),
+        Binding("s", "setup", N_("Set up")),
+        Binding("u", "push", N_("Push")),
+        Binding("l", "pull", N_("Pull")),
     ]
 
     def compose(self) -> ComposeResult:
@@ -41,10 +43,10 @@ class SyncScreen(Activity):
             yield ProgressBar(total=100, show_eta=False, id="sync-progress")
             yield Static("", id="status")
             with Horizontal(classes="buttons"):
-                yield Button("Set up (s)", id="setup")
-                yield Button("Push (u)", id="push", variant="primary")
-                yield Button("Pull (l)", id="pull")
-                yield Button("Close (esc)", id="close")
+                yield Button(_("Set up (s)"), id="setup")
+                yield Button(_("Push (u)"), id="push", variant="primary")
+                yield Button(_("Pull (l)"), id="pull")
+                yield Button(_("Close (esc)"), id="close")
 
     def on_mount(self) -> None:
         self.show_state()
@@ -56,12 +58,18 @@ class SyncScreen(Activity):
             self.failed(error)
             return
         if not state.configured:
-            text = "Sync is not set up. s sets it up: a folder, Nextcloud/WebDAV or SFTP."
+            text = _("Sync is not set up. s sets it up: a folder, Nextcloud/WebDAV or SFTP.")
         else:
-            text = (
-                f"Target: {state.target}\nLast push: {local_time(state.last_push)}   "
-                f"Last pull: {local_time(state.last_pull)}\nCounter: {state.counter}   "
-                f"Changes not pushed yet: {state.pending}   Last blob: {state.blob_bytes:,} bytes"
+            text = _(
+                "Target: {target}\nLast push: {push}   Last pull: {pull}\nCounter: {counter}   "
+                "Changes not pushed yet: {pending}   Last blob: {size} bytes"
+            ).format(
+                target=state.target,
+                push=local_time(state.last_push),
+                pull=local_time(state.last_pull),
+                counter=state.counter,
+                pending=state.pending,
+                size=format_number(state.blob_bytes),
             )
         self.query_one("#sync-state", Static).update(literal(text, multiline=True))
         for button in ("#push", "#pull"):
@@ -76,7 +84,7 @@ class SyncScreen(Activity):
 
         def done(target: str | None) -> None:
             if target:
-                self.status(f"Sync set up: {target}. u pushes the first copy.")
+                self.status(_("Sync set up: {target}. u pushes the first copy.").format(target=target))
                 self.show_state()
 
         self.app.push_screen(SyncSetupDialog(vault), done)
@@ -92,17 +100,19 @@ class SyncScreen(Activity):
             self.dismiss(None)
 
     def action_push(self) -> None:
-        self.status("Pushing...")
+        self.status(_("Pushing..."))
         self._sync("push")
 
     def action_pull(self) -> None:
-        self.status("Pulling...")
+        self.status(_("Pulling..."))
         self._sync("pull")
 
     def progress(self, stage: str, done: int, total: int) -> None:
         bar = self.query_one("#sync-progress", ProgressBar)
         bar.update(total=max(total, 1), progress=done)
-        self.status(f"{stage}: {done:,} of {total:,}")
+        self.status(
+            _("{stage}: {done} of {total}").format(stage=_(stage), done=format_number(done), total=format_number(total))
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _sync(self, direction: str) -> None:
@@ -115,14 +125,19 @@ class SyncScreen(Activity):
         except VaultError as error:
             self.app.call_from_thread(self.failed, error)
             return
-        summary = (
-            f"{result.action}: counter {result.counter}, {result.added} added, {result.updated} updated, "
-            f"{result.deleted} deleted"
+        summary = _("{action}: counter {counter}, {added} added, {updated} updated, {deleted} deleted").format(
+            action=_(result.action),
+            counter=result.counter,
+            added=result.added,
+            updated=result.updated,
+            deleted=result.deleted,
         )
         if result.conflicts:
-            summary += f"; {len(result.conflicts)} record(s) changed on both devices: {', '.join(result.conflicts)}"
+            conflicts = _("{n} record(s) changed on both devices: {ids}")
+            summary += "; " + conflicts.format(n=len(result.conflicts), ids=", ".join(result.conflicts))
         if result.rejected:
-            summary += f"; {len(result.rejected)} remote item(s) rejected (did not authenticate)"
+            rejected = _("{n} remote item(s) rejected (did not authenticate)")
+            summary += "; " + rejected.format(n=len(result.rejected))
         self.app.call_from_thread(self.status, summary + ".")
         self.app.call_from_thread(self.show_state)
 
@@ -130,24 +145,24 @@ class SyncScreen(Activity):
 def local_time(stamp: str | None) -> str:
     """A stored time (ISO 8601, UTC when it names no zone) in the local time zone, to the minute."""
     if not stamp:
-        return "never"
+        return _("never")
     try:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
         return stamp
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    return format_datetime(moment.astimezone())
 
 
-class SyncSetupDialog(ModalScreen[str | None]):
+class SyncSetupDialog(Translated, ModalScreen[str | None]):
     """Where the encrypted copy goes: the target is checked at once (the folder exists, the server
     answers, the credentials and the host key are accepted) and saved only then."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "app.lock", "Lock"),  # in the footer: the app's priority binding does it
-        Binding("ctrl+s", "ok", "Check and save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+l", "app.lock", N_("Lock")),  # in the footer: the app's priority binding does it
+        Binding("ctrl+s", "ok", N_("Check and save"), priority=True),
+        Binding("escape", "cancel", N_("Cancel")),
     ]
     DEFAULT_CSS = """
     SyncSetupDialog { align: center middle; }
@@ -164,26 +179,30 @@ class SyncSetupDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog ask"):
-            yield Static(Text("Set up the encrypted copy", style="bold"))
+            yield Static(Text(_("Set up the encrypted copy"), style="bold"))
             yield Label(
-                "A folder (a mounted drive, a folder a sync client watches), Nextcloud/WebDAV "
-                "(https://cloud.example/remote.php/dav/files/USER/sealbook) or sftp://host/folder.",
+                _(
+                    "A folder (a mounted drive, a folder a sync client watches), Nextcloud/WebDAV "
+                    "(https://cloud.example/remote.php/dav/files/USER/sealbook) or sftp://host/folder."
+                ),
                 classes="hint",
             )
-            yield Label("Where", classes="ask-label")
-            yield Input(placeholder="folder path or URL", id="sync-url", compact=True)
-            yield Label("User (WebDAV, SFTP)", classes="ask-label")
+            yield Label(_("Where"), classes="ask-label")
+            yield Input(placeholder=_("folder path or URL"), id="sync-url", compact=True)
+            yield Label(_("User (WebDAV, SFTP)"), classes="ask-label")
             yield Input(id="sync-user", compact=True)
-            yield Label("App password (kept in the OS keyring or a 0600 file, never in the copy)", classes="ask-label")
+            yield Label(
+                _("App password (kept in the OS keyring or a 0600 file, never in the copy)"), classes="ask-label"
+            )
             yield Input(password=True, id="sync-password", compact=True)
             with Vertical(id="sftp"):
-                yield Label("SFTP: known_hosts file and key file (optional)", classes="ask-label")
+                yield Label(_("SFTP: known_hosts file and key file (optional)"), classes="ask-label")
                 yield Input(placeholder="~/.ssh/known_hosts", id="sync-known-hosts", compact=True)
                 yield Input(placeholder="~/.ssh/id_ed25519", id="sync-identity", compact=True)
             yield Label("", id="setup-error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Check and save (enter)", variant="primary", id="ok", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield Button(_("Check and save (enter)"), variant="primary", id="ok", compact=True)
+                yield Button(_("Cancel (esc)"), id="cancel", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -219,7 +238,7 @@ class SyncSetupDialog(ModalScreen[str | None]):
     def action_ok(self) -> None:
         url = self.query_one("#sync-url", Input).value.strip()
         if not url:
-            self.error("Where: give a folder path or a URL.")
+            self.error(_("Where: give a folder path or a URL."))
             return
         if "://" not in url:
             url = str(Path(url).expanduser())
@@ -227,7 +246,7 @@ class SyncSetupDialog(ModalScreen[str | None]):
         secret = Secret(self.query_one("#sync-password", Input).value)
         known_hosts = self.query_one("#sync-known-hosts", Input).value.strip()
         identity = self.query_one("#sync-identity", Input).value.strip()
-        self.error("Checking the target...")
+        self.error(_("Checking the target..."))
         self._busy(True)
         self._check(url, user, secret, known_hosts, identity)
 
@@ -246,5 +265,5 @@ class SyncSetupDialog(ModalScreen[str | None]):
     def _refused(self, reason: str) -> None:
         self._busy(False)
         self.query_one("#sync-password", Input).value = ""
-        self.error(f"Not saved: {reason}")
+        self.error(_("Not saved: {reason}").format(reason=reason))
         self.query_one("#sync-url", Input).focus()

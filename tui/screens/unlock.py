@@ -22,7 +22,9 @@ from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicat
 from textual.worker import Worker, WorkerState
 
 from tui.host import VaultHost, VaultOpened
+from tui.widgets.translated import Translated
 from vault.errors import VaultError
+from vault.i18n import N_, _
 
 
 class Secret:
@@ -65,15 +67,15 @@ def strength(passphrase: str) -> tuple[str, str]:
     )
     score = len(passphrase) + 3 * classes
     if len(passphrase) < 8:
-        return "too short (at least 8 characters)", "weak"
+        return _("too short (at least 8 characters)"), "weak"
     if score < 20:
-        return "weak: use more words", "weak"
+        return _("weak: use more words"), "weak"
     if score < 30:
-        return "fair", "fair"
-    return "strong", "strong"
+        return _("fair"), "fair"
+    return _("strong"), "strong"
 
 
-class _PassphraseScreen(Screen[None]):
+class _PassphraseScreen(Translated, Screen[None]):
     """Shared busy state and error display."""
 
     def __init__(self, host: VaultHost) -> None:
@@ -113,18 +115,18 @@ class UnlockScreen(_PassphraseScreen):
     """Ask for the passphrase of an existing vault."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "app.quit", "Quit"),
-        Binding("question_mark", "app.help", "Help"),
+        Binding("ctrl+q", "app.quit", N_("Quit")),
+        Binding("question_mark", "app.help", N_("Help")),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Center(), Vertical(id="dialog", classes="passphrase-box"):
-            yield Static("LOCKED · enter the passphrase to open the vault", id="lock-state")
-            yield Label(f"Vault: {self.host.vault_path}", id="vault-path", markup=False)
-            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield Static(_("LOCKED · enter the passphrase to open the vault"), id="lock-state")
+            yield Label(_("Vault: {path}").format(path=self.host.vault_path), id="vault-path", markup=False)
+            yield Input(placeholder=_("Passphrase"), password=True, id="passphrase")
             yield Label("", id="error", classes="error", markup=False)
-            yield Button("Unlock", variant="primary", id="unlock")
+            yield Button(_("Unlock"), variant="primary", id="unlock")
             yield LoadingIndicator(id="busy")
             yield Label("", id="busy-label")
         yield Footer()
@@ -140,11 +142,11 @@ class UnlockScreen(_PassphraseScreen):
         field = self.query_one("#passphrase", Input)
         secret = Secret(field.value)
         if not secret:
-            self.show_error("Enter the passphrase.")
+            self.show_error(_("Enter the passphrase."))
             return
         field.value = ""
         self.query_one("#error").display = False
-        self.set_busy(True, "Deriving the key and decrypting the contacts…")
+        self.set_busy(True, _("Deriving the key and decrypting the contacts…"))
         self.unlock(secret)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kdf")
@@ -166,24 +168,26 @@ class UnlockScreen(_PassphraseScreen):
 class CreateScreen(_PassphraseScreen):
     """First run: choose the passphrase of a new vault."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "app.quit", N_("Quit"))]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Center(), Vertical(id="dialog", classes="passphrase-box"):
-            yield Static("Create a new vault", id="create-title")
-            yield Label(f"Vault: {self.host.vault_path}", id="vault-path", markup=False)
+            yield Static(_("Create a new vault"), id="create-title")
+            yield Label(_("Vault: {path}").format(path=self.host.vault_path), id="vault-path", markup=False)
             yield Static(
-                "The passphrase encrypts every contact in this vault and the copies you sync. "
-                "It cannot be recovered: if you forget it, the contacts are lost. "
-                "Use several words that you do not use elsewhere.",
+                _(
+                    "The passphrase encrypts every contact in this vault and the copies you sync. "
+                    "It cannot be recovered: if you forget it, the contacts are lost. "
+                    "Use several words that you do not use elsewhere."
+                ),
                 id="explain",
             )
-            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield Input(placeholder=_("Passphrase"), password=True, id="passphrase")
             yield Label("", id="strength")
-            yield Input(placeholder="Repeat the passphrase", password=True, id="repeat")
+            yield Input(placeholder=_("Repeat the passphrase"), password=True, id="repeat")
             yield Label("", id="error", classes="error", markup=False)
-            yield Button("Create vault", variant="primary", id="create")
+            yield Button(_("Create vault"), variant="primary", id="create")
             yield LoadingIndicator(id="busy")
             yield Label("", id="busy-label")
         yield Footer()
@@ -200,7 +204,7 @@ class CreateScreen(_PassphraseScreen):
             label.update("")
             return
         word, css = strength(event.value)
-        label.update(f"Strength: {word}")
+        label.update(_("Strength: {word}").format(word=word))
         label.set_classes(css)
 
     @on(Input.Submitted, "#passphrase")
@@ -213,10 +217,10 @@ class CreateScreen(_PassphraseScreen):
         first = self.query_one("#passphrase", Input)
         repeat = self.query_one("#repeat", Input)
         if len(first.value) < 8:
-            self.show_error("The passphrase must be at least 8 characters long.")
+            self.show_error(_("The passphrase must be at least 8 characters long."))
             return
         if first.value != repeat.value:
-            self.show_error("The two passphrases differ; type them again.")
+            self.show_error(_("The two passphrases differ; type them again."))
             repeat.value = ""
             repeat.focus()
             return
@@ -224,7 +228,7 @@ class CreateScreen(_PassphraseScreen):
         for widget in self.query(Input):
             widget.value = ""
         self.query_one("#error").display = False
-        self.set_busy(True, "Deriving the key and creating the vault…")
+        self.set_busy(True, _("Deriving the key and creating the vault…"))
         self.create(secret)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kdf")

@@ -27,15 +27,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.widgets.safe import printable
+from tui.widgets.translated import Translated
+from vault.i18n import N_, _, format_date, ngettext
 from vault.model import Contact, LegalBasis, format_phone
 
 _BASIS_SHORT = {
-    LegalBasis.CONSENT: "(a) consent",
-    LegalBasis.CONTRACT: "(b) contract",
-    LegalBasis.LEGAL_OBLIGATION: "(c) legal ob",
-    LegalBasis.VITAL_INTERESTS: "(d) vital",
-    LegalBasis.PUBLIC_TASK: "(e) public",
-    LegalBasis.LEGITIMATE_INTERESTS: "(f) legit.",
+    LegalBasis.CONSENT: N_("(a) consent"),
+    LegalBasis.CONTRACT: N_("(b) contract"),
+    LegalBasis.LEGAL_OBLIGATION: N_("(c) legal ob"),
+    LegalBasis.VITAL_INTERESTS: N_("(d) vital"),
+    LegalBasis.PUBLIC_TASK: N_("(e) public"),
+    LegalBasis.LEGITIMATE_INTERESTS: N_("(f) legit."),
 }
 
 
@@ -82,8 +84,8 @@ def clear_caches() -> None:
 
 def state_word(contact: Contact) -> str:
     if contact.is_restricted:
-        return "restr.+hold" if contact.hold else "RESTRICTED"
-    return "active+hold" if contact.hold else "active"
+        return _("restr.+hold") if contact.hold else _("RESTRICTED")
+    return _("active+hold") if contact.hold else _("active")
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,13 @@ class Column:
 
 NAME_WIDEST = 32  # a whole name up to this width is worth hiding a column the detail pane repeats
 COLUMNS = (
-    Column("Name", 14, 3),
-    Column("Organisation", 10, 2, drop=2),
-    Column("E-mail", 16, 3),
-    Column("Phone", 15, drop=1),
-    Column("Basis", 12, drop=3),
-    Column("Retention", 10),
-    Column("State", 11),
+    Column(N_("Name"), 14, 3),
+    Column(N_("Organisation"), 10, 2, drop=2),
+    Column(N_("E-mail"), 16, 3),
+    Column(N_("Phone"), 15, drop=1),
+    Column(N_("Basis"), 12, drop=3),
+    Column(N_("Retention"), 10),
+    Column(N_("State"), 11),
 )
 
 
@@ -112,8 +114,8 @@ def cells(contact: Contact) -> tuple[str, ...]:
         contact.org,
         contact.emails[0] if contact.emails else "",
         _phone(contact.phones[0]) if contact.phones else "",
-        _BASIS_SHORT[contact.basis],
-        contact.retention_end.isoformat() if contact.retention_end else "open",
+        _(_BASIS_SHORT[contact.basis]),
+        format_date(contact.retention_end) if contact.retention_end else _("open"),
         state_word(contact),
     )
 
@@ -138,21 +140,21 @@ class Picked(Sequence[Contact]):
         return self._contacts[self._positions[index]]
 
 
-class ContactTable(ScrollView, can_focus=True):
+class ContactTable(Translated, ScrollView, can_focus=True):
     """A keyboard-driven list of contacts with a cursor."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("up", "cursor(-1)", N_("Up"), show=False),
+        Binding("down", "cursor(1)", N_("Down"), show=False),
+        Binding("pageup", "page(-1)", N_("Page up"), show=False),
+        Binding("pagedown", "page(1)", N_("Page down"), show=False),
+        Binding("home", "jump(0)", N_("First"), show=False),
+        Binding("end", "jump(-1)", N_("Last"), show=False),
         # As in mutt, abook, khard and aerc; only while the list has the focus (never in a text field).
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
-        Binding("g", "jump(0)", "First", show=False),
-        Binding("G", "jump(-1)", "Last", show=False),
+        Binding("j", "cursor(1)", N_("Down"), show=False),
+        Binding("k", "cursor(-1)", N_("Up"), show=False),
+        Binding("g", "jump(0)", N_("First"), show=False),
+        Binding("G", "jump(-1)", N_("Last"), show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "contact-table--header",
@@ -328,7 +330,7 @@ class ContactTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base, header, restricted, cursor = self._styles()
         if y == 0:
-            title = Strip(self._line([c.title for c in self._columns], header), self._table_width())
+            title = Strip(self._line([_(c.title) for c in self._columns], header), self._table_width())
             return title.crop_extend(scroll_x, scroll_x + width, base)
         index = scroll_y + y - 1
         if index >= len(self._rows):
@@ -353,6 +355,8 @@ class ContactTable(ScrollView, can_focus=True):
 
 def days_left_text(end: date | None, today: date) -> str:
     if end is None:
-        return "open-ended"
+        return _("open-ended")
     days = (end - today).days
-    return f"{days} days left" if days >= 0 else f"ended {-days} days ago"
+    if days >= 0:
+        return ngettext("{n} day left", "{n} days left", days).format(n=days)
+    return ngettext("ended {n} day ago", "ended {n} days ago", -days).format(n=-days)

@@ -11,6 +11,8 @@ from textual.widgets import Static
 
 from tui.widgets.contact_table import days_left_text, state_word
 from tui.widgets.safe import printable
+from tui.widgets.translated import first_upper, shown
+from vault.i18n import _, format_date, format_datetime, language
 from vault.model import Contact, RetentionRule, format_phone
 from vault.retention import purge_from
 
@@ -22,7 +24,7 @@ def describe(contact: Contact, rule: RetentionRule | None, today: date) -> Text:
     for label, value in fields(contact, rule, today):
         text.append(f"{label}: ", style="bold")
         text.append((value or "—") + "\n")
-    text.append("Notes\n", style="bold")
+    text.append(_("Notes") + "\n", style="bold")
     text.append(printable(contact.notes, multiline=True) or "—")
     return text
 
@@ -37,7 +39,7 @@ def render_contact(contact: Contact, rule: RetentionRule | None, today: date) ->
     return Group(
         Text(printable(contact.name), style="bold underline", overflow="fold"),
         grid,
-        Text("Notes", style="bold"),
+        Text(_("Notes"), style="bold"),
         Text(printable(contact.notes, multiline=True) or "—", overflow="fold"),
     )
 
@@ -49,52 +51,60 @@ def fields(contact: Contact, rule: RetentionRule | None, today: date) -> list[tu
     def row(label: str, value: str) -> None:
         out.append((label, printable(value)))
 
-    row("Organisation", contact.org)
+    row(_("Organisation"), contact.org)
     for index, email in enumerate(contact.emails or ("",)):
-        row("E-mail" if index == 0 else "", email)
+        row(_("E-mail") if index == 0 else "", email)
     for index, phone in enumerate(contact.phones or ("",)):
-        row("Phone" if index == 0 else "", format_phone(phone) if phone else "")
-    row("Legal basis", contact.basis.describe())
-    row("Retention rule", rule.label if rule else contact.rule)
+        row(_("Phone") if index == 0 else "", format_phone(phone) if phone else "")
+    row(_("Legal basis"), contact.basis.describe(language()))
+    row(_("Retention rule"), shown(rule.label) if rule else contact.rule)
     if rule and rule.reference:
-        row("", rule.reference)
+        row("", shown(rule.reference))
     row(
-        (rule.trigger_label if rule else "trigger date").capitalize(),
-        contact.trigger.isoformat() if contact.trigger else "",
+        first_upper(shown(rule.trigger_label) if rule else _("trigger date")),
+        format_date(contact.trigger),
     )
     for index, duty in enumerate(contact.duties):
-        row("Further duties" if index == 0 else "", f"{duty.rule} from {duty.trigger.isoformat()}")
+        row(
+            _("Further duties") if index == 0 else "",
+            _("{rule} from {date}").format(rule=duty.rule, date=format_date(duty.trigger)),
+        )
     end = contact.retention_end
-    row("Retention end", f"{end.isoformat()} ({days_left_text(end, today)})" if end else "open-ended")
+    row(_("Retention end"), f"{format_date(end)} ({days_left_text(end, today)})" if end else _("open-ended"))
     first_purge = purge_from(end)
     if first_purge:
-        row("Purge from", first_purge.isoformat())
+        row(_("Purge from"), format_date(first_purge))
     if contact.review_at:
-        row("Review", contact.review_at.isoformat())
-    row("State", state_word(contact))
-    row("Legal hold", "yes: the purge leaves this record alone" if contact.hold else "no")
+        row(_("Review"), format_date(contact.review_at))
+    row(_("State"), state_word(contact))
+    row(_("Legal hold"), _("yes: the purge leaves this record alone") if contact.hold else _("no"))
     if contact.hold_reason:
-        row("Hold reason", contact.hold_reason)
+        row(_("Hold reason"), contact.hold_reason)
     if contact.restriction_requested:
-        row("Asked to restrict", f"{contact.restriction_requested.isoformat()} (Art. 18(1))")
+        row(_("Asked to restrict"), f"{format_date(contact.restriction_requested)} (Art. 18(1))")
     if contact.erasure_requested:
         requested = contact.erasure_requested
-        kept = [f"until {end.isoformat()}"] if end and (end > requested or not contact.hold) else []
+        kept = (
+            [_("until {date}").format(date=format_date(end))] if end and (end > requested or not contact.hold) else []
+        )
         if contact.hold:
-            kept.append("while on hold")
-        row("Erasure requested", f"{requested.isoformat()} (Art. 17); kept {' and '.join(kept)}")
+            kept.append(_("while on hold"))
+        row(
+            _("Erasure requested"),
+            _("{date} (Art. 17); kept {how}").format(date=format_date(requested), how=_(" and ").join(kept)),
+        )
     if contact.objected:
-        row("Objected", f"{contact.objected.isoformat()} (Art. 21)")
+        row(_("Objected"), f"{format_date(contact.objected)} (Art. 21)")
     if contact.consent_given or contact.consent_withdrawn or contact.consent_method:
-        row("Consent given", contact.consent_given.isoformat() if contact.consent_given else "")
-        row("Consent method", contact.consent_method)
-        row("Consent withdrawn", contact.consent_withdrawn.isoformat() if contact.consent_withdrawn else "")
+        row(_("Consent given"), format_date(contact.consent_given))
+        row(_("Consent method"), contact.consent_method)
+        row(_("Consent withdrawn"), format_date(contact.consent_withdrawn))
     if contact.reviewed:
-        row("Reviewed", contact.reviewed.isoformat())
-    row("Source", contact.source)
-    row("Purpose", contact.purpose)
-    row("Created", contact.created.strftime("%Y-%m-%d %H:%M UTC"))
-    row("Updated", contact.updated.strftime("%Y-%m-%d %H:%M UTC"))
+        row(_("Reviewed"), format_date(contact.reviewed))
+    row(_("Source"), contact.source)
+    row(_("Purpose"), contact.purpose)
+    row(_("Created"), format_datetime(contact.created) + " UTC")
+    row(_("Updated"), format_datetime(contact.updated) + " UTC")
     return out
 
 
@@ -107,6 +117,6 @@ class DetailPane(Static):
 
     def show(self, contact: Contact | None, rule: RetentionRule | None, today: date) -> None:
         if contact is None:
-            self.update(Text("No contact selected.", style="dim"))
+            self.update(Text(_("No contact selected."), style="dim"))
         else:
             self.update(render_contact(contact, rule, today))

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from vault.errors import InvalidInput
+from vault.i18n import _
 
 # The languages a letter can be written in; each has letters/<code>.toml.
 LANGUAGES = ("de", "en")
@@ -26,7 +27,7 @@ CATALOGUE_FOLDER = "letters"
 def check_lang(lang: str) -> str:
     """``lang`` when a letter can be written in it, else InvalidInput."""
     if lang not in LANGUAGES:
-        raise InvalidInput("language", "must be " + " or ".join(LANGUAGES))
+        raise InvalidInput("language", _("must be one of {choices}").format(choices=", ".join(LANGUAGES)))
     return lang
 
 

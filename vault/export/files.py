@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vault.errors import InvalidInput, VaultError
+from vault.i18n import N_, _
 
 
 class ExportFailed(VaultError):
     """The export could not be written; no partial export folder was left behind."""
+
+    sentence = N_("The export could not be written; no partial export folder was left behind.")
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,12 @@ def write_export(out_dir: Path, files: dict[str, bytes]) -> Path:
     """
     out_dir = Path(out_dir).expanduser().absolute()
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
-        raise InvalidInput("export folder", "exists and is not a folder")
+        raise InvalidInput("export folder", _("exists and is not a folder"))
     if out_dir.is_dir() and any(out_dir.iterdir()):
-        raise InvalidInput("export folder", "exists and is not empty; choose a new folder")
+        raise InvalidInput("export folder", _("exists and is not empty; choose a new folder"))
     parent = out_dir.parent
     if not parent.is_dir():
-        raise InvalidInput("export folder", "its parent folder does not exist")
+        raise InvalidInput("export folder", _("its parent folder does not exist"))
     try:
         staging = Path(tempfile.mkdtemp(prefix=".sealbook-export-", dir=parent))  # mode 0700
     except OSError as exc:

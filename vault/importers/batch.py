@@ -17,15 +17,20 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from vault.errors import InvalidInput
+from vault.i18n import N_, _, format_date
 from vault.model import ContactDraft, Duty, LegalBasis, RetentionRule
-from vault.retention import retention_end
+from vault.retention import retention_end, trigger_label
 from vault.suppression import ERASED, OBJECTED, WITHDRAWN, Suppressed
 
 SuppressionCheck = Callable[[ContactDraft], list[Suppressed]]
 
 CHUNK = 1000  # e-mails and phones per suppression query (SQLite allows 32766 parameters)
 
-_WHY = {WITHDRAWN: "withdrew consent", OBJECTED: "objected", ERASED: "had their data erased"}
+_WHY = {
+    WITHDRAWN: N_("withdrew consent on {day}"),
+    OBJECTED: N_("objected on {day}"),
+    ERASED: N_("had their data erased on {day}"),
+}
 
 
 def check_batch(
@@ -40,24 +45,31 @@ def check_batch(
     if basis is LegalBasis.CONSENT:
         if consent_given is None:
             raise InvalidInput(
-                "consent", "an import with the basis consent needs the day consent was given (Art. 7(1) GDPR)"
+                "consent", _("an import with the basis consent needs the day consent was given (Art. 7(1) GDPR)")
             )
         if not consent_method.strip():
             raise InvalidInput(
                 "consent",
-                "an import with the basis consent needs how consent was given, e.g. web form, e-mail, in person "
-                "(Art. 7(1) GDPR)",
+                _(
+                    "an import with the basis consent needs how consent was given, e.g. web form, e-mail, in person "
+                    "(Art. 7(1) GDPR)"
+                ),
             )
     elif consent_given is not None or consent_method.strip():
-        raise InvalidInput("consent", "the day and way consent was given belong to the basis consent only")
+        raise InvalidInput("consent", _("the day and way consent was given belong to the basis consent only"))
     if consent_given is not None and consent_given > today:
-        raise InvalidInput("consent", "consent given lies in the future")
+        raise InvalidInput("consent", _("the day consent was given lies in the future"))
     if not rule.until_withdrawn and trigger is None:
-        raise InvalidInput("trigger", f"the rule {rule.key} needs a {rule.trigger_label}")
+        raise InvalidInput(
+            "trigger", _("the rule {rule} needs a {trigger}").format(rule=rule.key, trigger=trigger_label(rule))
+        )
     if rule.until_withdrawn and trigger is None and consent_given is None:
-        raise InvalidInput("trigger", f"the rule {rule.key} needs a {rule.trigger_label}")
+        raise InvalidInput(
+            "trigger", _("the rule {rule} needs a {trigger}").format(rule=rule.key, trigger=trigger_label(rule))
+        )
     if rule.until_withdrawn and None not in (trigger, consent_given) and trigger != consent_given:
-        raise InvalidInput("trigger", f"the rule {rule.key} runs from the day consent was given; leave its date out")
+        runs = _("the rule {rule} runs from the day consent was given; leave its date out")
+        raise InvalidInput("trigger", runs.format(rule=rule.key))
 
 
 def suppression_hits(drafts: Sequence[ContactDraft | None], check: SuppressionCheck) -> dict[int, list[Suppressed]]:
@@ -89,7 +101,12 @@ def _carrier(emails: tuple[str, ...], phones: tuple[str, ...]) -> ContactDraft:
 
 def describe(hits: Sequence[Suppressed]) -> str:
     """Why an entry is listed: the reasons and days only, never the e-mail or phone."""
-    seen = dict.fromkeys(f"{_WHY.get(h.reason, h.reason)} on {h.since.isoformat()}" for h in hits)
+    seen = dict.fromkeys(
+        _(_WHY[h.reason]).format(day=format_date(h.since))
+        if h.reason in _WHY
+        else _("{reason} on {day}").format(reason=h.reason, day=format_date(h.since))
+        for h in hits
+    )
     return "; ".join(seen)
 
 
@@ -104,13 +121,17 @@ def rule_to_add(base: ContactDraft, rule: RetentionRule, trigger: date | None) -
     """
     end = retention_end(rule, trigger)
     if trigger is None or end is None:
-        return None, f"rule {rule.key} not added (no fixed period); the contact keeps its legal basis and rules"
+        return None, _("rule {rule} not added (no fixed period); the contact keeps its legal basis and rules").format(
+            rule=rule.key
+        )
     pairs = ((base.rule, base.trigger), *((d.rule, d.trigger) for d in base.duties))
-    when = trigger.isoformat()
+    when = format_date(trigger)
     if (rule.key, trigger) in pairs:
-        return None, f"rule {rule.key} from {when} already applies"
+        return None, _("rule {rule} from {day} already applies").format(rule=rule.key, day=when)
     same = [t for key, t in pairs if key == rule.key and t is not None]
     longer = [t for t in same if (retention_end(rule, t) or end) >= end]
     if longer:
-        return None, f"rule {rule.key} from {when} adds nothing: it applies from {max(longer).isoformat()} already"
-    return Duty(rule.key, trigger), f"rule added: {rule.key} from {when}"
+        return None, _("rule {rule} from {day} adds nothing: it applies from {since} already").format(
+            rule=rule.key, day=when, since=format_date(max(longer))
+        )
+    return Duty(rule.key, trigger), _("rule added: {rule} from {day}").format(rule=rule.key, day=when)

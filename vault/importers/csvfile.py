@@ -28,9 +28,11 @@ import io
 import re
 import unicodedata
 
+from vault import importers
+
 # The limits are read from the package at call time: that is where they are
 # documented, and where callers (and tests) read or change them.
-from vault import importers
+from vault.i18n import N_, _
 from vault.importers.entries import ImportRefused, ParsedEntry, normalise_newlines
 
 _GOOGLE_SEPARATOR = " ::: "
@@ -182,7 +184,7 @@ def decode_csv(data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError:
-                raise ImportRefused(f"not valid {encoding.upper()} text") from None
+                raise ImportRefused(_("not valid {encoding} text").format(encoding=encoding.upper())) from None
     head = data[:4]
     if len(head) == 4 and head[0] and not head[1] and head[2] and not head[3]:
         encoding = "utf-16-le"  # UTF-16 without a byte-order mark: every ASCII letter followed by NUL
@@ -194,7 +196,7 @@ def decode_csv(data: bytes) -> tuple[str, str]:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
-            raise ImportRefused(f"not valid {encoding.upper()} text") from None
+            raise ImportRefused(_("not valid {encoding} text").format(encoding=encoding.upper())) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -276,7 +278,7 @@ def _dialect(keys: set[str]) -> str:
     return "csv"
 
 
-_NO_COLUMN = (
+_NO_COLUMN = N_(
     "the CSV header line is not readable: no column for a name, an e-mail address or a phone number "
     "(known: English and German headers of Outlook, Google, Apple and Thunderbird exports)"
 )
@@ -284,10 +286,10 @@ _NO_COLUMN = (
 
 def parse_csv(data: bytes) -> tuple[str, list[ParsedEntry], tuple[str, ...]]:
     """(dialect name, entries, ignored columns) of a CSV contact export."""
-    text, _ = decode_csv(data)
+    text, _encoding = decode_csv(data)
     first_line = text.split("\n", 1)[0]
     if len(first_line) > importers.MAX_ENTRY_BYTES:
-        raise ImportRefused("the header line is too long")
+        raise ImportRefused(_("the header line is too long"))
     declared = excel_separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=declared or sniff_delimiter(text))
     try:
@@ -295,12 +297,12 @@ def parse_csv(data: bytes) -> tuple[str, list[ParsedEntry], tuple[str, ...]]:
             next(reader)  # the "sep=;" line
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise ImportRefused("no CSV header line") from None
+        raise ImportRefused(_("no CSV header line")) from None
     if len(header) > importers.MAX_COLUMNS or _has_bad_bytes("".join(header)) or "\x00" in "".join(header):
-        raise ImportRefused("the CSV header line is not readable")
+        raise ImportRefused(_("the CSV header line is not readable"))
     roles = [classify_header(h) for h in header]
     if not any(r in ("full", "given", "family", "email", "phone") for r in roles):
-        raise ImportRefused(_NO_COLUMN)
+        raise ImportRefused(_(_NO_COLUMN))
     dialect = _dialect({_header_key(h) for h in header})
     ignored_columns = tuple(h.strip() for h, r in zip(header, roles, strict=True) if r is None and h.strip())
     entries: list[ParsedEntry] = []
@@ -314,7 +316,7 @@ def parse_csv(data: bytes) -> tuple[str, list[ParsedEntry], tuple[str, ...]]:
             break
         except csv.Error:
             index += 1
-            message = f"malformed CSV row (a cell is over {importers.MAX_CSV_FIELD} bytes?)"
+            message = _("malformed CSV row (a cell is over {limit} bytes?)").format(limit=importers.MAX_CSV_FIELD)
             entries.append(ParsedEntry(index, start, error=message))
             previous_end = reader.line_num
             continue
@@ -323,7 +325,7 @@ def parse_csv(data: bytes) -> tuple[str, list[ParsedEntry], tuple[str, ...]]:
             continue
         index += 1
         if index > importers.MAX_ENTRIES:
-            raise ImportRefused(f"more than {importers.MAX_ENTRIES} entries")
+            raise ImportRefused(_("more than {count} entries").format(count=importers.MAX_ENTRIES))
         entries.append(_csv_entry(index, start, row, roles))
     return dialect, entries, ignored_columns
 
@@ -331,15 +333,15 @@ def parse_csv(data: bytes) -> tuple[str, list[ParsedEntry], tuple[str, ...]]:
 def _csv_entry(index: int, line: int, row: list[str], roles: list[str | None]) -> ParsedEntry:
     joined = "".join(row)
     if len(joined.encode("utf-8", errors="surrogateescape")) > importers.MAX_ENTRY_BYTES:
-        return ParsedEntry(index, line, error="larger than the entry limit")
+        return ParsedEntry(index, line, error=_("larger than the entry limit"))
     if _has_bad_bytes(joined):
-        return ParsedEntry(index, line, error="not valid UTF-8 text")
+        return ParsedEntry(index, line, error=_("not valid UTF-8 text"))
     if "\x00" in joined:
-        return ParsedEntry(index, line, error="contains a NUL byte")
+        return ParsedEntry(index, line, error=_("contains a NUL byte"))
     if len(row) > len(roles):
         extra = row[len(roles) :]
         if any(cell.strip() for cell in extra):
-            return ParsedEntry(index, line, error="more cells than header columns")
+            return ParsedEntry(index, line, error=_("more cells than header columns"))
     values: dict[str, list[str]] = {}
     for cell, role in zip(row, roles, strict=False):
         if role is None or not cell.strip():

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vault.errors import VaultError
+from vault.i18n import N_
 from vault.model import ContactDraft
 
 
 class ImportRefused(VaultError):
     """This file cannot be imported; nothing was imported."""
+
+    sentence = N_("This file cannot be imported; nothing was imported.")
 
 
 @dataclass(frozen=True)

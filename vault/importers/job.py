@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vault import policy
 from vault.book import RecordBook
+from vault.i18n import _
 from vault.importers.batch import SuppressionCheck, check_batch
 from vault.importers.entries import Validate
 from vault.importers.plan import ImportReport, plan_import
@@ -63,7 +64,9 @@ def import_file(
         basis=basis,
         rule=rule,
         trigger=trigger,
-        source=f"import of the file {path.name} on {today.isoformat()}" if source is None else source,
+        source=_("import of the file {name} on {day}").format(name=path.name, day=today.isoformat())
+        if source is None
+        else source,
         purpose=purpose,
         validate=validate,
         rules=rules,
@@ -82,7 +85,7 @@ def import_file(
         [(current, policy.edited(current, clean, rules)) for current, clean in plan.merges.values()],
         "updated",
         "import",
-        conflict="a contact was changed elsewhere during the import; nothing was imported",
+        conflict=_("a contact was changed elsewhere during the import; nothing was imported"),
         added=new,
         added_action="imported",
     )

@@ -25,18 +25,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from vault.errors import InvalidInput
+from vault.i18n import N_, _
 from vault.importers.entries import Validate
 from vault.model import MAX_ITEMS, ContactDraft, check_phone
 
-KEPT_WARNING = "phone kept as typed, not a valid number for its country: check it"
-KEPT_WARNING_MANY = "{count} phones kept as typed, not valid numbers for their country: check them"
+KEPT_WARNING = N_("phone kept as typed, not a valid number for its country: check it")
+KEPT_WARNING_MANY = N_("{count} phones kept as typed, not valid numbers for their country: check them")
 
 
 def kept_warning(count: int) -> str:
     """What an entry's report says about ``count`` kept, not valid numbers ('' for none)."""
     if count <= 0:
         return ""
-    return KEPT_WARNING if count == 1 else KEPT_WARNING_MANY.format(count=count)
+    return _(KEPT_WARNING) if count == 1 else _(KEPT_WARNING_MANY).format(count=count)
 
 
 def split_phones(phones: tuple[str, ...], region: str | None) -> list[tuple[str, str, bool]]:
@@ -84,5 +85,5 @@ def validate_keeping(
     ordered = [e164 for _, e164, valid in checked if e164 and (e164 in clean.phones or not valid)]
     phones = tuple(dict.fromkeys([*ordered, *clean.phones]))
     if len(phones) > MAX_ITEMS:
-        raise InvalidInput("contact", f"at most {MAX_ITEMS} e-mails and {MAX_ITEMS} phones")
+        raise InvalidInput("contact", _("at most {count} e-mails and {count} phones").format(count=MAX_ITEMS))
     return replace(clean, phones=phones), kept

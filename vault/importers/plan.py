@@ -15,6 +15,7 @@ from itertools import islice
 
 from vault import policy
 from vault.errors import InvalidInput
+from vault.i18n import _, format_date
 from vault.importers.batch import SuppressionCheck, describe, rule_to_add, suppression_hits
 from vault.importers.entries import ParsedEntry, Validate
 from vault.importers.phones import kept_warning, validate_keeping
@@ -210,15 +211,15 @@ def plan_import(
         if not isinstance(clean, ContactDraft):
             plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=clean))
             continue
-        ignored = f"not imported: {', '.join(entry.ignored)}" if entry.ignored else ""
+        ignored = _("not imported: {names}").format(names=", ".join(entry.ignored)) if entry.ignored else ""
         note = "; ".join(m for m in (kept_warning(len(kept)), ignored) if m)
         match = (by_uid.get(clean.uid) if clean.uid else None) or next(
             (by_email[e.casefold()] for e in clean.emails if e.casefold() in by_email),
             next((by_phone[p] for p in clean.phones if p in by_phone), None),
         )
         if match is not None and match[0] == "listed":  # the same person as a listed entry (by UID, say)
-            why = f"{listed[int(match[1])]} (the same person as entry {match[1]})"
-            message = f"on the suppression list: {why}"
+            why = _("{why} (the same person as entry {index})").format(why=listed[int(match[1])], index=match[1])
+            message = _("on the suppression list: {why}").format(why=why)
             plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SUPPRESSED, clean.name, None, message))
             continue
         if listed_as:
@@ -226,10 +227,11 @@ def plan_import(
             if not include_suppressed:
                 listed[entry.index] = why
                 index_draft(clean, ("listed", entry.index))
-                message = f"on the suppression list: {why}"
+                message = _("on the suppression list: {why}").format(why=why)
                 plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SUPPRESSED, clean.name, None, message))
                 continue
-            note = "; ".join(m for m in (f"on the suppression list ({why}), imported as decided", note) if m)
+            decided = _("on the suppression list ({why}), imported as decided").format(why=why)
+            note = "; ".join(m for m in (decided, note) if m)
         if match is None:
             target = ("new", len(plan.new))
             plan.new.append(clean)
@@ -244,17 +246,18 @@ def plan_import(
             assert isinstance(key, int)
             base = plan.new[key]
             record_id = None
-            where = "an earlier entry of this file"
+            where = _("an earlier entry of this file")
         else:
             assert isinstance(key, str)
             base = state.get(key) or contacts[key].to_draft()
             record_id = key
             if clean.uid == f"urn:uuid:{key}":  # sealbook's own export names the record by its id
                 clean = replace(clean, uid="")
-            where = "a stored contact"
+            where = _("a stored contact")
             closed = _closed(contacts[key])
             if closed:
-                message = "; ".join(m for m in (f"matches {closed}; nothing merged", note) if m)
+                matches = _("matches {what}; nothing merged").format(what=closed)
+                message = "; ".join(m for m in (matches, note) if m)
                 plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SKIPPED, clean.name, key, message))
                 continue
             duty, rule_note = rule_to_add(base, batch_rule, trigger)
@@ -262,12 +265,14 @@ def plan_import(
         merged = details if duty is None else replace(details or base, duties=(*base.duties, duty))
         if merged is not None:
             try:
-                merged, _ = validate_keeping(validate, merged, region, before=base)
+                merged, _kept = validate_keeping(validate, merged, region, before=base)
             except InvalidInput as exc:
-                plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=f"merging: {exc}"))
+                merging = _("merging: {error}").format(error=exc)
+                plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.ERROR, message=merging))
                 continue
         if merged is None:
-            message = "; ".join(m for m in (f"already in {where}", rule_note, note) if m)
+            already = _("already in {where}").format(where=where)
+            message = "; ".join(m for m in (already, rule_note, note) if m)
             plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.SKIPPED, clean.name, record_id, message))
             continue
         if kind == "new":
@@ -279,9 +284,11 @@ def plan_import(
             state[key] = merged
             plan.merges[key] = (contacts[key], merged)
             end = policy.edited(contacts[key], merged, rules).retention_end if duty is not None else None
-            rule_note = f"{rule_note}, kept until {end.isoformat()}" if end is not None else rule_note
+            if end is not None:
+                rule_note = _("{note}, kept until {end}").format(note=rule_note, end=format_date(end))
         index_draft(merged, match)
-        message = "; ".join(m for m in (f"adds details to {where}" if details else "", rule_note, note) if m)
+        adds = _("adds details to {where}").format(where=where) if details else ""
+        message = "; ".join(m for m in (adds, rule_note, note) if m)
         plan.entries.append(ImportEntry(entry.index, entry.line, Outcome.MERGED, merged.name, record_id, message, duty))
     return plan
 
@@ -335,7 +342,9 @@ def _checked(
 def _closed(contact: Contact) -> str:
     """Why nothing may be merged into a stored contact ('' when it may)."""
     if contact.is_consent_proof:
-        return "the proof of a withdrawn consent"
+        return _("the proof of a withdrawn consent")
     if contact.erasure_requested is not None:
-        return f"a stored contact whose erasure was requested on {contact.erasure_requested.isoformat()}"
+        return _("a stored contact whose erasure was requested on {day}").format(
+            day=format_date(contact.erasure_requested)
+        )
     return ""

@@ -6,9 +6,11 @@ import codecs
 from collections.abc import Iterable
 from pathlib import Path
 
+from vault import importers
+
 # The limits are read from the package at call time: that is where they are
 # documented, and where callers (and tests) read or change them.
-from vault import importers
+from vault.i18n import _
 from vault.importers.csvfile import parse_csv
 from vault.importers.entries import ImportRefused, ParsedEntry
 from vault.importers.vcard import parse_vcards
@@ -20,15 +22,15 @@ def read_file(path: Path) -> bytes:
     limit = importers.MAX_FILE_BYTES
     try:
         if not path.is_file():
-            raise ImportRefused("not a file")
+            raise ImportRefused(_("not a file"))
         if path.stat().st_size > limit:
-            raise ImportRefused(f"larger than {limit // (1024 * 1024)} MiB")
+            raise ImportRefused(_("larger than {size} MiB").format(size=limit // (1024 * 1024)))
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
     except OSError as exc:
         raise ImportRefused(exc.strerror) from None
     if len(data) > limit:
-        raise ImportRefused(f"larger than {limit // (1024 * 1024)} MiB")
+        raise ImportRefused(_("larger than {size} MiB").format(size=limit // (1024 * 1024)))
     return data
 
 
@@ -43,7 +45,7 @@ def detect_format(data: bytes, file_name: str = "") -> str:
         return "vcard"
     if b"," in head or b";" in head or b"\t" in head:
         return "csv"
-    raise ImportRefused("neither vCard nor CSV")
+    raise ImportRefused(_("neither vCard nor CSV"))
 
 
 def read_entries(data: bytes, file_name: str = "") -> tuple[str, list[ParsedEntry], tuple[str, ...]]:

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 import vobject
 
+from vault import importers
+
 # The limits are read from the package at call time: that is where they are
 # documented, and where callers (and tests) read or change them.
-from vault import importers
+from vault.i18n import _
 from vault.importers.entries import ImportRefused, ParsedEntry, normalise_newlines
 
 SKIPPED_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})  # binary blobs: never parsed, never stored
@@ -80,7 +82,7 @@ def _split_vcards(data: bytes) -> Iterator[tuple[_Card, str]]:
         if card is None:
             if upper == b"BEGIN:VCARD":
                 if stray_from:
-                    yield _Card(stray_from), "text outside a vCard"
+                    yield _Card(stray_from), _("text outside a vCard")
                     stray_from = 0
                 card = _Card(number, [line], len(line))
                 skipping = qp_property = qp_continues = False
@@ -96,11 +98,11 @@ def _split_vcards(data: bytes) -> Iterator[tuple[_Card, str]]:
                 skipping = False
             if upper == b"END:VCARD":
                 card.lines.append(line)
-                yield card, ("larger than the entry limit" if card.too_big else "")
+                yield card, (_("larger than the entry limit") if card.too_big else "")
                 card = None
                 continue
             if upper == b"BEGIN:VCARD":
-                yield card, "no END:VCARD before the next BEGIN:VCARD"
+                yield card, _("no END:VCARD before the next BEGIN:VCARD")
                 card = _Card(number, [line], len(line))
                 skipping = qp_property = qp_continues = False
                 continue
@@ -119,16 +121,16 @@ def _split_vcards(data: bytes) -> Iterator[tuple[_Card, str]]:
         elif not card.too_big:
             card.lines.append(line)
     if card is not None:
-        yield card, "the file ends inside a vCard (no END:VCARD)"
+        yield card, _("the file ends inside a vCard (no END:VCARD)")
     elif stray_from:
-        yield _Card(stray_from), "text outside a vCard"
+        yield _Card(stray_from), _("text outside a vCard")
 
 
 def parse_vcards(data: bytes) -> Iterator[ParsedEntry]:
     """Every vCard of a file, parsed with vobject (2.1 quoted-printable allowed)."""
     for index, (card, error) in enumerate(_split_vcards(data), start=1):
         if index > importers.MAX_ENTRIES:
-            raise ImportRefused(f"more than {importers.MAX_ENTRIES} entries")
+            raise ImportRefused(_("more than {count} entries").format(count=importers.MAX_ENTRIES))
         if error:
             yield ParsedEntry(index, card.line, error=error)
             continue
@@ -218,16 +220,16 @@ def unescape(value: str) -> str:
 def _parse_card(index: int, card: _Card) -> ParsedEntry:
     raw = b"\r\n".join(card.lines)
     if b"\x00" in raw:
-        return ParsedEntry(index, card.line, error="contains a NUL byte")
+        return ParsedEntry(index, card.line, error=_("contains a NUL byte"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad_line = card.line + raw[: exc.start].count(b"\n")
-        return ParsedEntry(index, card.line, error=f"not valid UTF-8 text (line {bad_line})")
+        return ParsedEntry(index, card.line, error=_("not valid UTF-8 text (line {line})").format(line=bad_line))
     try:
         properties = list(_content_lines(text))
     except Exception:  # vobject raises many types on hostile input; each one means "unreadable"
-        return ParsedEntry(index, card.line, error="not a readable vCard")
+        return ParsedEntry(index, card.line, error=_("not a readable vCard"))
     fn = n_value = uid = ""
     email_list: list[str] = []
     phone_list: list[str] = []

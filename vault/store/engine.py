@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 
 from vault.errors import NotAVault, StorageFailed, StorageFull, VaultBusy, VaultDamaged, VaultError, VaultReadOnly
+from vault.i18n import _
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -97,13 +98,13 @@ def check_revision(engine: Engine) -> None:
 
     current = current_revision(engine)
     if current is None:
-        raise VaultDamaged("the schema version")
+        raise VaultDamaged(_("the schema version"))
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config(engine)).walk_revisions()}
     if current in known:
         return
     if current.isdigit() and len(current) == 4:
-        raise NotAVault("made by a newer sealbook")
-    raise VaultDamaged("the schema version")
+        raise NotAVault(_("made by a newer sealbook"))
+    raise VaultDamaged(_("the schema version"))
 
 
 # --- failures in the owner's words ---------------------------------------------------------
@@ -111,6 +112,10 @@ def check_revision(engine: Engine) -> None:
 # Below this much free space an I/O error is the disk running full: SQLite cannot even size
 # its 32 KiB shared-memory index then, and says "disk I/O error" (SQLITE_IOERR_SHMSIZE).
 LOW_SPACE_BYTES = 1 << 20
+
+
+# What SQLite says when a flipped bit changed a stored text or the schema (fault suite).
+DAMAGE_SIGNS = ("could not decode to utf-8", "no such table", "no such column")
 
 
 def translate(exc: Exception, path: Path | None = None) -> Exception:
@@ -129,8 +134,8 @@ def translate(exc: Exception, path: Path | None = None) -> Exception:
         return VaultBusy()
     if "not a database" in message:
         return NotAVault()
-    if "malformed" in message:
-        return VaultDamaged("the database file")
+    if "malformed" in message or any(sign in message for sign in DAMAGE_SIGNS):
+        return VaultDamaged(_("the database file"))
     if path is not None and ("disk i/o error" in message or "unable to open database file" in message):
         return storage_cause(path)
     return exc

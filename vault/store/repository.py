@@ -26,6 +26,7 @@ from vault.errors import (
     VaultDamaged,
     VaultTampered,
 )
+from vault.i18n import _
 from vault.store.engine import (
     check_revision,
     current_revision,
@@ -109,9 +110,9 @@ def check_schema(engine: Engine, *, complete: bool) -> None:
     columns are not the head revision's: a changed byte in the schema text."""
     found = _schema(engine)
     if any(kind in ("trigger", "view") for kind, _ in found) or (complete and found != EXPECTED_SCHEMA):
-        raise VaultTampered("the file holds database objects sealbook did not create")
+        raise VaultTampered(_("the file holds database objects sealbook did not create"))
     if complete and _columns(engine) != expected_columns():
-        raise VaultDamaged("the database schema")
+        raise VaultDamaged(_("the database schema"))
 
 
 def _check_is_sqlite(path: Path) -> None:
@@ -163,7 +164,7 @@ class Store:
             raise translate(exc, path) from None
         except UnicodeDecodeError:  # a name in the schema text is no longer UTF-8
             self.engine.dispose()
-            raise VaultDamaged("the database schema") from None
+            raise VaultDamaged(_("the database schema")) from None
         except Exception:
             self.engine.dispose()
             raise

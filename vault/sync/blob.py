@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vault import crypto
+from vault.i18n import _
 from vault.sync.errors import BlobDamaged, ForeignBlob, UnsupportedBlob
 
 MAGIC = b"SEALSYNC"
@@ -163,7 +164,7 @@ class BlobInfo:
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
             ok = False
         if not ok:
-            raise BlobDamaged("remote copy")
+            raise BlobDamaged(_("remote copy"))
         return info
 
 
@@ -213,7 +214,7 @@ def _unpae(body: bytes, kinds: str) -> list[Any]:
             raise ValueError
         return out
     except (struct.error, ValueError):
-        raise BlobDamaged("remote copy header") from None
+        raise BlobDamaged(_("remote copy header")) from None
 
 
 _HEADER_KINDS = "biiibbbbbbb"
@@ -222,15 +223,15 @@ _HEADER_KINDS = "biiibbbbbbb"
 def read_header(blob: bytes) -> tuple[BlobHeader, int]:
     """Parse the plaintext header; returns it and the offset of the first chunk."""
     if len(blob) < _PREFIX.size or blob[:8] != MAGIC:
-        raise ForeignBlob("remote copy")
+        raise ForeignBlob(_("remote copy"))
     _magic, version, length = _PREFIX.unpack_from(blob, 0)
     if version != VERSION:
-        raise UnsupportedBlob(f"blob format {version}")
+        raise UnsupportedBlob(_("blob format {version}").format(version=version))
     if length > MAX_HEADER_BYTES or _PREFIX.size + length > len(blob):
-        raise BlobDamaged("remote copy header")
+        raise BlobDamaged(_("remote copy header"))
     end = _PREFIX.size + length
     if end + _CHECKSUM > len(blob) or crypto.checksum(blob[:end]) != blob[end : end + _CHECKSUM]:
-        raise BlobDamaged("remote copy header")
+        raise BlobDamaged(_("remote copy header"))
     fields = _unpae(blob[_PREFIX.size : end], _HEADER_KINDS)
     header = BlobHeader(*fields)
     sizes_ok = (
@@ -242,7 +243,7 @@ def read_header(blob: bytes) -> tuple[BlobHeader, int]:
         and len(header.stream_header) == crypto.STREAM_HEADER_BYTES
     )
     if not sizes_ok:
-        raise BlobDamaged("remote copy header")
+        raise BlobDamaged(_("remote copy header"))
     return header, end + _CHECKSUM
 
 
@@ -334,9 +335,9 @@ def open_file_key(header: BlobHeader, sync_secret: bytes | bytearray) -> bytes:
     try:
         file_key = crypto.open_sealed_box(sync_secret, header.sealed_file_key)
     except crypto.SealBroken:
-        raise BlobDamaged("remote copy") from None
+        raise BlobDamaged(_("remote copy")) from None
     if len(file_key) != crypto.KEY_BYTES:
-        raise BlobDamaged("remote copy")
+        raise BlobDamaged(_("remote copy"))
     return file_key
 
 
@@ -368,7 +369,7 @@ def open_blob(
             out.flush()
             os.fsync(out.fileno())
         if written != info.snapshot_bytes:
-            raise BlobDamaged("remote copy")
+            raise BlobDamaged(_("remote copy"))
     except BaseException:
         out_path.unlink(missing_ok=True)
         raise
@@ -378,7 +379,7 @@ def open_blob(
 def _auth_check(push_key: bytes | bytearray, header: bytes) -> Callable[[BlobInfo], None]:
     def check(info: BlobInfo) -> None:
         if not info.auth or not crypto.mac_ok(push_key, _push_fields(header, info), info.auth):
-            raise BlobDamaged("remote copy: not pushed by a device of this vault")
+            raise BlobDamaged(_("remote copy: not pushed by a device of this vault"))
 
     return check
 
@@ -400,19 +401,19 @@ def _pull_chunks(
     view = memoryview(blob)
     while offset < total:
         if final or offset + _LEN.size > total:
-            raise BlobDamaged("remote copy")  # bytes after FINAL, or a torn length
+            raise BlobDamaged(_("remote copy"))  # bytes after FINAL, or a torn length
         (length,) = _LEN.unpack_from(view, offset)
         offset += _LEN.size
         if not crypto.STREAM_ABYTES <= length <= MAX_CHUNK_CIPHERTEXT or offset + length > total:
-            raise BlobDamaged("remote copy")
+            raise BlobDamaged(_("remote copy"))
         try:
             plain, final = opener.pull(bytes(view[offset : offset + length]), ad)
         except crypto.SealBroken:
-            raise BlobDamaged("remote copy") from None
+            raise BlobDamaged(_("remote copy")) from None
         offset += length
         if info is None:
             if final:
-                raise BlobDamaged("remote copy")
+                raise BlobDamaged(_("remote copy"))
             info = BlobInfo.decode(plain)
             if check is not None:
                 check(info)
@@ -422,14 +423,14 @@ def _pull_chunks(
             while True:
                 written += len(data)
                 if written > info.snapshot_bytes:
-                    raise BlobDamaged("remote copy")
+                    raise BlobDamaged(_("remote copy"))
                 out.write(data)
                 if not decompressor.unconsumed_tail:
                     break
                 data = decompressor.decompress(decompressor.unconsumed_tail, 1024 * 1024)
         except zlib.error:
-            raise BlobDamaged("remote copy") from None
+            raise BlobDamaged(_("remote copy")) from None
         progress("decrypt", offset, total)
     if not final or info is None or not decompressor.eof or decompressor.unused_data:
-        raise BlobDamaged("remote copy")  # truncated: no FINAL tag
+        raise BlobDamaged(_("remote copy"))  # truncated: no FINAL tag
     return info, written

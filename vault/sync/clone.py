@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 from vault import crypto
 from vault.errors import VaultExists
+from vault.i18n import _
 from vault.keyring import LABEL_PUSH, unwrap_purpose_key, unwrap_root
 from vault.records import FORMAT_VERSION
 from vault.sync.blob import blob_hash, open_blob, read_header
@@ -47,7 +48,7 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
     if fetched is None:
         raise NoRemoteCopy(remote.describe())
     data = fetched.data
-    header, _ = read_header(data)
+    header, _rest = read_header(data)
     fields = SimpleNamespace(
         format_version=FORMAT_VERSION,
         **{
@@ -60,7 +61,7 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
         sync_secret = unwrap_purpose_key(root, header.vault_id, "sync", header.wrapped_sync_secret_key)
         push_key = crypto.derive_subkey(root, LABEL_PUSH)
     except crypto.SealBroken:
-        raise BlobDamaged("remote copy header") from None
+        raise BlobDamaged(_("remote copy header")) from None
     finally:
         crypto.wipe(root)
     digest = blob_hash(data).hex()
@@ -94,7 +95,7 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
                 header.wrapped_sync_secret_key,
                 header.verify_key,
             ):
-                raise BlobDamaged("remote copy")
+                raise BlobDamaged(_("remote copy"))
             device = secrets.token_hex(8)
             conn = sqlite3.connect(snapshot)
             try:

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vault.fsutil import atomic_write, private_dir
+from vault.i18n import _
 from vault.sync.errors import BlobDamaged
 from vault.sync.state import state_dir
 
@@ -96,7 +97,7 @@ def content_digests(snapshot: Path) -> Digests:
         finally:
             conn.close()
     except (sqlite3.Error, ValueError, TypeError, UnicodeError):
-        raise BlobDamaged("snapshot") from None
+        raise BlobDamaged(_("snapshot")) from None
     whole = hashlib.blake2b(digest_size=32)
     for part in (keys, tombstones, contacts):
         whole.update(part.digest())

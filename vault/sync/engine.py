@@ -32,6 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from vault.i18n import N_, _
 from vault.lockfile import exclusive, lock_path_for
 from vault.store.models import ContactRow, SuppressionRow, TombstoneRow, VaultMetaRow
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
@@ -63,9 +64,11 @@ from vault.sync.snapshot import private_tempdir, read_snapshot, vacuum_into
 from vault.sync.state import StateFile, SyncState
 
 MAX_PUSH_ATTEMPTS = 3
-FORK_NOTE = "Another device wrote the same version at the same time; both were merged."
-FORK_PUSH_NOTE = "Push to share the merged result."
-HISTORY_NOTE = (
+# Sentences for the owner (SyncReport.notes), marked for the catalogue and translated when
+# the report is made (vault.i18n).
+FORK_NOTE = N_("Another device wrote the same version at the same time; both were merged.")
+FORK_PUSH_NOTE = N_("Push to share the merged result.")
+HISTORY_NOTE = N_(
     "Older copies on the sync target were removed; the server or a sync client may still keep "
     "old versions or deleted files (Nextcloud: versions and trash bin) until they expire or are emptied."
 )
@@ -98,7 +101,9 @@ def _record_in_vault(vault: SyncParts, counter: int, digest: str, detail: str) -
 def _check_chain(state: SyncState, info: BlobInfo, digest: str) -> str:
     """ "new", "same" (the blob we hold) or "fork" (same counter, other content).  Refuses rollback."""
     if info.counter < state.counter:
-        raise RollbackRefused(f"remote version {info.counter}, this device saw {state.counter}")
+        raise RollbackRefused(
+            _("remote version {remote}, this device saw {seen}").format(remote=info.counter, seen=state.counter)
+        )
     if info.counter == state.counter:
         return "same" if digest == state.blob_hash else "fork"
     return "new"
@@ -114,7 +119,7 @@ def _pull_fetched(
     keys = vault.ring.keys
     meta = vault.store.read_meta()
     data = fetched.data
-    header, _ = read_header(data)
+    header, _rest = read_header(data)
     if (header.vault_id, header.sync_public_key, header.verify_key) != (
         meta.vault_id,
         meta.sync_public_key,
@@ -135,7 +140,7 @@ def _pull_fetched(
         remote = read_snapshot(tmp / "pulled.db")
         digests = content_digests(tmp / "pulled.db")
     if remote.meta.vault_id != meta.vault_id:
-        raise BlobDamaged("remote copy")
+        raise BlobDamaged(_("remote copy"))
     progress("merge", 0, len(remote.rows))
     local_rows = {row.id: row for row in vault.store.contact_rows()}
     local_tombs = local_tombstones(vault)
@@ -144,7 +149,7 @@ def _pull_fetched(
     forked = chain == "fork"
     if forked and plan.rejected:
         # Not another device of this vault: something in it fails to authenticate.
-        raise ForkRefused(f"version {info.counter}")
+        raise ForkRefused(_("version {counter}").format(counter=info.counter))
     _apply(vault, plan, info, digest, remote.suppression)
     progress("merge", len(remote.rows), len(remote.rows))
     now = iso(vault.clock())
@@ -165,7 +170,7 @@ def _pull_fetched(
         tuple(sorted(set(plan.rejected))),
         tuple(sorted(set(plan.conflicts))),
         forked=forked,
-        notes=(FORK_NOTE, FORK_PUSH_NOTE) if forked else (),
+        notes=(_(FORK_NOTE), _(FORK_PUSH_NOTE)) if forked else (),
     )
 
 
@@ -337,7 +342,7 @@ def _push_report(
         pulled_first=pulled is not None and pulled.action == "pulled",
         forked=forked,
         removed=removed,
-        notes=((FORK_NOTE,) if forked else ()) + notes,
+        notes=((_(FORK_NOTE),) if forked else ()) + notes,
     )
 
 
@@ -375,7 +380,7 @@ def _push(
             state = _effective_state(vault, file)
             tag = remote.version()
             if tag == EMPTY_TAG:
-                raise BlobDamaged("remote copy is empty")  # never replaced unseen: the owner decides
+                raise BlobDamaged(_("remote copy is empty"))  # never replaced unseen: the owner decides
             if tag is not None and tag != state.tag and state.pushing_hash:
                 state = _adopt_cut_off_push(vault, file, state, remote, progress)
             if tag is not None and tag != state.tag:
@@ -411,7 +416,7 @@ def _push(
             content.save(Held(new_tag, digest, digests))
             _record_in_vault(vault, counter, digest, f"push {counter}")
             removed = getattr(remote, "removed", 0)
-            notes = (HISTORY_NOTE,) if deleted or (held is None and removed) else ()
+            notes = (_(HISTORY_NOTE),) if deleted or (held is None and removed) else ()
             return _push_report("pushed", remote, counter, len(blob), pulled, removed=removed, notes=notes)
         raise RemoteChanged(remote.describe())
     finally:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from vault import crypto
 from vault.fsutil import atomic_write
+from vault.i18n import _
 from vault.sync.blob import HEADER_TAG_READ, Progress
 from vault.sync.errors import RemoteChanged, RemoteRefused, RemoteStorageFull, RemoteVerifyFailed
 from vault.sync.remote import BLOB_NAME, Fetched, fetched, tag_of
@@ -44,7 +45,7 @@ class LocalFolder:
 
     def _check_folder(self) -> None:
         if not self.folder.is_dir():
-            raise RemoteRefused(f"{self.folder} is not a folder (not mounted?)")
+            raise RemoteRefused(_("{folder} is not a folder (not mounted?)").format(folder=self.folder))
 
     def _read(self, limit: int | None = None) -> bytes | None:
         self._check_folder()
@@ -65,7 +66,7 @@ class LocalFolder:
         what is there at the blob's name is readable."""
         self._check_folder()
         if not os.access(self.folder, os.W_OK | os.X_OK):
-            raise RemoteRefused(f"{self.folder}: no permission to write there")
+            raise RemoteRefused(_("{folder}: no permission to write there").format(folder=self.folder))
         self.version()
 
     def version(self) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from vault.i18n import _
 from vault.sync.blob import Progress, header_tag
 from vault.sync.errors import BlobDamaged
 
@@ -64,5 +65,5 @@ def tag_of(start: bytes) -> str:
 def fetched(data: bytes) -> Fetched:
     """A whole blob read from the remote; an empty one is refused as damaged (never a traceback)."""
     if not data:
-        raise BlobDamaged("remote copy is empty")
+        raise BlobDamaged(_("remote copy is empty"))
     return Fetched(data, tag_of(data))

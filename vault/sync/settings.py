@@ -19,6 +19,7 @@ from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 from vault.config import config_dir
 from vault.errors import InvalidInput
 from vault.fsutil import atomic_write, private_dir
+from vault.i18n import _
 from vault.sync.errors import CredentialsTooOpen, SyncNotConfigured, SyncStateDamaged
 
 KEYRING_SERVICE = "sealbook-sync"
@@ -61,13 +62,13 @@ class SyncSettings:
 
 def _check_host(parts: SplitResult, example: str) -> None:
     if not parts.hostname:
-        raise InvalidInput("url", f"the address needs a host name: {example}")
+        raise InvalidInput("url", _("the address needs a host name: {example}").format(example=example))
     try:
         port = parts.port
     except ValueError:
         port = 0
     if port == 0 and parts.netloc.rpartition("@")[2].rpartition("]")[2].count(":"):
-        raise InvalidInput("url", "the port must be a number from 1 to 65535")
+        raise InvalidInput("url", _("the port must be a number from 1 to 65535"))
 
 
 def normalise_url(url: str, user: str = "") -> str:
@@ -81,9 +82,9 @@ def normalise_url(url: str, user: str = "") -> str:
         url.encode("utf-8")
         user.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput("url", "the address or user name is not valid text") from None
+        raise InvalidInput("url", _("the address or user name is not valid text")) from None
     if not url:
-        raise InvalidInput("url", "give a folder, https://..., nextcloud://host/folder or sftp://host/folder")
+        raise InvalidInput("url", _("give a folder, https://..., nextcloud://host/folder or sftp://host/folder"))
     parts = urlsplit(url)
     if parts.scheme in ("http", "https", "nextcloud", "sftp"):
         _check_host(parts, "https://host/folder" if parts.scheme != "sftp" else "sftp://host[:port]/folder")
@@ -92,23 +93,25 @@ def normalise_url(url: str, user: str = "") -> str:
     if parts.scheme == "":
         return str(Path(url).expanduser().resolve())
     if parts.username or parts.password:
-        raise InvalidInput("url", "put the user in --user and never a password in the URL")
+        raise InvalidInput("url", _("put the user in --user and never a password in the URL"))
     if parts.scheme == "nextcloud":
         if not user:
-            raise InvalidInput("user", "a Nextcloud target needs --user")
+            raise InvalidInput("user", _("a Nextcloud target needs --user"))
         folder = parts.path.strip("/")
         path = f"/remote.php/dav/files/{quote(user)}/{folder}/" if folder else f"/remote.php/dav/files/{quote(user)}/"
         return urlunsplit(("https", parts.netloc, path, "", ""))
     if parts.scheme in ("http", "https"):
         if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
-            raise InvalidInput("url", "refusing to send credentials over plain http; use https://")
+            raise InvalidInput("url", _("refusing to send credentials over plain http; use https://"))
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
         return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
     if parts.scheme == "sftp":
         if not parts.hostname or not parts.path:
-            raise InvalidInput("url", "use sftp://host[:port]/folder")
+            raise InvalidInput("url", _("use sftp://host[:port]/folder"))
         return urlunsplit(("sftp", parts.netloc, parts.path.rstrip("/") or "/", "", ""))
-    raise InvalidInput("url", "use a folder path, https://... (WebDAV), nextcloud://host/folder or sftp://host/folder")
+    raise InvalidInput(
+        "url", _("use a folder path, https://... (WebDAV), nextcloud://host/folder or sftp://host/folder")
+    )
 
 
 def sync_config_dir() -> Path:

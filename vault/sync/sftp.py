@@ -29,6 +29,7 @@ from typing import Any
 import paramiko
 
 from vault import crypto
+from vault.i18n import _
 from vault.sync.blob import HEADER_TAG_READ, Progress
 from vault.sync.errors import (
     HostKeyMismatch,
@@ -120,9 +121,9 @@ class Sftp:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise RemoteRefused(f"{self.host}: {exc.strerror or 'stat failed'}") from None
+            raise RemoteRefused("{}: {}".format(self.host, exc.strerror or _("stat failed"))) from None
         if info.st_mode is not None and not stat.S_ISREG(info.st_mode):
-            raise RemoteRefused(f"{self.host}: {self.path} is not a file")
+            raise RemoteRefused(_("{host}: {path} is not a file").format(host=self.host, path=self.path))
         total = info.st_size or 0
         out = bytearray()
         try:
@@ -138,7 +139,7 @@ class Sftp:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise RemoteRefused(f"{self.host}: {exc.strerror or 'read failed'}") from None
+            raise RemoteRefused("{}: {}".format(self.host, exc.strerror or _("read failed"))) from None
         return bytes(out)
 
     def check(self) -> None:
@@ -149,7 +150,7 @@ class Sftp:
         except OSError:
             info = None
         if info is None or not stat.S_ISDIR(info.st_mode or 0):
-            raise RemoteRefused(f"{self.host}: {self.folder} is not a folder")
+            raise RemoteRefused(_("{host}: {folder} is not a folder").format(host=self.host, folder=self.folder))
         self.version()
 
     def version(self) -> str | None:
@@ -192,7 +193,7 @@ class Sftp:
                 text = (exc.strerror or str(exc)).lower()
                 if "space" in text or "quota" in text:
                     raise RemoteStorageFull(self.host) from None
-                raise RemoteRefused(f"{self.host}: {exc.strerror or 'write failed'}") from None
+                raise RemoteRefused("{}: {}".format(self.host, exc.strerror or _("write failed"))) from None
             if isinstance(exc, (paramiko.SSHException, EOFError, socket.error)):
                 raise RemoteUnreachable(self.host) from None
             raise

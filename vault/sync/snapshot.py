@@ -22,6 +22,7 @@ from urllib.parse import quote
 from sqlalchemy import Engine
 
 from vault import causal
+from vault.i18n import _
 from vault.suppression import REASONS as SUPPRESSION_REASONS
 from vault.sync.errors import BlobDamaged
 
@@ -202,7 +203,7 @@ def read_snapshot(path: Path) -> RemoteData:
         finally:
             conn.close()
     except (sqlite3.Error, ValueError, TypeError, OverflowError):
-        raise BlobDamaged("remote copy") from None
+        raise BlobDamaged(_("remote copy")) from None
     return RemoteData(meta, rows, tombstones, suppression)
 
 

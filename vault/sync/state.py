@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vault.config import data_dir
 from vault.fsutil import atomic_write, private_dir
+from vault.i18n import _
 from vault.sync.errors import SyncStateDamaged
 
 _SAFE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
@@ -77,7 +78,7 @@ class StateFile:
 
     def __init__(self, vault_id: str, device_id: str, directory: Path | None = None) -> None:
         if not (_SAFE.match(vault_id) and _SAFE.match(device_id)):
-            raise SyncStateDamaged("ids")
+            raise SyncStateDamaged(_("ids"))
         self.path = (directory or state_dir()) / f"{vault_id}-{device_id}.json"
 
     def load(self) -> SyncState:
@@ -117,7 +118,7 @@ class PushKeyFile:
 
     def __init__(self, vault_id: str, device_id: str, directory: Path | None = None) -> None:
         if not (_SAFE.match(vault_id) and _SAFE.match(device_id)):
-            raise SyncStateDamaged("ids")
+            raise SyncStateDamaged(_("ids"))
         self.path = (directory or state_dir()) / f"{vault_id}-{device_id}.push"
 
     def load(self) -> bytes | None:

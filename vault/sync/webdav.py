@@ -50,6 +50,7 @@ from xml.etree import ElementTree
 
 from vault import crypto
 from vault.errors import InvalidInput
+from vault.i18n import _
 from vault.sync.blob import Progress
 from vault.sync.errors import (
     BlobDamaged,
@@ -122,9 +123,9 @@ class WebDav:
     ) -> None:
         parts = urlsplit(folder_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidInput("url", "a WebDAV target needs an https:// folder URL")
+            raise InvalidInput("url", _("a WebDAV target needs an https:// folder URL"))
         if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
-            raise InvalidInput("url", "refusing to send credentials over plain http; use https://")
+            raise InvalidInput("url", _("refusing to send credentials over plain http; use https://"))
         self.folder = folder_url if folder_url.endswith("/") else folder_url + "/"
         self.removed = 0
         self._host = parts.hostname
@@ -218,7 +219,7 @@ class WebDav:
             if type(size) is not int or not isinstance(digest, str) or len(digest) != 64:
                 raise ValueError
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            raise BlobDamaged("remote pointer") from None
+            raise BlobDamaged(_("remote pointer")) from None
         # Some servers' ETags are mtime(seconds)+size (wsgidav): two pointers written
         # in one second collide.  The tag therefore also carries the content hash;
         # the pointer names a random generation, so its content never repeats.
@@ -241,7 +242,7 @@ class WebDav:
             for piece in response.iter_bytes(256 * 1024):
                 out += piece
                 if expected_size and len(out) > expected_size:
-                    raise BlobDamaged("remote copy")  # longer than the pointer says: stop reading
+                    raise BlobDamaged(_("remote copy"))  # longer than the pointer says: stop reading
                 if progress:
                     progress("download", len(out), max(total, len(out)))
             return bytes(out)
@@ -261,11 +262,11 @@ class WebDav:
             data = self._get(pointer.blob, progress, pointer.size)
             if data is not None and len(data) == pointer.size and crypto.digest(data).hex() == pointer.hash:
                 if not data:
-                    raise BlobDamaged("remote copy is empty")
+                    raise BlobDamaged(_("remote copy is empty"))
                 return Fetched(data, pointer.tag)
             if attempt == 0:
                 continue  # the pointer may have moved between the two requests
-        raise BlobDamaged("remote copy")
+        raise BlobDamaged(_("remote copy"))
 
     # --- writing --------------------------------------------------------------------
 
@@ -275,7 +276,7 @@ class WebDav:
         segments = [s for s in parts.path.split("/") if s]
         for depth in range(len(segments), 0, -1):
             url = f"{parts.scheme}://{parts.netloc}/" + "/".join(segments[:depth]) + "/"
-            response, _ = self._request("MKCOL", url)
+            response, _body = self._request("MKCOL", url)
             if response.status_code in (201, 405):  # created, or exists already
                 for deeper in range(depth + 1, len(segments) + 1):
                     url = f"{parts.scheme}://{parts.netloc}/" + "/".join(segments[:deeper]) + "/"
@@ -283,11 +284,11 @@ class WebDav:
                 return
             if response.status_code != 409:  # 409: a parent is missing; go up one level
                 break
-        raise RemoteRefused(f"{self._host}: cannot create the target folder")
+        raise RemoteRefused(_("{host}: cannot create the target folder").format(host=self._host))
 
     def _delete_quietly(self, name: str) -> bool:
         try:
-            response, _ = self._request("DELETE", self._url(name))
+            response, _body = self._request("DELETE", self._url(name))
         except Exception:  # best effort: a left-over generation goes with a later push
             return False
         return 200 <= response.status_code < 300
@@ -304,7 +305,7 @@ class WebDav:
         for attempt in range(3):
             # A fresh name per attempt: a retried PUT whose first try landed gets 412.
             name = f"sealbook-{secrets.token_hex(8)}.blob"
-            response, _ = self._request(
+            response, _body = self._request(
                 "PUT", self._url(name), headers={"If-None-Match": "*"}, body=data, progress=progress
             )
             if response.status_code in (404, 409) and attempt == 0:  # the folder is missing
@@ -325,10 +326,10 @@ class WebDav:
 
     def _ensure(self, name: str, data: bytes) -> None:
         """Upload ``name`` again if it vanished (pruned by a device that holds no lock)."""
-        response, _ = self._request("HEAD", self._url(name))
+        response, _body = self._request("HEAD", self._url(name))
         if response.status_code != 404:
             return
-        response, _ = self._request("PUT", self._url(name), headers={"If-None-Match": "*"}, body=data)
+        response, _body = self._request("PUT", self._url(name), headers={"If-None-Match": "*"}, body=data)
         landed = self._get(name) if 200 <= response.status_code < 300 else None
         if landed is None or crypto.digest(landed) != crypto.digest(data):
             raise RemoteVerifyFailed(self._host)
@@ -339,7 +340,7 @@ class WebDav:
         for delay in delays:
             if delay:
                 self._sleep(delay * (1 + random.random() * 0.2))  # noqa: S311 - jitter, not crypto
-            response, _ = self._request(
+            response, _body = self._request(
                 "LOCK",
                 self._url(POINTER),
                 headers={**_XML, "Depth": "0", "Timeout": "Second-60"},
@@ -384,7 +385,7 @@ class WebDav:
             if token:
                 condition["If"] = f"({token})"
             attempted = True
-            response, _ = self._request("PUT", self._url(POINTER), headers=condition, body=pointer)
+            response, _body = self._request("PUT", self._url(POINTER), headers=condition, body=pointer)
             if response.status_code in (412, 423):
                 raise RemoteChanged(self._host)
             if not 200 <= response.status_code < 300:
@@ -459,7 +460,7 @@ class WebDav:
         if current is None:
             return
         headers = {"If-Match": current.strong_etag} if current.strong_etag else {}
-        response, _ = self._request("DELETE", self._url(POINTER), headers=headers)
+        response, _body = self._request("DELETE", self._url(POINTER), headers=headers)
         if response.status_code == 412:
             raise RemoteChanged(self._host)
         self._delete_quietly(current.blob)
