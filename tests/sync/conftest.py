@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock
+from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
 from tests.sync import servers
 from vault.service import Vault
 from vault.sync.local import LocalFolder
@@ -109,3 +109,18 @@ def fresh_folder() -> str:
 def later(clock: FixedClock, seconds: int = 60) -> None:
     """Move the injected clock on (updated timestamps must differ)."""
     clock.moment = datetime.fromtimestamp(clock.moment.timestamp() + seconds, UTC)
+
+
+def two_devices(tmp_path: Path, clock: FixedClock, **fields: object) -> tuple[Vault, Vault, str, Path]:
+    """Device A with one record pushed to a shared local folder, and device B cloned from it."""
+    folder = tmp_path / "shared-folder"
+    folder.mkdir()
+    a = Vault.create(tmp_path / "machine-a" / "vault.sqlite", PASSPHRASE, kdf=WEAK_KDF, allow_weak_kdf=True,
+                     clock=clock)  # fmt: skip
+    record = a.add(draft(name="Shared Person", **fields))
+    later(clock)
+    a.sync_push(LocalFolder(folder))
+    b, _report = Vault.clone_from(
+        None, tmp_path / "machine-b" / "vault.sqlite", PASSPHRASE, remote=LocalFolder(folder), clock=clock
+    )
+    return a, b, record.id, folder

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
-from tests.sync.conftest import later
+from tests.conftest import PASSPHRASE, FixedClock, draft
+from tests.sync.conftest import later, two_devices
 from vault import causal
 from vault.causal import Order
 from vault.service import Vault
@@ -27,20 +27,6 @@ A, B, C = "a" * 16, "b" * 16, "c" * 16
 def raw(path: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
     with sqlite3.connect(path) as conn:
         return conn.execute(sql, args).fetchall()
-
-
-def two_devices(tmp_path: Path, clock: FixedClock, **fields: object) -> tuple[Vault, Vault, str, Path]:
-    folder = tmp_path / "shared-folder"
-    folder.mkdir()
-    a = Vault.create(tmp_path / "machine-a" / "vault.sqlite", PASSPHRASE, kdf=WEAK_KDF, allow_weak_kdf=True,
-                     clock=clock)  # fmt: skip
-    record = a.add(draft(name="Shared Person", **fields))
-    later(clock)
-    a.sync_push(LocalFolder(folder))
-    b, _report = Vault.clone_from(
-        None, tmp_path / "machine-b" / "vault.sqlite", PASSPHRASE, remote=LocalFolder(folder), clock=clock
-    )
-    return a, b, record.id, folder
 
 
 # --- the vector itself ---------------------------------------------------------------------------

@@ -71,7 +71,7 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
-from tests.sync.conftest import later
+from tests.sync.conftest import later, two_devices
 from vault.errors import VaultError
 from vault.model import EraseOutcome
 from vault.service import Vault
@@ -634,25 +634,11 @@ def test_sync_model_long() -> None:
 EXPIRED = {"rule": "inquiry-6m", "trigger": date(2025, 1, 1)}  # retention ended 2025-07-01
 
 
-def _two_devices(tmp_path: Path, clock: FixedClock, **fields: object) -> tuple[Vault, Vault, str, Path]:
-    folder = tmp_path / "shared-folder"
-    folder.mkdir()
-    a = Vault.create(tmp_path / "machine-a" / "vault.sqlite", PASSPHRASE, kdf=WEAK_KDF, allow_weak_kdf=True,
-                     clock=clock)  # fmt: skip
-    record = a.add(draft(name="Shared Person", **fields))
-    later(clock)
-    a.sync_push(LocalFolder(folder))
-    b, _report = Vault.clone_from(
-        None, tmp_path / "machine-b" / "vault.sqlite", PASSPHRASE, remote=LocalFolder(folder), clock=clock
-    )
-    return a, b, record.id, folder
-
-
 def test_concurrent_edit_with_a_lower_version_is_reported(tmp_path: Path, clock: FixedClock) -> None:
     """A edits R once and pushes (acknowledged); B, which has not pulled, edits R twice.  B's
     pull keeps its version 3 and drops A's version 2 silently; A's pull then replaces its own
     pushed edit by B's, silently too.  Concurrent edits must be reported (DESIGN.md, Sync blob)."""
-    a, b, record_id, folder = _two_devices(tmp_path, clock)
+    a, b, record_id, folder = two_devices(tmp_path, clock)
     try:
         later(clock)
         a.update(record_id, draft(name="Edited On A"))
@@ -682,7 +668,7 @@ def test_hold_is_not_deleted_by_a_concurrent_purge(tmp_path: Path, clock: FixedC
     pulled, edits R (version 2 or 3, unheld) and the unattended purge deletes it there.
     A's push pulls B's held version first and drops it (A's tombstone "beats" it), and B's
     pull deletes the held record.  Nobody ever released that hold; nothing is reported."""
-    a, b, record_id, folder = _two_devices(tmp_path, clock, **EXPIRED)
+    a, b, record_id, folder = two_devices(tmp_path, clock, **EXPIRED)
     try:
         later(clock)
         b.hold(record_id)
@@ -718,7 +704,7 @@ def test_concurrent_edit_pushed_after_the_other_devices_last_sync_is_reported(
     """A edits R (version 2) but pushes only after B's next sync; B then edits R twice
     (version 3) and pulls: B keeps its version and drops A's acknowledged edit, and A's
     pull replaces it by B's; neither reports a conflict."""
-    a, b, record_id, folder = _two_devices(tmp_path, clock)
+    a, b, record_id, folder = two_devices(tmp_path, clock)
     try:
         later(clock)
         a.update(record_id, draft(name="Edited On A"))
@@ -750,7 +736,7 @@ def test_hold_followed_by_an_edit_is_not_deleted_by_a_concurrent_purge(tmp_path:
     """B holds R and edits it (version 3, held) and pushes.  A, which has not pulled, edits R
     three times (version 4, unheld) and purges it.  A's push drops B's held version, B's
     pull deletes the held record; nobody released the hold and nothing is reported."""
-    a, b, record_id, folder = _two_devices(tmp_path, clock, **EXPIRED)
+    a, b, record_id, folder = two_devices(tmp_path, clock, **EXPIRED)
     try:
         later(clock)
         b.hold(record_id)
@@ -784,7 +770,7 @@ def test_hold_received_from_another_device_is_not_deleted_by_a_concurrent_purge(
     """C holds R and pushes; B pulls it (version 2, held).  A, which has not pulled, edits R
     twice (version 3, unheld) and purges it, then pushes.  B's pull deletes the held record
     without a report; C's pull keeps it with a conflict: the devices disagree for good."""
-    a, b, record_id, folder = _two_devices(tmp_path, clock, **EXPIRED)
+    a, b, record_id, folder = two_devices(tmp_path, clock, **EXPIRED)
     c, _report = Vault.clone_from(
         None, tmp_path / "machine-c" / "vault.sqlite", PASSPHRASE, remote=LocalFolder(folder), clock=clock
     )
@@ -823,7 +809,7 @@ def test_erased_record_does_not_return_from_a_device_offline_longer_than_the_log
     """A erases R and pushes; B, offline, keeps R.  Four and a half years later A unlocks
     (its tombstone for R is dropped), adds a record and pushes; B's push pulls first, sees no
     tombstone, keeps R and pushes it; A's pull adds R again, silently."""
-    a, b, record_id, folder = _two_devices(tmp_path, clock, rule="consent", trigger=date(2026, 6, 1))
+    a, b, record_id, folder = two_devices(tmp_path, clock, rule="consent", trigger=date(2026, 6, 1))
     try:
         later(clock)
         assert a.erase(record_id).outcome is EraseOutcome.DELETED
