@@ -37,7 +37,7 @@ bench: $(STAMP)
 LOCALES := vault/locale
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=sealbook \
-		--msgid-bugs-address=- --copyright-holder=sealbook -o $(LOCALES)/sealbook.pot vault tui
+		--msgid-bugs-address=- --copyright-holder=sealbook -k NC_:1c,2 -o $(LOCALES)/sealbook.pot vault tui
 	$(BIN)/pybabel update -i $(LOCALES)/sealbook.pot -d $(LOCALES) -D sealbook --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(LOCALES) -D sealbook --statistics
 

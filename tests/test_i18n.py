@@ -14,18 +14,18 @@ from babel.messages.pofile import read_po
 from vault import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "NC_": ((1, "c"), 2)}
 TRANSLATED = [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT]
 
 
-def _marked() -> set[str]:
-    """Every msgid marked in vault/ and tui/, as `make messages` extracts them."""
-    found: set[str] = set()
+def _marked() -> set[tuple[str | None, str]]:
+    """Every (context, msgid) marked in vault/ and tui/, as `make messages` extracts them."""
+    found: set[tuple[str | None, str]] = set()
     for folder in ("vault", "tui"):
-        for _file, _line, message, _comments, _context in extract_from_dir(
+        for _file, _line, message, _comments, context in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
-            found.add(message if isinstance(message, str) else message[0])
+            found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
@@ -38,8 +38,8 @@ def _catalogue(lang: str):  # type: ignore[no-untyped-def]
 def test_every_marked_text_is_translated_and_not_fuzzy(lang: str) -> None:
     catalogue = _catalogue(lang)
     missing, untranslated, fuzzy = [], [], []
-    for msgid in sorted(_marked()):
-        entry = catalogue.get(msgid)
+    for context, msgid in sorted(_marked(), key=lambda m: (m[0] or "", m[1])):
+        entry = catalogue.get(msgid, context=context)
         if entry is None:
             missing.append(msgid)
         elif not entry.string or (isinstance(entry.string, tuple) and not all(entry.string)):
@@ -59,6 +59,8 @@ def test_the_compiled_catalogue_is_the_source(lang: str) -> None:
             continue
         if isinstance(entry.id, tuple):
             assert compiled.ngettext(entry.id[0], entry.id[1], 1) == entry.string[0], entry.id
+        elif entry.context:
+            assert compiled.pgettext(entry.context, entry.id) == entry.string, entry.id
         else:
             assert compiled.gettext(entry.id) == entry.string, entry.id
 
@@ -104,3 +106,20 @@ def test_switching_the_language_switches_the_texts() -> None:
     finally:
         i18n.set_language("en")
     assert i18n._(sample.id) == sample.id
+
+
+def test_the_letter_is_written_in_its_own_language_whatever_the_process_speaks() -> None:
+    """The answer letter's wording comes from the catalogue of the letter's language
+    (vault.i18n.translate_to), not from a table in the code: a third language is a catalogue."""
+    from vault.model import LegalBasis
+
+    for process in ("en", "de"):
+        try:
+            i18n.set_language(process)
+            assert (
+                LegalBasis.CONTRACT.describe("de")
+                == "Vertrag oder vorvertragliche Maßnahmen (Art. 6 Abs. 1 lit. b DSGVO)"
+            )
+            assert LegalBasis.CONTRACT.describe("en") == "Contract or pre-contractual steps (Art. 6(1)(b) GDPR)"
+        finally:
+            i18n.set_language("en")

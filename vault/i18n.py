@@ -11,7 +11,7 @@ The language is chosen once per process, before any text is made: ``--lang`` on
 the command line, else ``language`` in the config file, else the environment
 (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, the first that is set), else English.
 
-Texts are marked with :func:`_` where they are made.  Texts made when a module is
+Texts are marked with :func:`_` where they are made (:func:`NC_` adds a context).  Texts made when a module is
 imported (tables of labels, command help) are marked with :func:`N_` and passed
 through :func:`_` where they are shown, so they follow a language chosen later.
 Dates and numbers in the app follow the language (30.11.2026 in German); JSON
@@ -24,6 +24,7 @@ import gettext
 import os
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 DOMAIN = "sealbook"
@@ -48,6 +49,27 @@ def N_(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
+
+
+def NC_(context: str, message: str) -> str:
+    """Mark ``message`` with a ``context`` (the same English in another role, e.g. in the
+    answer letter); translated with :func:`translate_to`."""
+    return message
+
+
+@cache
+def catalogue(lang: str) -> gettext.NullTranslations:
+    """The catalogue of ``lang`` (read once); English is the code itself."""
+    if lang == DEFAULT:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def translate_to(lang: str, message: str, context: str | None = None) -> str:
+    """``message`` in ``lang``, whatever the process's language: the answer letter is
+    written in the language the owner chose for it."""
+    found = catalogue(normalise(lang) or DEFAULT)
+    return found.pgettext(context, message) if context else found.gettext(message)
 
 
 def language() -> str:
@@ -84,10 +106,7 @@ def set_language(code: str) -> str:
     """Switch every later text to ``code`` (an unknown code means English); returns it."""
     global _translation, _language
     lang = normalise(code) or DEFAULT
-    if lang == DEFAULT:
-        _translation = gettext.NullTranslations()
-    else:
-        _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+    _translation = catalogue(lang)
     _language = lang
     return lang
 

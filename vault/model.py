@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from vault.errors import InvalidInput
-from vault.i18n import N_, _
+from vault.i18n import N_, NC_, _, translate_to
 
 # Size limits, documented in the README.  They keep a hostile import or a
 # pasted novel from bloating the vault or the UI.
@@ -52,8 +52,8 @@ class LegalBasis(enum.Enum):
 
         ``lang`` names the language of the answer letter (not of the process); the
         screens call :attr:`label` instead."""
-        words = _BASIS_WORDS[self][0 if lang == "en" else 1]
-        article = self.article if lang == "en" else f"Art. 6 Abs. 1 lit. {self.letter} DSGVO"
+        words = translate_to(lang, _BASIS_WORDS[self], context="letter")
+        article = translate_to(lang, "Art. 6(1)({letter}) GDPR").format(letter=self.letter)
         return f"{words} ({article})"
 
     @property
@@ -72,13 +72,14 @@ class LegalBasis(enum.Enum):
         return _("{label} ({article})").format(label=self.label, article=self.cited)
 
 
-_BASIS_WORDS: dict[LegalBasis, tuple[str, str]] = {
-    LegalBasis.CONSENT: ("Consent", "Einwilligung"),
-    LegalBasis.CONTRACT: ("Contract or pre-contractual steps", "Vertrag oder vorvertragliche Maßnahmen"),
-    LegalBasis.LEGAL_OBLIGATION: ("Legal obligation", "Rechtliche Verpflichtung"),
-    LegalBasis.VITAL_INTERESTS: ("Vital interests", "Lebenswichtige Interessen"),
-    LegalBasis.PUBLIC_TASK: ("Public task", "Öffentliche Aufgabe"),
-    LegalBasis.LEGITIMATE_INTERESTS: ("Legitimate interests", "Berechtigte Interessen"),
+# The bases as the answer letter words them (in the letter's language: vault.i18n.translate_to).
+_BASIS_WORDS: dict[LegalBasis, str] = {
+    LegalBasis.CONSENT: NC_("letter", "Consent"),
+    LegalBasis.CONTRACT: NC_("letter", "Contract or pre-contractual steps"),
+    LegalBasis.LEGAL_OBLIGATION: NC_("letter", "Legal obligation"),
+    LegalBasis.VITAL_INTERESTS: NC_("letter", "Vital interests"),
+    LegalBasis.PUBLIC_TASK: NC_("letter", "Public task"),
+    LegalBasis.LEGITIMATE_INTERESTS: NC_("letter", "Legitimate interests"),
 }
 
 # The bases as the screens name them (vault.i18n: translated where shown, via LegalBasis.label).
