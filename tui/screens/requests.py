@@ -28,6 +28,7 @@ from vault.i18n import N_, _, format_date, ngettext
 from vault.model import Contact, RequestType
 
 if TYPE_CHECKING:
+    from vault.requests import DataRequest
     from vault.service import Vault
 
 # What the person asked for, as the list and the messages name it.
@@ -154,16 +155,23 @@ class RequestsScreen(Activity):
         dialog = OpenRequestDialog(vault, self._selected)
         self.app.push_screen(dialog, self._applied(dialog.summary, lambda: dialog.opened_id))
 
-    def action_extend_request(self) -> None:
+    def _request_here(self) -> tuple[Vault, str, DataRequest] | None:
+        """The vault, id and request under the cursor (None: nothing selected, or refused and said)."""
         request_id = self._current()
         if request_id is None:
-            return
+            return None
         try:
             vault = self.vault
-            request = vault.get_request(request_id)
+            return vault, request_id, vault.get_request(request_id)
         except VaultError as error:
             self.failed(error)
+            return None
+
+    def action_extend_request(self) -> None:
+        selected = self._request_here()
+        if selected is None:
             return
+        vault, request_id, request = selected
         title = _("Extend the {kind} request of {date}").format(
             kind=_kind(request.type), date=format_date(request.received)
         )
@@ -173,15 +181,10 @@ class RequestsScreen(Activity):
         self.app.push_screen(dialog, self._applied(dialog.summary, lambda: request_id))
 
     def action_close_request(self) -> None:
-        request_id = self._current()
-        if request_id is None:
+        selected = self._request_here()
+        if selected is None:
             return
-        try:
-            vault = self.vault
-            request = vault.get_request(request_id)
-        except VaultError as error:
-            self.failed(error)
-            return
+        vault, request_id, request = selected
         title = _("Mark the {kind} request of {date} answered").format(
             kind=_kind(request.type), date=format_date(request.received)
         )
