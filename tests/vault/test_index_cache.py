@@ -227,6 +227,16 @@ def test_a_write_after_another_process_purged_does_not_seal_the_purged_back(
     vault.add_many([draft(name="Batch", emails=(), phones=())])
     on_disk = cached_ids(vault, vault_path)
     assert not on_disk & {c.id for c in expired}, "purged records were sealed back into the index"
-    assert {kept.id, *(c.id for c in added)} <= on_disk
+    assert {c.id for c in added} <= on_disk
+    # "Kept" may be missing from the cache: the passphrase-less purge deleted the
+    # buckets it shared with purged records, and no add since may have re-sealed
+    # that bucket.  The cache is not the truth; the next unlock reads such rows.
     vault.refresh()  # the app's 2-second refresh: memory follows the file
     assert not {c.id for c in expired} & {c.id for c in vault.contacts()}
+    vault.close()
+    with reopen(vault_path, clock) as again:
+        assert {c.id for c in again.contacts()} == {kept.id, *(c.id for c in added)} | {
+            c.id for c in again.contacts() if c.name == "Batch"
+        }
+        assert len(again) == 42
+        assert not again.damaged_ids
