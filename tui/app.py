@@ -37,7 +37,7 @@ from tui.screens.unlock import CreateScreen, UnlockScreen
 from tui.widgets import contact_table
 from tui.widgets.translated import Translated
 from vault import search
-from vault.config import Config
+from vault.config import Config, default_config_path
 from vault.errors import VaultBusy, VaultError
 from vault.i18n import N_, _, ngettext
 from vault.service import KdfParams, Vault, utc_now
@@ -176,10 +176,12 @@ class SealbookApp(Translated, App[None]):
         clock: Clock = utc_now,
         kdf: KdfParams | None = None,
         allow_weak_kdf: bool = False,
+        config_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.vault_path = Path(vault_path)
         self.config = config
+        self.config_path = config_path or default_config_path()  # the file the settings screen writes
         self.clock = clock
         self.kdf = kdf
         self.allow_weak_kdf = allow_weak_kdf
@@ -251,6 +253,13 @@ class SealbookApp(Translated, App[None]):
             )
         self.switch_screen(ContactsScreen(self))
 
+    def apply_config(self, config: Config) -> None:
+        """Settings saved in the app take effect at once: the idle lock, the phone region of new
+        contacts, the letter (the vault reads its config when it needs it)."""
+        self.config = config
+        if self.vault is not None:
+            self.vault.config = config
+
     @property
     def is_unlocked(self) -> bool:
         return self.vault is not None and not self.vault.is_locked
@@ -277,8 +286,10 @@ class SealbookApp(Translated, App[None]):
         gc.unfreeze()  # let the dropped contacts be collected
         gc.collect()
         self.sub_title = _("locked")
+        shown = list(self.screen_stack)
         while len(self.screen_stack) > 2:
             self.pop_screen()
+        ContactForm.discard(self, popped=shown)  # the reused blank form goes with the keys
         self.switch_screen(UnlockScreen(self))
         self.notify(reason)
 
@@ -373,7 +384,7 @@ class SealbookApp(Translated, App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.config_path))
 
     # Textual's own palette entries that do not apply: a screenshot would write decrypted
     # contacts to disk as an SVG; the keys panel and maximising duplicate the help (?).
@@ -404,13 +415,15 @@ def make_app(
     clock: Clock = utc_now,
     kdf: KdfParams | None = None,
     allow_weak_kdf: bool = False,
+    config_path: Path | None = None,
 ) -> SealbookApp:
-    """The app for ``vault_path``; tests pass ``clock`` and cheap ``kdf`` settings."""
-    return SealbookApp(vault_path, config, clock=clock, kdf=kdf, allow_weak_kdf=allow_weak_kdf)
+    """The app for ``vault_path``; tests pass ``clock`` and cheap ``kdf`` settings.  The settings
+    screen writes ``config_path`` (default: :func:`vault.config.default_config_path`)."""
+    return SealbookApp(vault_path, config, clock=clock, kdf=kdf, allow_weak_kdf=allow_weak_kdf, config_path=config_path)
 
 
-def run_app(vault_path: Path, config: Config) -> int:
+def run_app(vault_path: Path, config: Config, config_path: Path | None = None) -> int:
     """Run the app; an unexpected error ends it with one line and exit code 70."""
-    app = make_app(vault_path, config)
+    app = make_app(vault_path, config, config_path=config_path)
     app.run()
     return EXIT_INTERNAL if app.return_code else 0

@@ -393,7 +393,7 @@ class Vault:
         consent_method: str = "",
         include_suppressed: bool = False,
     ) -> ImportReport:
-        """Import a vCard or CSV file with one legal basis and rule for the batch (vault.importers.job); the
+        """Import a vCard or CSV file, or a folder of .vcf files, with one basis and rule (vault.importers.job); the
         basis consent needs ``consent_given`` and ``consent_method``; listed people only with ``include_suppressed``."""
         from vault.importers.job import import_file
 

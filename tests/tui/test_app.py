@@ -127,7 +127,8 @@ async def test_an_invalid_email_keeps_the_form_open_and_saves_nothing(vault_path
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ContactForm)
-        assert app.screen.query_one("#error-emails", Label).display
+        assert app.screen.query_one("#msg-emails").display
+        assert app.screen.query_one("#emails").has_class("-error")
         assert "not a valid address" in screen_text(app)
         assert "nothing was saved" in screen_text(app)
         assert app.focused is app.screen.query_one("#emails")
@@ -149,7 +150,7 @@ async def test_a_missing_trigger_date_is_reported_next_to_the_field(vault_path: 
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ContactForm)
-        assert app.screen.query_one("#error-trigger", Label).display
+        assert app.screen.query_one("#msg-trigger").display
         assert app.focused is app.screen.query_one("#trigger")
 
 

@@ -121,3 +121,49 @@ async def test_the_time_to_open_the_form_is_printed(
     with capsys.disabled():
         shown = ", ".join(f"{m * 1000:.0f} ms mounted / {p * 1000:.0f} ms idle" for m, p in timings)
         print(f"\nform open at {size[0]}x{size[1]}: {shown}")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_reused_blank_form_opens_empty_after_a_save_a_discard_and_a_lock(
+    vault_path: Path, clock: FixedClock, size: tuple[int, int]
+) -> None:
+    """The form for new contacts is built once and reused (issue 13.2); nothing typed into it
+    may show up in the next one, and a lock drops it with the keys."""
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=size) as pilot:
+        await unlock(pilot)
+        await burst(pilot, "n", *"Erste Person", "tab", *"Org Eins", "tab", *"eins@@example")
+        first = app.screen
+        assert isinstance(first, ContactForm) and value(app, "emails") == "eins@@example"
+        await burst(pilot, "ctrl+s")  # refused: the e-mail; the error shows
+        await settle(pilot)
+        assert "emails" in first.errors
+        await burst(pilot, "escape", "y")  # discard
+        await settle(pilot)
+        await burst(pilot, "n", *"Zweite")
+        await settle(pilot)
+        assert app.screen is first  # the same form, emptied
+        assert (value(app, "name"), value(app, "org"), value(app, "emails")) == ("Zweite", "", "")
+        assert not first.errors and not first.query_one("#emails").has_class("-error")
+        await burst(pilot, "tab", "tab", "tab", *"0171 2345678")
+        first.query_one("#trigger").focus()
+        await burst(pilot, *"2026-01-31", "ctrl+s")  # saved
+        await settle(pilot)
+        assert isinstance(app.screen, ContactsScreen)
+        await burst(pilot, "n")
+        await settle(pilot)
+        assert app.screen is first and not first.has_changes
+        assert (value(app, "name"), value(app, "phones")) == ("", "")
+        await burst(pilot, *"Dritte", "ctrl+l")  # lock with the form open: it goes with the keys
+        await settle(pilot)
+        assert not app.is_screen_installed(ContactForm.REUSED)
+        assert not first.is_attached
+        await unlock(pilot)
+        await burst(pilot, "n")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactForm) and app.screen is not first
+        assert value(app, "name") == ""
+    with Vault(vault_path, clock=clock) as vault:
+        vault.unlock(PASSPHRASE)
+        assert [c.name for c in vault.contacts() if c.name in ("Erste Person", "Zweite", "Dritte")] == ["Zweite"]

@@ -82,7 +82,7 @@ async def test_the_consent_basis_preselects_the_consent_rule_and_asks_its_date_o
         form = app.screen
         assert isinstance(form, ContactForm)
         assert form.query_one("#rule", Select).value == "consent"
-        assert not form.query_one("#field-trigger").display  # no second date to type
+        assert not form.query_one("#trigger").display  # no second date to type
         await pilot.press("tab", *"2026-02-01", "tab", *"web form", "ctrl+s")
         assert isinstance(app.screen, ContactsScreen)
     with Vault(vault_path, clock=clock) as vault:
@@ -108,7 +108,7 @@ async def test_another_basis_keeps_the_rule_chosen(vault_path: Path, clock: Fixe
         form.query_one("#basis", Select).value = LegalBasis.LEGITIMATE_INTERESTS
         await pilot.pause()
         assert form.query_one("#rule", Select).value == rule
-        assert form.query_one("#field-trigger").display
+        assert form.query_one("#trigger").display
 
 
 async def test_a_validation_error_scrolls_its_whole_field_into_view(vault_path: Path, clock: FixedClock) -> None:
@@ -128,5 +128,5 @@ async def test_a_validation_error_scrolls_its_whole_field_into_view(vault_path: 
         await settle(pilot)
         assert app.focused is form.query_one("#emails")
         # The field's label and its message are inside the visible part of the scrolling body.
-        for part in (form.query_one("#field-emails .field-label", Label), form.query_one("#error-emails", Label)):
+        for part in (form.query_one("#emails"), form.query_one("#msg-emails")):
             assert part.display and body.region.contains_region(part.region), (body.region, part.region)

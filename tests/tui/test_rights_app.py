@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList
+from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
 from tests.tui.helpers import app_for, notified, people, screen_text, seed, settle, unlock
@@ -44,11 +44,19 @@ def value(app: object, field_id: str) -> str:
 
 
 def label_text(app: object, label_id: str) -> str:
-    return str(app.screen.query_one(f"#{label_id}", Label).render())  # type: ignore[attr-defined]
+    """The text of the line under a form field (its hint and its error); "error-emails" or "hint-emails"."""
+    found = app.screen.query(f"#msg-{label_id.split('-', 1)[1]}")  # type: ignore[attr-defined]
+    return str(found.first(Static).render()) if found else ""
 
 
 def shown(app: object, label_id: str) -> bool:
-    return bool(app.screen.query_one(f"#{label_id}", Label).display)  # type: ignore[attr-defined]
+    """Whether the form shows the error ("error-<field>") or a hint ("hint-<field>") of a field."""
+    kind, field_id = label_id.split("-", 1)
+    form = app.screen  # type: ignore[attr-defined]
+    if kind == "error":
+        return field_id in form.errors and form.query_one(f"#msg-{field_id}").display
+    found = form.query(f"#msg-{field_id}")
+    return bool(found) and found.first().display and bool(label_text(app, label_id).strip())
 
 
 # --- the form: consent proof (Art. 7(1)) and further duties -------------------------------
@@ -145,7 +153,7 @@ async def test_a_burst_typed_into_the_form_keeps_every_field_in_place(
         assert isinstance(form, ContactForm)
         assert form.query_one("#basis", Select).value is LegalBasis.CONSENT
         assert form.query_one("#rule", Select).value == "consent"
-        assert not form.query_one("#field-trigger").display  # the consent date is the trigger
+        assert not form.query_one("#trigger").display  # the consent date is the trigger
         assert [value(app, f) for f in ("name", "org", "emails", "phones")] == [
             "Zoë Öztürk",
             "Öztürk Consulting",

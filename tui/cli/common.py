@@ -183,9 +183,14 @@ def vault_path(args: argparse.Namespace) -> Path:
     return path.expanduser() if path else default_vault_path()
 
 
-def config(args: argparse.Namespace) -> Config:
+def config_path(args: argparse.Namespace) -> Path:
+    """`--config`, else $SEALBOOK_CONFIG, else the platform config folder."""
     path: Path | None = getattr(args, "config", None)
-    loaded = load_config(path or default_config_path())
+    return path.expanduser() if path else default_config_path()
+
+
+def config(args: argparse.Namespace) -> Config:
+    loaded = load_config(config_path(args))
     apply_config_language(loaded)
     return loaded
 
@@ -337,7 +342,7 @@ def open_tui(args: argparse.Namespace) -> int:
     if not os.isatty(sys.stdout.fileno()) and os.environ.get("SEALBOOK_FORCE_TUI") != "1":
         print(_("sealbook: the terminal app needs a terminal; see `sealbook --help`"), file=sys.stderr)
         return EXIT_USAGE
-    return run_app(vault_path(args), config(args))
+    return run_app(vault_path(args), config(args), config_path(args))
 
 
 # --- confirmation ------------------------------------------------------------------

@@ -97,7 +97,15 @@ def register(subparsers: Any) -> None:
         run_import,
         _("import contacts from vCard or CSV ({limits})").format(limits=import_limits()),
     )
-    imp.add_argument("file", type=Path, help=_("a .vcf (vCard 2.1/3.0/4.0) or .csv (Google, Outlook, generic)"))
+    imp.add_argument(
+        "file",
+        type=Path,
+        metavar="PATH",
+        help=_(
+            "a .vcf (vCard 2.1/3.0/4.0) or .csv (Google, Outlook, generic), or a folder of .vcf files as khard "
+            "and vdirsyncer keep them (its subfolders one level down too; hidden files are skipped)"
+        ),
+    )
     imp.add_argument(
         "--basis",
         required=True,

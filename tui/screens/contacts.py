@@ -30,6 +30,7 @@ from tui.screens.form import ContactForm
 from tui.screens.help import ACTION_HELP
 from tui.screens.purge import PurgeScreen
 from tui.screens.requests import RequestsScreen
+from tui.screens.settings import SettingsHost, SettingsScreen
 from tui.screens.sync import SyncScreen
 from tui.widgets.contact_table import ContactTable, Picked, surname_key
 from tui.widgets.detail import DetailPane
@@ -76,6 +77,7 @@ class ContactsScreen(Translated, Screen[None]):
         Binding("p", "purge_preview", N_("Purge"), show=False),
         Binding("q", "requests", N_("Requests"), show=False),
         Binding("y", "sync_status", N_("Sync"), show=False),
+        Binding("o", "settings", N_("Settings"), show=False),
     ]
 
     # What each action does, for the command palette (ctrl+p), which shows it with the key.
@@ -254,7 +256,7 @@ class ContactsScreen(Translated, Screen[None]):
         def save(draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
             return vault.add(draft, allow_suppressed=allow_suppressed)
 
-        self.app.push_screen(ContactForm(vault, save), self._after_add)
+        self.app.push_screen(ContactForm.for_new(self.app, vault, save), self._after_add)
 
     def _after_add(self, contact: Contact | None) -> None:
         if contact is not None:
@@ -485,3 +487,10 @@ class ContactsScreen(Translated, Screen[None]):
 
     def action_sync_status(self) -> None:
         self._activity(SyncScreen(self.host))
+
+    def action_settings(self) -> None:
+        host = self.host
+        if not isinstance(host, SettingsHost):  # a test's small host app keeps no config file
+            self.notify(_("Settings cannot be changed here."), severity="warning")
+            return
+        self.app.push_screen(SettingsScreen(host))

@@ -227,8 +227,9 @@ def _day(text: str) -> date | None:
 
 
 class ImportScreen(Activity):
-    """Import a vCard or CSV file: preview first, then one all-or-nothing transaction, or, when
-    the preview found entries that cannot be imported, the rest without them (``--skip-invalid``)."""
+    """Import a vCard or CSV file, or a folder of .vcf files (khard, vdirsyncer): preview first, then one
+    all-or-nothing transaction, or, when the preview found entries that cannot be imported, the rest
+    without them (``--skip-invalid``)."""
 
     TITLE_TEXT = N_("Import contacts from a vCard or CSV file")
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -244,7 +245,8 @@ class ImportScreen(Activity):
             # One line per field (compact), so the form, the problem list and the result fit 80x24.
             with Horizontal(classes="row tight"):
                 yield Label(_("File").ljust(8), classes="row-label")
-                yield Input(placeholder=_("path of the .vcf or .csv file"), id="import-file", compact=True)
+                yield Input(placeholder=_("a .vcf or .csv file, or a folder of .vcf files"), id="import-file",
+                            compact=True)  # fmt: skip
             with Horizontal(classes="row tight"):
                 yield Label(_("Basis").ljust(8), classes="row-label")
                 yield Select(
@@ -331,15 +333,6 @@ class ImportScreen(Activity):
         if not path.name or basis is Select.BLANK or rule is Select.BLANK:
             self.status(_("Choose a file, a legal basis and a retention rule."), error=True)
             return None
-        if path.is_dir():
-            self.status(
-                _(
-                    "That is a folder. Import one .vcf or .csv file at a time; a folder of .vcf files "
-                    "(khard, vdirsyncer) cannot be imported in one go yet."
-                ),
-                error=True,
-            )
-            return None
         try:
             trigger = _day(self._text("#import-trigger"))
             consent_given = _day(self._text("#import-consent-given"))
@@ -383,12 +376,17 @@ class ImportScreen(Activity):
             return
         self.app.call_from_thread(self.reported, report, dry_run)
 
-    def _show_problems(self, errors: tuple[ImportEntry, ...]) -> None:
-        """Every entry that cannot be imported, in a list that scrolls (never only the first few)."""
+    def _show_problems(self, errors: tuple[ImportEntry, ...], folder: bool = False) -> None:
+        """Every entry that cannot be imported, in a list that scrolls (never only the first few);
+        from a folder, each with the file it comes from, file by file."""
         table = self.query_one("#import-problems", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        if folder:
+            table.add_column(_("File"))
+        table.add_columns(_("Entry"), _("Line"), _("Why it cannot be imported"))
         for entry in errors:
-            table.add_row(str(entry.index), str(entry.line), literal(entry.message))
+            why = literal(entry.message.removeprefix(_("{file}: {problem}").format(file=entry.file, problem="")))
+            table.add_row(*([literal(entry.file)] if folder else []), str(entry.index), str(entry.line), why)
         table.display = bool(errors)
 
     def reported(self, report: ImportReport, dry_run: bool) -> None:
@@ -397,7 +395,7 @@ class ImportScreen(Activity):
             added=report.added, merged=report.merged, rules=added, skipped=report.skipped
         )
         errors = report.errors
-        self._show_problems(errors)
+        self._show_problems(errors, report.folder)
         listed = _listed(report.suppressed)
         problems = ngettext("{n} entry", "{n} entries", len(errors)).format(n=len(errors))
         if dry_run and errors:
@@ -407,7 +405,11 @@ class ImportScreen(Activity):
                 if rest
                 else _("No other entry would be imported.")
             )
-            text = _("{problems} cannot be imported (listed above), so the file as a whole will not be.")
+            text = (
+                _("{problems} cannot be imported (listed above), so the folder as a whole will not be.")
+                if report.folder
+                else _("{problems} cannot be imported (listed above), so the file as a whole will not be.")
+            )
             self.status(text.format(problems=problems) + " " + offer, error=True)
             self.query_one("#import-rest", Button).disabled = not rest
             return

@@ -11,18 +11,19 @@ writing) keeps the form open with everything in it.
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from tui.screens.dialogs import Confirm
+from tui.screens.form_base import FormBase, Save
 from tui.screens.form_input import (
     BUSY,
     CONSENT_RULE_HINT,
@@ -44,13 +45,7 @@ from vault.retention import purge_from
 from vault.service import Vault
 
 
-class Save(Protocol):
-    """Stores the form's draft; ``allow_suppressed`` once the owner confirmed a listed person."""
-
-    def __call__(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact: ...
-
-
-class ContactForm(Translated, ModalScreen[Contact | None]):
+class ContactForm(Translated, FormBase):
     """Add a contact (``contact`` None) or edit one; dismisses with the saved contact."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -65,29 +60,29 @@ class ContactForm(Translated, ModalScreen[Contact | None]):
     DEFAULT_CSS = """
     ContactForm #form { max-width: 100%; max-height: 100%; }
     ContactForm #consent-fields, ContactForm #consent-row { height: auto; }
-    ContactForm #field-consent_given { width: 30; margin-right: 2; }
-    ContactForm #field-consent_method { width: 1fr; }
+    ContactForm #column-consent_given { width: 30; height: auto; margin-right: 2; }
+    ContactForm #column-consent_method { width: 1fr; height: auto; }
     ContactForm #consent-explain { color: $text-muted; }
     """
 
     def __init__(self, vault: Vault, save: Save, contact: Contact | None = None) -> None:
-        super().__init__()
-        self.vault = vault
-        self._save = save
+        super().__init__(vault, save)
         self.contact = contact
-        self.errors: dict[str, str] = {}
         self._consent_required = False  # set once a save found the consent fields empty
         self._initial: tuple[object, ...] | None = None  # the fields as opened (see has_changes)
         self._basis_shown: object = None  # the basis last seen, to tell the owner's change from the first value
 
     # --- layout ------------------------------------------------------------------
 
-    def _field(self, label: str, widget: Widget, field_id: str, hint: str = "") -> ComposeResult:
-        with Vertical(classes="field", id=f"field-{field_id}"):
-            yield Label(label, classes="field-label")
-            yield widget
-            yield Label(hint, id=f"hint-{field_id}", classes="hint", markup=False)
-            yield Label("", id=f"error-{field_id}", classes="error", markup=False)
+    def _field(self, label: str, widget: Widget, field_id: str) -> ComposeResult:
+        """One field: its label is the widget's border title (a Select gets a label line); the
+        line with its hint and error is mounted only once there is something to say (see
+        _show_message): every widget the form composes costs time when ``n`` opens it."""
+        if isinstance(widget, Select):
+            yield Label(label, classes="field-label", id=f"label-{field_id}")
+        else:
+            widget.border_title = label
+        yield widget
 
     def compose(self) -> ComposeResult:
         c = self.contact
@@ -123,20 +118,22 @@ class ContactForm(Translated, ModalScreen[Contact | None]):
                     yield Label(_(CONSENT_RULE_HINT), id="consent-explain", markup=False)
                     with Horizontal(id="consent-row"):
                         given = format_date(draft.consent_given) if draft else ""
-                        yield from self._field(
-                            _("Consent given on *"),
-                            Input(given, placeholder=_("YYYY-MM-DD"), id="consent_given"),
-                            "consent_given",
-                        )
-                        yield from self._field(
-                            _("How consent was given *"),
-                            Input(
-                                draft.consent_method if draft else "",
-                                placeholder=_("web form, e-mail, in person, ..."),
-                                id="consent_method",
-                            ),
-                            "consent_method",
-                        )
+                        with Vertical(id="column-consent_given"):
+                            yield from self._field(
+                                _("Consent given on *"),
+                                Input(given, placeholder=_("YYYY-MM-DD"), id="consent_given"),
+                                "consent_given",
+                            )
+                        with Vertical(id="column-consent_method"):
+                            yield from self._field(
+                                _("How consent was given *"),
+                                Input(
+                                    draft.consent_method if draft else "",
+                                    placeholder=_("web form, e-mail, in person, ..."),
+                                    id="consent_method",
+                                ),
+                                "consent_method",
+                            )
                     withdrawn = format_date(draft.consent_withdrawn) if draft else ""
                     yield from self._field(
                         _("Consent withdrawn on"),
@@ -170,8 +167,10 @@ class ContactForm(Translated, ModalScreen[Contact | None]):
         yield Footer()  # this modal's keys, over the list's footer
 
     def on_mount(self) -> None:
-        for label in self.query(".error, .hint"):
-            label.display = False
+        self._checked()
+
+    def _checked(self) -> None:
+        """Run every live check; what the fields hold now is "unchanged" (see has_changes)."""
         self._update_rule()
         self._update_consent()
         self._check_emails()
@@ -201,23 +200,27 @@ class ContactForm(Translated, ModalScreen[Contact | None]):
         """Which form this is, without its content: "new contact" or "edit of <id prefix>"."""
         return _("edit of {id}").format(id=self.contact.id[:8]) if self.contact else _("new contact")
 
+    def dismiss(self, result: Contact | None = None) -> AwaitComplete:
+        if self.contact is None and self.app.is_screen_installed(self.REUSED):
+            self.app.call_later(self._empty)  # the reused form forgets what was typed, off screen
+        return super().dismiss(result)
+
+    def _empty(self) -> None:
+        """Back to a blank form (the reused form for new contacts, after it was dismissed)."""
+        with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
+            for field in self.query(Input):
+                field.value = ""
+            self.query_one("#notes", TextArea).text = ""
+            self.query_one("#basis", Select).value = self._basis_shown = LegalBasis.CONTRACT
+            self.query_one("#rule", Select).value = self.vault.rule_list()[0].key
+        self._consent_required = False
+        for field_id in list(self.errors):
+            self._set_error(field_id, None)
+        self._checked()
+        self.query_one("#form-body", VerticalScroll).scroll_home(animate=False)
+        self.set_focus(self.query_one("#name", Input), scroll_visible=False)
+
     # --- live checks -----------------------------------------------------------
-
-    def _set_error(self, field_id: str, message: str | None) -> None:
-        label = self.query_one("#form-error" if field_id == "form" else f"#error-{field_id}", Label)
-        if message:
-            self.errors[field_id] = message
-            label.update(message)
-            label.display = True
-        else:
-            self.errors.pop(field_id, None)
-            label.update("")
-            label.display = False
-
-    def _hint(self, field_id: str, text: str) -> None:
-        label = self.query_one(f"#hint-{field_id}", Label)
-        label.update(text)
-        label.display = bool(text)
 
     @property
     def _is_consent(self) -> bool:
@@ -323,10 +326,10 @@ class ContactForm(Translated, ModalScreen[Contact | None]):
         """Recompute the retention end as the rule or trigger date changes."""
         key = str(self.query_one("#rule", Select).value)
         rule = self.vault.rules.get(key)
-        trigger_label = self.query_one("#field-trigger .field-label", Label)
-        trigger_label.update(first_upper(shown(rule.trigger_label)) + ("" if rule.until_withdrawn else " *"))
+        trigger_input = self.query_one("#trigger", Input)
+        trigger_input.border_title = first_upper(shown(rule.trigger_label)) + ("" if rule.until_withdrawn else " *")
         once = self._trigger_is_consent_date
-        self.query_one("#field-trigger").display = not once
+        self._show_field("trigger", not once)
         try:
             trigger = parse_date(self.query_one("#consent_given" if once else "#trigger", Input).value, "trigger")
         except InvalidInput as error:
@@ -448,26 +451,6 @@ class ContactForm(Translated, ModalScreen[Contact | None]):
         if field_id != "form":
             self._set_error("form", _(CORRECT))
         self._focus_first_error()
-
-    def _ask_suppressed(self, draft: ContactDraft, error: SuppressedPerson) -> None:
-        """The person withdrew consent, objected or was erased: add them again only if the owner says so."""
-        body = Text()
-        said = str(error)
-        body.append(said[:1].upper() + said[1:] + ".\n\n", style="bold")
-        body.append(
-            _(
-                "They must not be added back quietly (Art. 7(3), 17 and 21 GDPR). Add them anyway only if you "
-                "have a new legal basis, e.g. they gave consent again or a new contract."
-            )
-        )
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._store(draft, allow_suppressed=True)
-            else:
-                self._set_error("form", _("Not added: the person is on the suppression list. Nothing was saved."))
-
-        self.app.push_screen(Confirm(_("Person on the suppression list"), body, yes=_("Add anyway")), answered)
 
     def _focus_first_error(self) -> None:
         for field_id in FIELD_ORDER:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -11,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from tui.widgets.safe import literal
 from tui.widgets.translated import Translated
 from vault.i18n import N_, _
 
@@ -77,7 +79,16 @@ ACTION_HELP: dict[str, str] = {
     "purge_preview": N_("Purge: what is due, run it, hold records; the deletion log"),
     "requests": N_("Data-subject requests: open, extend, mark answered; deadlines"),
     "sync_status": N_("Encrypted copy on webspace: state, push and pull"),
+    "settings": N_("Settings: auto-lock, controller, processors, phone region, languages (saved to the config file)"),
 }
+
+# Beside HELP rather than in it, so HELP's translation stays whole; {path} is the file the app uses.
+SETTINGS_HELP = N_("""\
+Settings
+  o          auto-lock minutes, controller and supervisory authority,
+             processors, default phone region, app and letter language;
+             ctrl+s saves them to the config file:
+  {path}""")
 
 
 class HelpScreen(Translated, ModalScreen[None]):
@@ -86,10 +97,18 @@ class HelpScreen(Translated, ModalScreen[None]):
         Binding("escape,q,question_mark", "close", N_("Close")),
     ]
 
+    def __init__(self, config_path: Path | None = None) -> None:
+        super().__init__()
+        self.config_path = config_path
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
             yield Static(Text(_("Help"), style="bold"))
             yield Static(Text(_(HELP)))
+            if self.config_path is not None:  # a path may hold any character: shown literally
+                yield Static(
+                    literal(_(SETTINGS_HELP).format(path=self.config_path), multiline=True), id="help-settings"
+                )
             yield Button(_("Close (esc)"), id="close")
         yield Footer()  # this modal's keys, over the list's footer
 

@@ -17,6 +17,12 @@ class ImportRefused(VaultError):
     sentence = N_("This file cannot be imported; nothing was imported.")
 
 
+class FolderRefused(ImportRefused):
+    """This folder cannot be imported; nothing was imported."""
+
+    sentence = N_("This folder cannot be imported; nothing was imported.")
+
+
 @dataclass(frozen=True)
 class ParsedEntry:
     """One vCard or CSV row: its fields, or why it cannot be read."""

@@ -1,7 +1,9 @@
-"""The import job: read, plan, and commit a file's contacts through the record book."""
+"""The import job: read, plan, and commit a file's (or a folder's) contacts through the record book."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -9,7 +11,8 @@ from vault import policy
 from vault.book import RecordBook
 from vault.i18n import _
 from vault.importers.batch import SuppressionCheck, check_batch
-from vault.importers.entries import Validate
+from vault.importers.entries import ParsedEntry, Validate
+from vault.importers.folder import FolderReading, read_folder
 from vault.importers.plan import ImportReport, plan_import
 from vault.importers.reading import read_file, stream_entries
 from vault.model import LegalBasis
@@ -37,7 +40,12 @@ def import_file(
     include_suppressed: bool = False,
     region: str | None = None,
 ) -> ImportReport:
-    """Import a vCard or CSV file with one legal basis and rule for the batch.
+    """Import a vCard or CSV file, or a folder of .vcf files, with one legal basis and rule for the batch.
+
+    A folder (a vdir as khard and vdirsyncer keep one) is read as one batch: its
+    ``*.vcf`` files and those of its subfolders one level down, in sorted order
+    (:mod:`~vault.importers.folder` says which files and links count); each entry of
+    the report names its file, and a file that cannot be read is an error entry.
 
     With the basis consent the batch needs the day consent was given and how
     (``consent_given``, ``consent_method``): every new contact gets exactly these,
@@ -55,18 +63,25 @@ def import_file(
     check_batch(basis, chosen, trigger, consent_given, consent_method, today)  # InvalidInput before reading
     # Entries stream from the parser through the planner, which keeps only what the
     # commit and the report need (issue 15: bounded memory on large files).
-    kind, parsed, ignored = stream_entries(read_file(path), path.name)
+    path = Path(path)
+    folder: FolderReading | None = read_folder(path) if path.is_dir() else None  # FolderRefused before planning
+    parsed: Iterable[ParsedEntry]
+    if folder is None:
+        kind, parsed, ignored = stream_entries(read_file(path), path.name)
+        default_source = _("import of the file {name} on {day}")
+    else:
+        kind, parsed, ignored = "vcard", folder.entries(), ()
+        default_source = _("import of the folder {name} on {day}")
+    name = shown_name(path)
     plan = plan_import(
-        path.name,
+        name,
         kind,
         parsed,
         book.unsorted(),
         basis=basis,
         rule=rule,
         trigger=trigger,
-        source=_("import of the file {name} on {day}").format(name=path.name, day=today.isoformat())
-        if source is None
-        else source,
+        source=default_source.format(name=name, day=today.isoformat()) if source is None else source,
         purpose=purpose,
         validate=validate,
         rules=rules,
@@ -76,7 +91,10 @@ def import_file(
         suppressed=suppressed,
         include_suppressed=include_suppressed,
         region=region,
+        folder=folder is not None,
     )
+    if folder is not None:
+        plan.sources = folder.starts
     if dry_run or (plan.has_errors and not skip_invalid):
         return plan.report(committed=False, dry_run=dry_run)
     new = [policy.new_contact(clean, rules, now) for clean in plan.new]
@@ -90,3 +108,9 @@ def import_file(
         added_action="imported",
     )
     return plan.report(committed=True, dry_run=False, new_ids=[c.id for c in new])
+
+
+def shown_name(path: Path) -> str:
+    """The file's or folder's name as text that can always be printed (bytes that are not
+    UTF-8 become U+FFFD)."""
+    return os.fsencode(path.name or path.absolute().name or str(path)).decode("utf-8", "replace")

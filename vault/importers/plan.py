@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -44,6 +45,7 @@ class ImportEntry:
     record_id: str | None = None
     message: str = ""
     duty: Duty | None = None  # the batch's rule, added to the stored contact this entry merges into
+    file: str = ""  # in a folder import: the file (path inside the folder) the entry comes from
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class ImportReport:
     committed: bool
     dry_run: bool
     ignored_columns: tuple[str, ...] = ()
+    folder: bool = False  # a folder of .vcf files: each entry names its file, each error starts with it
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for e in self.entries if e.outcome is outcome)
@@ -104,6 +107,8 @@ class ImportPlan:
     new_entry_indexes: list[list[int]] = field(default_factory=list)  # entries behind each new draft
     merges: dict[str, tuple[Contact, ContactDraft]] = field(default_factory=dict)
     ignored_columns: tuple[str, ...] = ()
+    # A folder import: (number of the first entry, file name) of each file, in entry order.
+    sources: list[tuple[int, str]] | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -121,7 +126,21 @@ class ImportPlan:
             else e
             for e in self.entries
         )
-        return ImportReport(self.file_name, self.format, entries, committed, dry_run, self.ignored_columns)
+        if self.sources is not None:
+            entries = tuple(_in_file(e, self.sources) for e in entries)
+        folder = self.sources is not None
+        return ImportReport(self.file_name, self.format, entries, committed, dry_run, self.ignored_columns, folder)
+
+
+def _in_file(entry: ImportEntry, sources: list[tuple[int, str]]) -> ImportEntry:
+    """``entry`` naming the file of the folder it comes from; an error's message starts with
+    it, so every front end that lists problems names the file."""
+    at = bisect_right(sources, entry.index, key=lambda source: source[0]) - 1
+    name = sources[at][1] if at >= 0 else ""
+    message = entry.message
+    if entry.outcome is Outcome.ERROR:
+        message = _("{file}: {problem}").format(file=name, problem=message)
+    return replace(entry, file=name, message=message)
 
 
 def _merged(base: ContactDraft, extra: ContactDraft) -> ContactDraft | None:
@@ -159,6 +178,7 @@ def plan_import(
     suppressed: SuppressionCheck | None = None,
     include_suppressed: bool = False,
     region: str | None = None,
+    folder: bool = False,
 ) -> ImportPlan:
     """Validate and match every entry; nothing is written.
 
@@ -168,6 +188,7 @@ def plan_import(
     (:func:`~vault.importers.batch.rule_to_add`); the contact's legal basis stays.
     A phone number that is possible but not valid for its country (``region``: the
     default country, see :mod:`~vault.importers.phones`) is kept with a warning.
+    ``folder``: the entries come from a folder of files (only the words of a report change).
     """
     plan = ImportPlan(file_name, dialect, [], ignored_columns=ignored_columns)
     batch_rule = rules.get(rule)
@@ -246,7 +267,7 @@ def plan_import(
             assert isinstance(key, int)
             base = plan.new[key]
             record_id = None
-            where = _("an earlier entry of this file")
+            where = _("an earlier entry of this folder") if folder else _("an earlier entry of this file")
         else:
             assert isinstance(key, str)
             base = state.get(key) or contacts[key].to_draft()
