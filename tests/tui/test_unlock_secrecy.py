@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import Worker, get_current_worker
 
-from tests.conftest import PASSPHRASE, FixedClock
+from tests.conftest import PASSPHRASE, FixedClock, draft
 from tests.tui.helpers import SIZE, app_for, seed, settle, unlock
 from tui.screens.contacts import ContactsScreen
 from tui.screens.unlock import CreateScreen, UnlockScreen
@@ -133,3 +133,25 @@ async def test_the_create_worker_is_not_handed_the_passphrase(
         assert isinstance(app.screen, ContactsScreen)
     [worker] = workers
     assert_worker_holds_no_passphrase(worker)
+
+
+async def test_no_decrypted_contact_outlives_the_lock(vault_path: Path, clock: FixedClock) -> None:
+    """Locking frees every decrypted contact; the full collection that frees those held in
+    reference cycles (the list screen's widgets) runs just after the unlock screen is drawn."""
+    import gc
+
+    from vault.model import Contact
+
+    seed(vault_path, clock, [draft(name=f"Person {i}", emails=(f"p{i}@example.org",)) for i in range(30)])
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("n", "escape")  # the reused form holds the vault too
+        await settle(pilot)
+        assert sum(isinstance(o, Contact) for o in gc.get_objects()) >= 30
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        await pilot.pause(1.0)  # the deferred collection
+        alive = [o for o in gc.get_objects() if isinstance(o, Contact)]
+        assert alive == [], f"{len(alive)} decrypted contacts still in memory after the lock"
