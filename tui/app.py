@@ -33,6 +33,7 @@ from tui.host import VaultOpened
 from tui.screens.contacts import ContactsScreen
 from tui.screens.form import ContactForm
 from tui.screens.help import HelpScreen
+from tui.screens.settings import SettingsScreen
 from tui.screens.unlock import CreateScreen, UnlockScreen
 from tui.widgets import contact_table
 from tui.widgets.translated import Translated
@@ -63,6 +64,10 @@ class KeyHandled(Message):
 
     serial: int
     hops_left: int
+
+
+# Screens that hold typed, unsaved input: auto-lock warns first, and the next unlock says what was lost.
+EDITORS = (ContactForm, SettingsScreen)
 
 
 class KeyOrder:
@@ -279,7 +284,7 @@ class SealbookApp(Translated, App[None]):
             return
         assert self.vault is not None
         # Say after the next unlock which forms lost typed input (their content is gone with the screens).
-        self._discarded += [s.describe() for s in self.screen_stack if isinstance(s, ContactForm) and s.has_changes]
+        self._discarded += [s.describe() for s in self.screen_stack if isinstance(s, EDITORS) and s.has_changes]
         self.vault.lock()
         search.clear_caches()
         contact_table.clear_caches()
@@ -333,7 +338,7 @@ class SealbookApp(Translated, App[None]):
         if (
             left <= min(IDLE_WARN_SECONDS, limit / 2)
             and self._idle_warned != self.last_activity
-            and any(isinstance(screen, ContactForm) for screen in self.screen_stack)
+            and any(isinstance(screen, EDITORS) for screen in self.screen_stack)
         ):
             self._idle_warned = self.last_activity
             warning = _("locking in {seconds} s; press any key to stay").format(seconds=math.ceil(left))

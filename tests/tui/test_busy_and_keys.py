@@ -20,7 +20,7 @@ from textual.widgets import Footer, Input, Label
 from textual.widgets._footer import FooterKey
 
 from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
-from tests.tui.helpers import app_for, people, screen_text, seed, unlock
+from tests.tui.helpers import app_for, burst, people, screen_text, seed, settle, unlock
 from tui import app as app_module
 from tui.app import BUSY_NOTE, SealbookApp
 from tui.screens.contacts import ContactsScreen
@@ -393,3 +393,28 @@ async def test_the_footer_fits_with_lock_first_and_the_dialogs_fit(
                 await pilot.press("escape")
                 if isinstance(app.screen, Confirm):
                     await pilot.press("y")
+
+
+async def test_a_lock_with_unsaved_settings_warns_first_and_says_they_were_discarded(
+    vault_path: Path, clock: FixedClock
+) -> None:
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock, Config(idle_lock_minutes=5))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        notes = said(app)
+        await burst(pilot, "o")
+        await settle(pilot)
+        app.screen.query_one("#controller_name").focus()
+        await burst(pilot, *"Kanzlei Geheim")
+        app.last_activity -= 245  # under a minute left, the settings screen open with changes
+        app.check_idle_lock()
+        assert len(notes) == 1 and "locking in" in notes[0]
+        app.last_activity -= 301
+        app.check_idle_lock()
+        await pilot.pause()
+        assert isinstance(app.screen, UnlockScreen)
+        await unlock(pilot)
+        discarded = [n for n in notes if "discarded" in n]
+        assert len(discarded) == 1 and "the settings" in discarded[0]
+        assert "Geheim" not in "\n".join(notes)

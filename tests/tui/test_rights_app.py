@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
+from textual.widgets import Checkbox, Input, Select, SelectionList, Static
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
 from tests.tui.helpers import app_for, notified, people, screen_text, seed, settle, unlock

@@ -317,7 +317,11 @@ OUTCOME_WORDS = {
 def _entry_line(entry: ImportEntry) -> str:
     outcome = _(OUTCOME_WORDS.get(entry.outcome.value, entry.outcome.value))
     width = max(8, *(len(_(words)) + 1 for value, words in OUTCOME_WORDS.items() if value != "suppressed"))
-    parts = [f"  {outcome:<{width}}", _("#{index} (line {line})").format(index=entry.index, line=entry.line)]
+    if entry.file and not entry.message.startswith(entry.file):  # a folder: which file (errors say it first)
+        where = _("#{index} ({file}, line {line})").format(index=entry.index, file=safe(entry.file), line=entry.line)
+    else:
+        where = _("#{index} (line {line})").format(index=entry.index, line=entry.line)
+    parts = [f"  {outcome:<{width}}", where]
     if entry.name:
         parts.append(safe(entry.name))
     if entry.message:

@@ -231,7 +231,7 @@ class ImportScreen(Activity):
     all-or-nothing transaction, or, when the preview found entries that cannot be imported, the rest
     without them (``--skip-invalid``)."""
 
-    TITLE_TEXT = N_("Import contacts from a vCard or CSV file")
+    TITLE_TEXT = N_("Import contacts from a vCard or CSV file, or a folder of .vcf files")
     BINDINGS: ClassVar[list[BindingType]] = [
         *Activity.BINDINGS,
         Binding("ctrl+s", "run_import", N_("Import"), priority=True),

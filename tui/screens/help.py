@@ -75,7 +75,7 @@ ACTION_HELP: dict[str, str] = {
     "toggle_restricted": N_("Show or hide restricted records"),
     "reviewed": N_("The selected consent record is still needed: move its next review on"),
     "export": N_("Export everything held about one person (Art. 15 / Art. 20)"),
-    "import": N_("Import contacts from a vCard or CSV file"),
+    "import": N_("Import contacts from a vCard or CSV file, or a folder of .vcf files"),
     "purge_preview": N_("Purge: what is due, run it, hold records; the deletion log"),
     "requests": N_("Data-subject requests: open, extend, mark answered; deadlines"),
     "sync_status": N_("Encrypted copy on webspace: state, push and pull"),

@@ -191,6 +191,10 @@ class SettingsScreen(Translated, ModalScreen[Config | None]):
         """Whether anything differs from the screen as it was opened (unsaved work)."""
         return self._initial is not None and self._values() != self._initial
 
+    def describe(self) -> str:
+        """What a lock discarded, without its content."""
+        return _("the settings")
+
     def _text(self, field_id: str) -> str:
         widget = self.query_one(f"#{field_id}")
         if isinstance(widget, TextArea):
