@@ -32,7 +32,7 @@ import contextlib
 import os
 import re
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -317,8 +317,10 @@ class AuditLog:
 
     # --- reading --------------------------------------------------------------------------
 
-    def entries(self, *, action: str | None = None, since: date | None = None) -> list[AuditEntry]:
-        """Rows in the order written, optionally of one action and from a day on."""
+    def entries(
+        self, *, action: str | Collection[str] | None = None, since: date | None = None, last: int | None = None
+    ) -> list[AuditEntry]:
+        """Rows in the order written, optionally of one action (or several), from a day on, the last ``last``."""
         start = datetime(since.year, since.month, since.day) if since else None
         return [
             AuditEntry(
@@ -328,7 +330,7 @@ class AuditLog:
                 device=row.device,
                 detail=row.detail,
             )
-            for row in self._store.audit_rows(action, start)
+            for row in self._store.audit_rows(action, start, last)
         ]
 
     def touched_since(

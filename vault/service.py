@@ -15,7 +15,7 @@ It hands out frozen dataclasses (vault.model), never ORM rows or Sessions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -293,9 +293,10 @@ class Vault:
 
     # --- plaintext-metadata work, possible while locked (vault.audit, vault.purge) ---------
 
-    def audit_log(self, *, action: str | None = None, since: date | None = None) -> list[AuditEntry]:
-        """The accountability log (Art. 5(2)): record ids and dates, never personal data."""
-        return self._audit.entries(action=action, since=since)
+    def audit_log(self, *, action: str | Collection[str] | None = None, since: date | None = None,
+                  last: int | None = None) -> list[AuditEntry]:  # fmt: skip
+        """The accountability log (Art. 5(2)): record ids and dates, never personal data; ``last``: only the newest."""
+        return self._audit.entries(action=action, since=since, last=last)
 
     def audit_check(self) -> AuditCheck:
         """Whether every log row is as sealbook wrote it (vault.audit); needs no passphrase."""

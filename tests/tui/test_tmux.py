@@ -16,11 +16,16 @@ SEALBOOK = Path(sys.executable).with_name("sealbook")
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 @pytest.mark.skipif(not SEALBOOK.exists(), reason="the sealbook entry point is not installed")
 def test_the_installed_app_works_in_a_real_terminal() -> None:
+    """The everyday flow, then (issue 13) a vdir folder import, the purge, a data-subject request
+    and sync to a local folder, each checked on the screen (and the blob in the folder)."""
     result = subprocess.run(
         ["bash", str(SCRIPT), str(SEALBOOK)], capture_output=True, text=True, timeout=600, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("PASS")
+    for step in ("ok: Imported: 2 added", "ok: Purge done: 2 records deleted.", "ok: 1 request OVERDUE (q)",
+                 "bytes in the sync folder"):  # fmt: skip
+        assert step in result.stdout, result.stdout
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

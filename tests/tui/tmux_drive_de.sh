@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drive the installed `sealbook` TUI in German (LANG=de_DE.UTF-8) in a real terminal (tmux):
 # create a vault, add a contact with a German date, find it, erase it (restricted under its
-# retention duty), lock, quit; German on every screen, the English words nowhere.
+# retention duty), set up sync to a local folder and push, lock, quit; German on every
+# screen, the English words nowhere.
 #
 #   tests/tui/tmux_drive_de.sh [path/to/sealbook]      (default: sealbook on PATH)
 #
@@ -94,7 +95,29 @@ keys y
 wait_for "Verarbeitung des Kontakts eingeschränkt"
 wait_for "1 eingeschränkt, ausgeblendet"
 
-# 4. lock, then quit
+# 4. the sync screen: set up a local folder, push; the blob is there
+mkdir -p "$WORK/sync"
+keys y
+wait_for "Verschlüsselte Kopie auf Webspace"
+wait_for "Die Synchronisierung ist nicht eingerichtet."
+no_english "Set up" "Push" "Pull" "Close"
+keys s
+wait_for "Verschlüsselte Kopie einrichten"
+wait_for "Prüfen und speichern (enter)"
+no_english "Where" "Cancel" "Check and save"
+type_text "$WORK/sync"; keys Enter
+wait_for "Synchronisierung eingerichtet: $WORK/sync."
+wait_for "Ziel: $WORK/sync"
+keys u
+wait_for "hochgeladen: Zähler 1, 0 hinzugefügt"
+no_english "pushed"
+wait_for "Noch nicht hochgeladene Änderungen: 0"
+test -s "$WORK/sync/sealbook.blob" || { echo "FAIL: no blob in $WORK/sync" >&2; exit 1; }
+echo "ok: blob in the sync folder (${SECONDS}s)"
+keys Escape
+wait_for "1 eingeschränkt, ausgeblendet"
+
+# 5. lock, then quit
 keys C-l
 wait_for "GESPERRT"
 no_english "LOCKED" "Unlock"

@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 
 class Activity(Translated, ModalScreen[None]):
-    """A modal with a title, a status line and Escape to close."""
+    """A modal with a title, a status line and Escape to close.  Opaque: it covers the screen,
+    and a see-through modal would redraw the list beneath at every refresh."""
+
+    DEFAULT_CSS = "Activity { background: $background; }"
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", N_("Close"))]
     TITLE_TEXT = ""  # marked with N_() in each screen, translated in heading()

@@ -21,6 +21,7 @@ from vault.i18n import N_, _, format_date, format_datetime, ngettext
 from vault.service import Vault
 
 NAMES_SHOWN = 5  # the confirmation names this many records (it must fit 80x24), then counts the rest
+LOG_ROWS = 100  # the newest rows of the log shown (the CLI's `sealbook log` has them all)
 BUSY = N_(
     "The vault is busy (another sealbook process, perhaps the scheduled purge, is writing); "
     "nothing was purged. Try again in a moment."
@@ -88,10 +89,7 @@ class PurgeScreen(Activity):
         try:
             due = self.vault.purge_preview(30)
             reviews = self.vault.overdue_reviews()
-            if self._log_filter is None:
-                log = [e for e in self.vault.audit_log() if e.action in self.LOGGED][-200:]
-            else:
-                log = self.vault.audit_log(action=self._log_filter)[-200:]
+            log = self.vault.audit_log(action=self._log_filter or self.LOGGED, last=LOG_ROWS)
         except VaultError as error:
             self.failed(error)
             return

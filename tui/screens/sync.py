@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from vault.service import Vault
 
 
+# What a sync did (vault.sync.report.SyncReport.action), as the status line says it.
+SYNC_ACTIONS = {"pushed": N_("pushed"), "pulled": N_("pulled"), "up-to-date": N_("up to date"), "cloned": N_("cloned")}
+
 class SyncScreen(Activity):
     """Sync state, and push/pull with a progress bar."""
 
@@ -126,7 +129,7 @@ class SyncScreen(Activity):
             self.app.call_from_thread(self.failed, error)
             return
         summary = _("{action}: counter {counter}, {added} added, {updated} updated, {deleted} deleted").format(
-            action=_(result.action),
+            action=_(SYNC_ACTIONS.get(result.action, result.action)),
             counter=result.counter,
             added=result.added,
             updated=result.updated,

@@ -7,7 +7,7 @@ the service; the service never sees a Session.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -344,16 +344,27 @@ class Store:
 
     # --- audit and tombstones -----------------------------------------------
 
-    def audit_rows(self, action: str | None = None, since: datetime | None = None) -> list[AuditRow]:
-        query = select(AuditRow).order_by(AuditRow.seq)
-        if action:
+    def audit_rows(
+        self, action: str | Collection[str] | None = None, since: datetime | None = None, last: int | None = None
+    ) -> list[AuditRow]:
+        """Audit rows in the order written: of one action or several, from ``since`` on, the
+        ``last`` ones only (read newest first and stopped there: the app's log view at 100k)."""
+        query = select(AuditRow)
+        if isinstance(action, str):
             query = query.where(AuditRow.action == action)
+        elif action is not None:
+            # With ``last``, "action || ''" keeps SQLite walking seq backwards (and stopping) instead of
+            # collecting every row of a frequent action through ix_audit_action and sorting them all.
+            column = (AuditRow.action + "") if last is not None else AuditRow.action
+            query = query.where(column.in_(sorted(action)))
         if since:
             query = query.where(AuditRow.at >= since)
+        query = query.order_by(AuditRow.seq.desc()).limit(last) if last is not None else query.order_by(AuditRow.seq)
         with self.session() as s:
             rows = list(s.scalars(query))
             s.expunge_all()
-            return rows
+        return rows[::-1] if last is not None else rows
+
 
     def tombstone_rows(self) -> list[TombstoneRow]:
         with self.session() as s:
