@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from tests.conftest import FixedClock, draft
+from tests.conftest import PASSPHRASE, FixedClock, draft
 from tests.tui.helpers import app_for, people, screen_text, seed, unlock
 from tui.screens.contacts import ContactsScreen
 from tui.widgets.contact_table import surname
+from vault.service import Vault
 
 SIZES = [(80, 24), (100, 30)]
 LONG = "Karl-Heinz Müller-Lüdenscheidt"  # 30 characters
@@ -108,3 +109,35 @@ async def test_short_names_leave_the_other_columns_their_width(vault_path: Path,
         await unlock(pilot)
         header = app.screen.query_one("#table").render_line(0).text
         assert "Organisat" in header and "Basis" in header  # nothing hidden for names that fit
+
+
+async def test_an_order_built_before_is_reused_only_until_the_data_changes(vault_path: Path, clock: FixedClock) -> None:
+    """Sorting back to an order already built reuses it (issue 15: sorting at 100k); a change
+    made elsewhere (the CLI, the purge) must show in every order afterwards."""
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        screen = app.screen
+        assert isinstance(screen, ContactsScreen)
+        await pilot.press("s", "s", "s")  # surname, retention end, first name again
+        await pilot.pause()
+        assert screen.sort == "first name"
+        first_order = list(screen._ordered)
+        await pilot.press("s", "s", "s")
+        await pilot.pause()
+        assert screen._ordered is not first_order and screen._ordered == first_order  # same view...
+        assert len(screen._views) == 3  # ...from the cache: the three orders were built once
+        # Another process adds a contact; the refresh rebuilds every order.
+        with Vault(vault_path, clock=clock) as other:
+            other.unlock(PASSPHRASE)
+            other.add(draft(name="Aaron Zzyzx", emails=("aaron@zzyzx.example",)))
+        app.refresh_from_disk()
+        await pilot.pause()
+        assert "Aaron Zzyzx" in names(app)
+        await pilot.press("s")  # surname: Zzyzx last
+        await pilot.pause()
+        assert names(app)[-1] == "Aaron Zzyzx"
+        await pilot.press("s", "s")  # first name again: Aaron first
+        await pilot.pause()
+        assert names(app)[0] == "Aaron Zzyzx"

@@ -95,6 +95,7 @@ class ContactsScreen(Translated, Screen[None]):
         self._detail_shown: Contact | None = None
         self._detail_dirty = False
         self._overdue = 0  # open data-subject requests past their deadline (counted on reload)
+        self._views: dict[tuple[str, bool], tuple[list[Contact], IncrementalSearch]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -114,13 +115,10 @@ class ContactsScreen(Translated, Screen[None]):
         self.reload()
         self.query_one(ContactTable).focus()
         if self._overdue:
-            self.notify(
-                _(
-                    "{n} data-subject request(s) are past their one-month deadline (Art. 12(3) GDPR); q shows them."
-                ).format(n=self._overdue),
-                severity="warning",
-                timeout=10,
+            deadline = _(
+                "{n} data-subject request(s) are past their one-month deadline (Art. 12(3) GDPR); q shows them."
             )
+            self.notify(deadline.format(n=self._overdue), severity="warning", timeout=10)
 
     # --- data ---------------------------------------------------------------------
 
@@ -128,23 +126,29 @@ class ContactsScreen(Translated, Screen[None]):
     def table(self) -> ContactTable:
         return self.query_one(ContactTable)
 
-    def reload(self) -> None:
-        """Rebuild order and index from the vault (after a change, a toggle, a refresh)."""
+    def reload(self, *, same_data: bool = False) -> None:
+        """Rebuild order and index from the vault (after a change, a refresh); ``same_data``: only
+        the sort or the restricted toggle changed, so an order built before is reused."""
         vault = self.host.vault
         if vault is None or vault.is_locked:
             return
         keep = self.table.current.id if self.table.current else None
-        contacts = vault.contacts(include_restricted=self.show_restricted)  # sorted by name
-        if self.sort == "surname":
-            contacts.sort(key=surname_key)
-        elif self.sort == "retention end":
-            contacts.sort(key=_retention_key)
+        view = (self.sort, self.show_restricted)
+        if not same_data:
+            self._views.clear()
+        if view not in self._views:
+            contacts = vault.contacts(include_restricted=self.show_restricted)  # sorted by name
+            if self.sort == "surname":
+                contacts.sort(key=surname_key)
+            elif self.sort == "retention end":
+                contacts.sort(key=_retention_key)
+            self._views[view] = (contacts, IncrementalSearch([c.id for c in contacts], vault.search_keys()))
+        contacts, self._search = self._views[view]
         self.table.fit_names(max((len(c.name) for c in contacts), default=0))
         self._ordered = contacts
         self._restricted_count = (
             sum(1 for c in contacts if c.is_restricted) if self.show_restricted else len(vault) - len(contacts)
         )
-        self._search = IncrementalSearch([c.id for c in contacts], vault.search_keys())
         try:
             self._overdue = vault.overdue_request_count()  # plaintext dates: one cheap query
         except VaultError:
@@ -462,14 +466,13 @@ class ContactsScreen(Translated, Screen[None]):
 
     def action_toggle_restricted(self) -> None:
         self.show_restricted = not self.show_restricted
-        self.reload()
+        self.reload(same_data=True)
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self.reload()
+        self.reload(same_data=True)
 
-    # The less frequent jobs live in their own modals (see tui/screens/activities.py);
-    # the list is rebuilt when one closes, since it may have changed contacts.
+    # The less frequent jobs live in their own modals (tui/screens/activities.py); the list is rebuilt after.
     def _activity(self, screen: Screen[None]) -> None:
         self.app.push_screen(screen, lambda _: self.reload())
 
@@ -489,8 +492,7 @@ class ContactsScreen(Translated, Screen[None]):
         self._activity(SyncScreen(self.host))
 
     def action_settings(self) -> None:
-        host = self.host
-        if not isinstance(host, SettingsHost):  # a test's small host app keeps no config file
+        if isinstance(self.host, SettingsHost):  # a test's small host app keeps no config file
+            self.app.push_screen(SettingsScreen(self.host))
+        else:
             self.notify(_("Settings cannot be changed here."), severity="warning")
-            return
-        self.app.push_screen(SettingsScreen(host))
