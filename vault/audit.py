@@ -29,22 +29,20 @@ device's data folder (they hold the key, as they hold the push key).
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import struct
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from vault import crypto
+from vault.auditkey import LABEL_AUDIT as LABEL_AUDIT
+from vault.auditkey import AuditKeyFile as AuditKeyFile
+from vault.auditkey import audit_key as audit_key
 from vault.clock import Clock, naive_utc
-from vault.config import data_dir
 from vault.errors import VaultError
-from vault.fsutil import atomic_write, private_dir
 from vault.i18n import _, ngettext
 from vault.model import AuditEntry
 from vault.store import auditing
@@ -53,18 +51,11 @@ from vault.store.models import AuditRow
 from vault.store.purging import DEFAULT_LOG_RETENTION_YEARS, records_cutoff
 from vault.store.repository import Store
 
-LABEL_AUDIT = b"auditlog"
 SEAL_VERSION = 1
 _SEAL = struct.Struct("<BQq")  # version, seq of the row before, its time (µs since 1970, UTC; 0: none)
 SEAL_BYTES = _SEAL.size + 32
-_SAFE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
-
-
-def audit_key(root: bytes | bytearray) -> bytes:
-    """The key that seals audit rows, from the root key."""
-    return crypto.derive_subkey(root, LABEL_AUDIT)
 
 
 # --- seals ----------------------------------------------------------------------------------
@@ -172,30 +163,6 @@ def check_rows(rows: Sequence[RawAuditRow], key: bytes, vault_id: bytes, cutoff:
 
 
 # --- the key this device keeps --------------------------------------------------------------
-
-
-class AuditKeyFile:
-    """This device's copy of one vault's audit key (32 bytes, 0600, in the data folder)."""
-
-    def __init__(self, vault_id: str, device_id: str, directory: Path | None = None) -> None:
-        if not (_SAFE.match(vault_id) and _SAFE.match(device_id)):
-            raise VaultError(_("the vault or device id is not safe as a file name"))
-        self.path = (directory or data_dir() / "audit") / f"{vault_id}-{device_id}.key"
-
-    def load(self) -> bytes | None:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            return None
-        with os.fdopen(fd, "rb") as handle:
-            key = handle.read(64)
-        return key if len(key) == 32 else None
-
-    def save(self, key: bytes) -> None:
-        if self.load() == key:
-            return
-        private_dir(self.path.parent)
-        atomic_write(self.path, key)
 
 
 # --- the log ----------------------------------------------------------------------------------

@@ -26,18 +26,15 @@ from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import meta_message, tombstone_message
 from vault.sealing import RecordSealer, SealedRow
-from vault.search import clear_caches, contact_keys, matches, parse_query
+from vault.search import by_name, clear_caches, contact_keys, matches, parse_query
+from vault.store.keeping import DEFAULT_LOG_RETENTION_YEARS, records_cutoff
 from vault.store.models import ContactRow, TombstoneRow, index_bucket
-from vault.store.purging import ACTION_EXPIRED, DEFAULT_LOG_RETENTION_YEARS, records_cutoff
+from vault.store.purging import ACTION_EXPIRED
 from vault.store.repository import Store
 
 # A record's pending state for the index cache: (contact, row tag, search keys), or None when deleted.
 Change = tuple[Contact, str, tuple[str, str]] | None
 Also = Callable[[Session], None]  # more work inside a write's transaction (e.g. the suppression list)
-
-
-def _by_name(contacts: Iterable[Contact]) -> list[Contact]:
-    return sorted(contacts, key=lambda c: (c.name.casefold(), c.id))
 
 
 class RecordBook:
@@ -330,7 +327,7 @@ class RecordBook:
     def all(self, *, include_restricted: bool = True) -> list[Contact]:
         """Every readable contact, sorted by name."""
         self._ring.require_unlocked()
-        return _by_name(c for c in self._contacts.all() if include_restricted or not c.is_restricted)
+        return by_name(c for c in self._contacts.all() if include_restricted or not c.is_restricted)
 
     def unsorted(self) -> list[Contact]:
         self._ring.require_unlocked()
@@ -341,7 +338,7 @@ class RecordBook:
         self._ring.require_unlocked()
         parsed = parse_query(query)
         index = self._contacts
-        return _by_name(
+        return by_name(
             index[cid]
             for cid, keys in index.keys.items()
             if matches(parsed, keys) and (include_restricted or not index[cid].is_restricted)

@@ -29,16 +29,20 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Protocol
 
 from vault import crypto
 from vault.config import data_dir
 from vault.errors import VaultError, VaultTampered
 from vault.fsutil import atomic_write, private_dir
 from vault.i18n import N_, _
-from vault.store.models import INDEX_BUCKETS, VaultMetaRow, index_bucket
-from vault.store.repository import Store
+from vault.store.schema import INDEX_BUCKETS, index_bucket
+
+if TYPE_CHECKING:  # types only: the one-shot read path (vault.lookup) checks the head without SQLAlchemy
+    from sqlalchemy.orm import Session
+
+    from vault.store.models import VaultMetaRow
+    from vault.store.repository import Store
 
 _SAFE = re.compile(r"^[0-9a-f]{32}$")
 _DEVICE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
@@ -260,16 +264,38 @@ def _grouped(rows: Iterable[tuple[object, ...]], *, stored_bucket: bool) -> list
     return groups
 
 
+class HeadFields(Protocol):
+    """The key header's fields the head check reads (a vault_meta row, or vault.lookup's copy)."""
+
+    vault_id: bytes
+    device_id: str
+    verify_key: bytes
+    head_epoch: int
+    head_sig: bytes | None
+    manifest_digests: bytes | None
+
+
 def verified_manifest(s: Session, store: Store, pins: Pins, *, require_pin: bool = False) -> dict[str, int]:
     """The manifest, after checking the head: pinned verify key, signature over every
     bucket re-hashed from the rows, epoch.  Raises VaultTampered when any fails, and
     NotPinned when ``require_pin`` (the passphrase-less purge) and nothing is pinned."""
     meta = store.meta_in(s)
+    return checked_manifest(meta, lambda: store.manifest_in(s), pins, require_pin=require_pin)
+
+
+def checked_manifest(
+    meta: HeadFields,
+    rows: Callable[[], Iterable[tuple[object, ...]]],
+    pins: Pins,
+    *,
+    require_pin: bool = False,
+) -> dict[str, int]:
+    """:func:`verified_manifest` of a key header and the manifest's stored rows (id, version, bucket)."""
     if not pins.check_key(meta.verify_key) and require_pin:
         raise NotPinned()
     if meta.head_sig is None:
         raise VaultTampered(_("no signed head yet; unlock the vault once to seal it"))
-    groups = _grouped(store.manifest_in(s), stored_bucket=True)
+    groups = _grouped(rows(), stored_bucket=True)
     digests = [bucket_digest(group) for group in groups]
     message = head_message(meta.vault_id, meta.device_id, meta.head_epoch, manifest_digest(digests))
     if not crypto.verify(meta.verify_key, message, meta.head_sig) or meta.manifest_digests != b"".join(digests):

@@ -15,16 +15,18 @@ import os
 import secrets
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from vault import crypto, requests
+from vault import crypto
 from vault import index as cache
 from vault.clock import Clock, naive_utc
 from vault.errors import CannotCreate, NotAVault, VaultDamaged, VaultExists, VaultLocked, VaultTampered, WrongPassphrase
 from vault.i18n import _
 from vault.records import FORMAT_VERSION
-from vault.store.models import AuditRow, VaultMetaRow
-from vault.store.repository import Store
+
+if TYPE_CHECKING:  # imported where used: the one-shot read path (vault.lookup) opens keys without SQLAlchemy
+    from vault.store.models import VaultMetaRow
+    from vault.store.repository import Store
 
 LABEL_RECORDS = b"records_"
 LABEL_KEYWRAP = b"keywrap_"
@@ -66,7 +68,17 @@ def purpose_key_ad(vault_id: bytes, purpose: str) -> bytes:
     return crypto.pae(b"sealbook-key-v1", vault_id, purpose)
 
 
-def header_checksum(meta: VaultMetaRow) -> bytes:
+class KeyHeader(KeyHeaderFields, Protocol):
+    """The whole key header: the fields above, the wrapped keys and the checksum
+    (a vault_meta row, or the one-shot read path's copy of it)."""
+
+    wrapped_root_key: bytes
+    wrapped_sync_secret_key: bytes
+    wrapped_signing_key: bytes
+    header_checksum: bytes
+
+
+def header_checksum(meta: KeyHeader) -> bytes:
     """An unkeyed checksum over the key header: tells accidental damage apart from a wrong passphrase."""
     return crypto.checksum(
         crypto.pae(
@@ -85,7 +97,7 @@ def header_checksum(meta: VaultMetaRow) -> bytes:
     )
 
 
-def kdf_of(meta: VaultMetaRow) -> crypto.KdfParams:
+def kdf_of(meta: KeyHeaderFields) -> crypto.KdfParams:
     return crypto.KdfParams(meta.kdf_t, meta.kdf_m_kib, meta.kdf_p)
 
 
@@ -130,8 +142,49 @@ class PurposeKeys:
             crypto.wipe(getattr(self, field.name))
 
 
+def open_header(meta: KeyHeader, passphrase: str) -> tuple[bytearray, bytearray, bytearray]:
+    """(root key, signing seed, sync secret key) of a key header, every check made.
+
+    Raises KdfParametersRefused (hostile parameters, refused before deriving),
+    VaultDamaged (the checksum, or a wrapped key that does not open),
+    WrongPassphrase, or VaultTampered (a verify key not of the signing key).
+    """
+    crypto.check_kdf(kdf_of(meta), allow_weak=True)  # caps, before the checksum and the KDF
+    if header_checksum(meta) != meta.header_checksum:
+        raise VaultDamaged(_("key header"))
+    root = unwrap_root(meta, meta.wrapped_root_key, passphrase)
+    try:
+        signing = unwrap_purpose_key(root, meta.vault_id, "signing", meta.wrapped_signing_key)
+        sync_secret = unwrap_purpose_key(root, meta.vault_id, "sync", meta.wrapped_sync_secret_key)
+    except crypto.SealBroken:
+        crypto.wipe(root)
+        raise VaultDamaged(_("key header")) from None
+    if crypto.verify_key_of(signing) != meta.verify_key:
+        for buffer in (root, signing, sync_secret):
+            crypto.wipe(buffer)
+        raise VaultTampered(_("the verify key does not belong to this vault's signing key"))
+    return root, signing, sync_secret
+
+
+def index_key(root: bytes | bytearray) -> bytearray:
+    """Seals the index cache's buckets (vault.index)."""
+    return bytearray(crypto.derive_subkey(root, cache.LABEL, cache.SEAL_SUBKEY))
+
+
+def row_tag_key(root: bytes | bytearray) -> bytearray:
+    """Tags rows in the index cache (vault.index)."""
+    return bytearray(crypto.derive_subkey(root, cache.LABEL, cache.TAG_SUBKEY))
+
+
+def push_key(root: bytes | bytearray) -> bytearray:
+    """Authenticates pushed sync blobs (vault.sync.blob)."""
+    return bytearray(crypto.derive_subkey(root, LABEL_PUSH))
+
+
 def new_header(passphrase: str, kdf: crypto.KdfParams) -> VaultMetaRow:
     """A fresh key header: random root key, signing and sync key pairs, all wrapped."""
+    from vault.store.models import VaultMetaRow
+
     root = bytearray(crypto.random_bytes(crypto.KEY_BYTES))
     signing_seed, verify_key = crypto.new_signing_key()
     sync_secret, sync_public = crypto.new_box_keypair()
@@ -195,6 +248,9 @@ def create_vault_file(
     except OSError as exc:
         raise CannotCreate("{}: {}".format(path, exc.strerror or _("cannot write"))) from None
     os.close(fd)
+    from vault.store.models import AuditRow
+    from vault.store.repository import Store
+
     try:
         store = Store(path, create=True)
         try:
@@ -263,31 +319,20 @@ class KeyRing:
         Raises WrongPassphrase, VaultDamaged (key header) or KdfParametersRefused
         (hostile parameters are refused before deriving).
         """
+        from vault.requests import request_key  # here: vault.requests needs SQLAlchemy (see TYPE_CHECKING above)
+
         meta = self._store.read_meta()
-        crypto.check_kdf(kdf_of(meta), allow_weak=True)  # caps, before the checksum and the KDF
-        if header_checksum(meta) != meta.header_checksum:
-            raise VaultDamaged(_("key header"))
-        root = unwrap_root(meta, meta.wrapped_root_key, passphrase)
-        try:
-            signing = unwrap_purpose_key(root, meta.vault_id, "signing", meta.wrapped_signing_key)
-            sync_secret = unwrap_purpose_key(root, meta.vault_id, "sync", meta.wrapped_sync_secret_key)
-        except crypto.SealBroken:
-            crypto.wipe(root)
-            raise VaultDamaged(_("key header")) from None
-        if crypto.verify_key_of(signing) != meta.verify_key:
-            for buffer in (root, signing, sync_secret):
-                crypto.wipe(buffer)
-            raise VaultTampered(_("the verify key does not belong to this vault's signing key"))
+        root, signing, sync_secret = open_header(meta, passphrase)
         self.meta = meta
         self._keys = PurposeKeys(
             root=root,
             records=bytearray(crypto.derive_subkey(root, LABEL_RECORDS)),
             signing=signing,
             sync_secret=sync_secret,
-            index=bytearray(crypto.derive_subkey(root, cache.LABEL, cache.SEAL_SUBKEY)),
-            row_tag=bytearray(crypto.derive_subkey(root, cache.LABEL, cache.TAG_SUBKEY)),
-            requests=bytearray(requests.request_key(root)),
-            push=bytearray(crypto.derive_subkey(root, LABEL_PUSH)),
+            index=index_key(root),
+            row_tag=row_tag_key(root),
+            requests=bytearray(request_key(root)),
+            push=push_key(root),
             suppress=bytearray(crypto.derive_subkey(root, LABEL_SUPPRESS)),
         )
 

@@ -83,3 +83,73 @@ def test_an_installed_wheel_carries_its_migrations(tmp_path: Path) -> None:
     module_file, script_dir, revision = out.stdout.split()
     assert module_file.startswith(str(site)) and script_dir.startswith(str(site))
     assert revision != "None"
+
+
+# --- issue 15: the revision and schema checks at open run without Alembic ------------------------
+
+
+def test_the_constant_head_revision_is_alembics_head(tmp_path: Path) -> None:
+    """Store opens compare the file's revision with schema.HEAD_REVISION (no Alembic import):
+    a new migration must raise the constant, or every vault would be migrated at each open."""
+    from vault.store import schema
+
+    engine = make_engine(tmp_path / "head.sqlite")
+    try:
+        assert head_revision(engine) == schema.HEAD_REVISION
+    finally:
+        engine.dispose()
+
+
+def test_the_constant_schema_is_the_head_revisions(tmp_path: Path) -> None:
+    """The objects and columns vault.store.schema expects are those of an empty vault at head,
+    and the columns equal the models'."""
+    import sqlite3
+
+    from vault.store import schema
+    from vault.store.repository import expected_columns
+
+    path = tmp_path / "schema.sqlite"
+    engine = make_engine(path)
+    migrate(engine)
+    engine.dispose()
+    conn = sqlite3.connect(path)
+    try:
+        assert schema.schema_objects(conn) == schema.EXPECTED_SCHEMA
+        assert schema.table_columns(conn) == schema.EXPECTED_COLUMNS == expected_columns()
+        assert schema.stored_revision(conn) == schema.HEAD_REVISION
+    finally:
+        conn.close()
+
+
+def test_an_older_vault_is_still_migrated_when_opened(tmp_path: Path) -> None:
+    """A file naming an older revision reaches Alembic (the plain check only skips it at head)."""
+    from vault.store.repository import Store
+
+    path = tmp_path / "old.sqlite"
+    engine = make_engine(path)
+    migrate(engine, "0006")
+    engine.dispose()
+    # An empty 0006 file has no vault_meta row, but it has the table: Store opens and migrates it.
+    store = Store(path)
+    try:
+        assert current_revision(store.engine) == head_revision(store.engine)
+    finally:
+        store.close()
+
+
+def test_opening_a_vault_at_head_does_not_import_alembic(tmp_path: Path) -> None:
+    path = tmp_path / "v.sqlite"
+    engine = make_engine(path)
+    migrate(engine)
+    engine.dispose()
+    code = (
+        "import sys; from pathlib import Path; from vault.store.repository import Store\n"
+        "Store(Path(sys.argv[1])).close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'alembic', 'mako'}))\n"
+    )
+    root = Path(__file__).parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=root, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

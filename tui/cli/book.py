@@ -16,6 +16,7 @@ from vault.model import Contact, ContactDraft, Duty, LegalBasis, format_phone
 from vault.retention import days_left, purge_from
 
 if TYPE_CHECKING:
+    from vault.config import Config
     from vault.service import Vault
 
 BASIS_CHOICES = [b.value for b in LegalBasis]
@@ -188,9 +189,58 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_find(args: argparse.Namespace) -> int:
-    with common.open_vault(args) as vault:
+    # The one-shot read path first (issue 15): no ORM, no Alembic, no record book in memory.  It
+    # answers only for a vault as the last write left it, else the facade does (repairs, reports).
+    from vault.lookup import Lookup
+
+    settings = common.config(args)
+    secret: str | None = None
+    lookup = Lookup.open(common.vault_path(args))
+    if lookup is not None:
+        with lookup:
+            secret = common.read_secret(getattr(args, "passphrase_file", None), _("Passphrase: "))
+            answer = lookup.find(
+                secret, args.query, include_restricted=args.restricted, keep_years=settings.log_retention_years
+            )
+        if answer is not None:
+            _kdf_note(answer.kdf_below_floor, answer.kdf.describe())
+            return _print_found(args, answer.contacts, answer.damaged_ids)
+    with _unlocked(args, settings, secret) as vault:
         found = vault.search(args.query, include_restricted=args.restricted)
         damaged = vault.damaged_ids
+    return _print_found(args, found, damaged)
+
+
+def _unlocked(args: argparse.Namespace, settings: Config, secret: str | None) -> Vault:
+    """common.open_vault, with the passphrase already read (once: it may come from stdin)."""
+    if secret is None:
+        return common.open_vault(args)
+    from vault.service import Vault
+
+    vault = Vault(common.vault_path(args), config=settings)
+    try:
+        vault.unlock(secret)
+    except BaseException:
+        vault.close()
+        raise
+    _kdf_note(vault.kdf_below_floor, vault.kdf.describe())
+    return vault
+
+
+def _kdf_note(below_floor: bool, kdf: str) -> None:
+    """common.open_vault's note on a key derivation below the safe floor."""
+    if below_floor:
+        print(
+            _(
+                "sealbook: note: this vault's key derivation ({kdf}) is below the safe floor; "
+                "raise it with `sealbook passwd --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4` "
+                "or more."
+            ).format(kdf=kdf),
+            file=sys.stderr,
+        )
+
+
+def _print_found(args: argparse.Namespace, found: list[Contact], damaged: tuple[str, ...]) -> int:
     if args.json:
         common.print_json([common.contact_json(c) for c in found])
     else:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # What a sync did (vault.sync.report.SyncReport.action), as the status line says it.
 SYNC_ACTIONS = {"pushed": N_("pushed"), "pulled": N_("pulled"), "up-to-date": N_("up to date"), "cloned": N_("cloned")}
 
+
 class SyncScreen(Activity):
     """Sync state, and push/pull with a progress bar."""
 

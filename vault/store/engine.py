@@ -7,12 +7,13 @@ import errno
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event
+from typing import TYPE_CHECKING, Any
 
 from vault.errors import NotAVault, StorageFailed, StorageFull, VaultBusy, VaultDamaged, VaultError, VaultReadOnly
 from vault.i18n import _
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -47,6 +48,8 @@ def _on_begin(connection: Any) -> None:
 
 def make_engine(path: Path) -> Engine:
     """An engine on the SQLite file ``path``; nothing is created here."""
+    from sqlalchemy import create_engine, event  # here: translate() and PRAGMAS serve vault.lookup without it
+
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)

@@ -8,13 +8,16 @@ suite fails when models and migrations disagree.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Dialect, Integer, LargeBinary, MetaData, String, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Defined without SQLAlchemy (vault.store.schema), for the one-shot read path; named here too.
+from vault.store.schema import INDEX_BUCKETS as INDEX_BUCKETS
+from vault.store.schema import index_bucket as index_bucket
 
 # What a plaintext date or time that does not parse reads as.  It is a real
 # value on purpose: every signature and every additional data binds the stored
@@ -195,14 +198,6 @@ class RequestRow(Base):
     closed: Mapped[date | None] = mapped_column(SafeDate, nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-INDEX_BUCKETS = 256
-
-
-def index_bucket(record_id: str) -> int:
-    """The index_cache bucket holding ``record_id`` (stable: part of the index format)."""
-    return zlib.crc32(record_id.encode("utf-8")) % INDEX_BUCKETS
 
 
 class IndexBucketRow(Base):

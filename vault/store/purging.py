@@ -8,6 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import and_, delete, func, insert, not_, select
 from sqlalchemy.orm import Session
 
+from vault.store.keeping import DEFAULT_LOG_RETENTION_YEARS as DEFAULT_LOG_RETENTION_YEARS
+from vault.store.keeping import records_cutoff as records_cutoff
+from vault.store.keeping import records_kept_until as records_kept_until
 from vault.store.models import AuditRow, ContactRow, RequestRow, TombstoneRow
 from vault.store.repository import Store
 
@@ -18,23 +21,8 @@ Verifier = Callable[[str, date, bool, int, bytes, bytes], bool]
 # belong with vault.retention; they sit here because both vault.purge (audit rows,
 # closed requests) and vault.book (tombstones, at unlock) use them, and the layers
 # contract keeps those two apart.  vault.purge re-exports them.
+# They are defined without SQLAlchemy (vault.store.keeping), for the one-shot read path.
 ACTION_EXPIRED = "records-expired"  # old audit rows, closed requests or tombstones dropped (counts only)
-DEFAULT_LOG_RETENTION_YEARS = 3  # §195 BGB: the regular limitation period
-
-
-def records_kept_until(event: date, years: int) -> date:
-    """The last day an audit row, tombstone or closed request of ``event`` is kept:
-    31 December of the event's year plus ``years`` (the period starts at the end of
-    the year, §199(1) BGB).  2022-03-10 with 3 years -> 2025-12-31."""
-    return date(event.year + years, 12, 31)
-
-
-def records_cutoff(today: date, years: int) -> date:
-    """Records of events before this day are past keeping on ``today`` (1 January of
-    ``today.year - years``): the same rule as :func:`records_kept_until`, as a bound."""
-    return date(today.year - years, 1, 1)
-
-
 ACTION_ERASE_REQUESTED = "erase-requested"  # vault.rights writes it when a duty or hold defers an erasure
 
 

@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from sqlalchemy import Engine, delete, func, insert, inspect, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,9 +23,9 @@ from vault.errors import (
     StorageFull,
     VaultBusy,
     VaultDamaged,
-    VaultTampered,
 )
 from vault.i18n import _
+from vault.store import schema
 from vault.store.engine import (
     check_revision,
     current_revision,
@@ -50,51 +49,16 @@ from vault.store.models import (
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-# Every object of a vault at the head revision: nothing else may be in the file.
-# Triggers and views run code on reads and writes; a planted index or table is
-# refused too (it is not ours, so the file was edited).
-EXPECTED_SCHEMA = frozenset(
-    {
-        ("index", "ix_audit_action"),
-        ("index", "ix_audit_at"),
-        ("index", "ix_contacts_retention_end"),
-        ("index", "ix_manifest_bucket"),
-        ("index", "ix_requests_deadline"),
-        ("index", "sqlite_autoindex_alembic_version_1"),
-        ("index", "sqlite_autoindex_contacts_1"),
-        ("index", "sqlite_autoindex_manifest_1"),
-        ("index", "sqlite_autoindex_requests_1"),
-        ("index", "sqlite_autoindex_suppression_1"),
-        ("index", "sqlite_autoindex_tombstones_1"),
-        ("table", "alembic_version"),
-        ("table", "audit"),
-        ("table", "contacts"),
-        ("table", "index_cache"),
-        ("table", "manifest"),
-        ("table", "requests"),
-        ("table", "suppression"),
-        ("table", "tombstones"),
-        ("table", "vault_meta"),
-    }
-)
-
-
-def _schema(engine: Engine) -> set[tuple[str, str]]:
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql("SELECT type, name FROM sqlite_master").all()
-    return {(str(kind), str(name)) for kind, name in rows if not str(name).startswith("sqlite_stat")}
-
-
-def _columns(engine: Engine) -> dict[str, set[str]]:
-    """The column names of every table, as the schema text in the file declares them."""
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p WHERE m.type = 'table'"
-        ).all()
-    found: dict[str, set[str]] = {}
-    for table, column in rows:
-        found.setdefault(str(table), set()).add(str(column))
-    return found
+@contextmanager
+def _driver(engine: Engine) -> Iterator[sqlite3.Connection]:
+    """The sqlite3 connection under a pooled one, returned to the pool afterwards."""
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        yield driver
+    finally:
+        raw.close()
 
 
 def expected_columns() -> dict[str, set[str]]:
@@ -107,36 +71,10 @@ def expected_columns() -> dict[str, set[str]]:
 def check_schema(engine: Engine, *, complete: bool) -> None:
     """Refuse (VaultTampered) a file holding triggers or views, or, when ``complete``,
     anything but the objects of the head revision; and (VaultDamaged) tables whose
-    columns are not the head revision's: a changed byte in the schema text."""
-    found = _schema(engine)
-    if any(kind in ("trigger", "view") for kind, _ in found) or (complete and found != EXPECTED_SCHEMA):
-        raise VaultTampered(_("the file holds database objects sealbook did not create"))
-    if complete and _columns(engine) != expected_columns():
-        raise VaultDamaged(_("the database schema"))
-
-
-def _check_is_sqlite(path: Path) -> None:
-    """Refuse a file that is not an SQLite database, reading it only through SQLite.
-
-    Never with a plain open(): POSIX locks belong to the process, and closing any
-    descriptor of the file drops them all, so another process could delete the
-    ``-wal``/``-shm`` files under a Vault object this process still has open
-    (issue 12.9).  SQLite's own VFS shares one descriptor table per file.
-    """
-    try:
-        if path.stat().st_size < 100:  # not even a database header (an empty file would be "created")
-            raise NotAVault(path.name)
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
-    except (OSError, sqlite3.Error):
-        raise NotAVault(path.name) from None
-    try:
-        conn.execute("PRAGMA schema_version").fetchone()
-    except sqlite3.OperationalError:
-        pass  # cannot read it here (locked, read-only folder): the engine reports that itself
-    except sqlite3.DatabaseError:  # "file is not a database"
-        raise NotAVault(path.name) from None
-    finally:
-        conn.close()
+    columns are not the head revision's: a changed byte in the schema text
+    (vault.store.schema, plain sqlite3)."""
+    with _driver(engine) as driver:
+        schema.check_objects(driver, complete=complete)
 
 
 class Store:
@@ -145,17 +83,19 @@ class Store:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
         if not create:
-            _check_is_sqlite(path)
+            schema.check_is_sqlite(path)
         self.engine: Engine = make_engine(path)
         try:
             if create:
                 migrate(self.engine)
             else:
-                tables = set(inspect(self.engine).get_table_names())
-                if "vault_meta" not in tables:
-                    raise NotAVault(path.name)
-                check_schema(self.engine, complete=False)  # before a migration writes anything
-                if current_revision(self.engine) != head_revision(self.engine):
+                with _driver(self.engine) as driver:
+                    if ("table", "vault_meta") not in schema.schema_objects(driver):
+                        raise NotAVault(path.name)
+                    schema.check_objects(driver, complete=False)  # before a migration writes anything
+                    at_head = schema.stored_revision(driver) == schema.HEAD_REVISION
+                # Alembic (and its import) only when the file names another revision: a migration is due.
+                if not at_head and current_revision(self.engine) != head_revision(self.engine):
                     check_revision(self.engine)
                     migrate(self.engine)
             check_schema(self.engine, complete=True)
@@ -364,7 +304,6 @@ class Store:
             rows = list(s.scalars(query))
             s.expunge_all()
         return rows[::-1] if last is not None else rows
-
 
     def tombstone_rows(self) -> list[TombstoneRow]:
         with self.session() as s:

@@ -1,0 +1,126 @@
+"""Every row's keyed tag (RecordBook.load's row loop), for the one-shot read path (vault.lookup).
+
+At 100,000 records, reading and tagging every row is half the work of a
+`find`, and all of it runs under one interpreter lock.  Where there is a
+second core, vault.lookup has a child process do it (:class:`Scan`) while it
+checks the signed head and opens the index buckets itself.  The child is a
+fresh interpreter (an SQLite connection must never cross a fork), reads the
+file in its own read transaction, gets the row-tag key on its standard input
+(never in its arguments or environment) and answers on its standard output
+with ids, keyed tags and versions: no personal data, nothing on disk.
+
+Whatever goes wrong in the child (it cannot start, fails, or reads another
+snapshot than the caller's) makes the caller's check fail, and vault.lookup
+leaves the answer to the facade, as it does for any row the index does not
+vouch for.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from vault import crypto
+from vault import index as cache
+
+# Below this many records a second process costs more than it saves (its start is ~0.1 s).
+PARALLEL_FROM = 20_000
+
+# (ids, tags, stored versions) of every row in the order read (lists: the child's answer
+# stays small), or None when some row cannot be tagged.
+Tags = tuple[list[Any], list[str], list[Any]] | None
+
+
+def row_tags(rows: Iterable[tuple[Any, ...]], tag_key: bytes | bytearray) -> Tags:
+    """The tag of every row as Store.contact_checks gives them (cache.row_tag of
+    cache.stored_metadata, inlined as in RecordBook.load), and its stored version."""
+    tagger = crypto.row_tagger(tag_key)
+    history_of = cache.stored_history
+    ids: list[Any] = []
+    tags: list[str] = []
+    versions: list[Any] = []
+    for record_id, version, end, review, hold, meta_sig, sealed, history in rows:
+        if type(meta_sig) is not bytes or len(meta_sig) != 64 or type(sealed) is not bytes:
+            return None  # no entry ever matches it: the facade opens it
+        ids.append(record_id)
+        versions.append(version)
+        tags.append(tagger(history_of(b"%r|%r|%r|%r" % (version, end, review, hold), history), meta_sig, sealed))
+    return ids, tags, versions
+
+
+def has_a_second_core() -> bool:
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # not on Linux
+        return (os.cpu_count() or 1) > 1
+
+
+class Scan:
+    """:func:`row_tags` of the vault at ``path``, computed by a child process; :meth:`result`, then :meth:`close`."""
+
+    def __init__(self, path: Path, tag_key: bytes | bytearray) -> None:
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "vault.rowscan", str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        )
+        stdin, self._child.stdin = self._child.stdin, None  # communicate() only reads
+        assert stdin is not None
+        try:
+            stdin.write(bytes(tag_key))  # 32 bytes: fits the pipe, never blocks
+            stdin.close()
+        except OSError:
+            pass  # the child is gone: result() says so
+
+    def result(self) -> Tags:
+        out, _err = self._child.communicate()
+        if self._child.returncode != 0:
+            return None
+        answer = marshal.loads(out)  # noqa: S302 - our own child's answer on a private pipe
+        del out
+        if type(answer) is not tuple or len(answer) != 3 or len({len(part) for part in answer}) != 1:
+            return None
+        return answer
+
+    def close(self) -> None:
+        if self._child.poll() is None:
+            self._child.kill()
+            self._child.communicate()
+
+
+def _main(path: str) -> int:
+    """The child: read the key, tag every row in one read transaction, answer."""
+    import sqlite3
+
+    from vault.store import reader
+    from vault.store.engine import BUSY_TIMEOUT_MS, PRAGMAS
+
+    key = bytearray(sys.stdin.buffer.read(64))
+    if len(key) != 32:
+        return 2
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            for pragma in PRAGMAS:
+                conn.execute(pragma)
+            conn.execute("BEGIN")
+            answer = row_tags(conn.execute(reader.CONTACT_CHECKS), key)
+        finally:
+            conn.close()
+    finally:
+        crypto.wipe(key)
+    sys.stdout.buffer.write(marshal.dumps(answer))
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1]))
