@@ -41,6 +41,7 @@ from vault import search
 from vault.config import Config, default_config_path
 from vault.errors import VaultBusy, VaultError
 from vault.i18n import N_, _, ngettext
+from vault.model import Contact, ContactDraft
 from vault.service import KdfParams, Vault, utc_now
 
 Clock = Callable[[], datetime]
@@ -51,6 +52,7 @@ BUSY_RETRY_SECONDS = 10.0  # after a busy vault made a refresh wait, leave it al
 IDLE_WARN_SECONDS = 60  # with a form open, auto-lock warns this long before (at most half the idle time)
 KEY_HOPS = 2  # round trips behind a key: the key, then what handling it posted (Submitted, Changed)
 KEY_POLL_SECONDS = 0.01
+FORM_AHEAD_SECONDS = 0.5  # after an unlock, the blank form is built this much later (see _prepare_form)
 KEY_WAIT_LIMIT = 1.0  # a key whose round trip was lost holds the next one no longer than this
 SCREEN_WAIT_LIMIT = 10.0  # keys wait this long at most for a screen being built
 WAITING = -1
@@ -128,6 +130,11 @@ class KeyOrder:
             self.done(serial)
         else:
             self.app.set_timer(KEY_POLL_SECONDS, partial(self.watch, serial))
+
+    @property
+    def pending(self) -> bool:
+        """Whether a key is in flight or waiting."""
+        return self.busy is not None or bool(self.held)
 
     def done(self, serial: int) -> None:
         if serial == self.busy:
@@ -257,6 +264,21 @@ class SealbookApp(Translated, App[None]):
                 timeout=8,
             )
         self.switch_screen(ContactsScreen(self))
+        self.set_timer(FORM_AHEAD_SECONDS, self._prepare_form)
+
+    def _prepare_form(self) -> None:
+        """Build the blank new-contact form while the owner reads the list (issue 13.2): ``n`` then
+        only shows it.  Pushed and popped in one step, so it is composed but never drawn."""
+        vault = self.vault
+        if vault is None or vault.is_locked or not isinstance(self.screen, ContactsScreen) or self._keys.pending:
+            return  # the first `n` builds it
+        if not self.is_screen_installed(ContactForm.REUSED):
+
+            def save(draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
+                return vault.add(draft, allow_suppressed=allow_suppressed)
+
+            self.push_screen(ContactForm.for_new(self, vault, save))
+            self.pop_screen()
 
     def apply_config(self, config: Config) -> None:
         """Settings saved in the app take effect at once: the idle lock, the phone region of new

@@ -167,3 +167,23 @@ async def test_the_reused_blank_form_opens_empty_after_a_save_a_discard_and_a_lo
     with Vault(vault_path, clock=clock) as vault:
         vault.unlock(PASSPHRASE)
         assert [c.name for c in vault.contacts() if c.name in ("Erste Person", "Zweite", "Dritte")] == ["Zweite"]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_blank_form_is_built_ahead_without_showing_or_taking_focus(
+    vault_path: Path, clock: FixedClock, size: tuple[int, int]
+) -> None:
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=size) as pilot:
+        await unlock(pilot)
+        screen = app.screen
+        assert isinstance(screen, ContactsScreen)
+        await pilot.pause(0.8)  # past FORM_AHEAD_SECONDS
+        assert app.is_screen_installed(ContactForm.REUSED)
+        ahead = app.get_screen(ContactForm.REUSED)
+        assert ahead.is_mounted and ahead not in app.screen_stack
+        assert app.screen is screen and app.focused is screen.table  # nothing moved under the owner
+        await burst(pilot, "j", "n", *"Karl")
+        assert app.screen is ahead and value(app, "name") == "Karl"
+        assert screen.table.current is not None and screen.table.current.name == "Bernd Becker"  # j went to the list
