@@ -269,9 +269,11 @@ class SealbookApp(Translated, App[None]):
     def _prepare_form(self) -> None:
         """Build the blank new-contact form while the owner reads the list (issue 13.2): ``n`` then
         only shows it.  Pushed and popped in one step, so it is composed but never drawn."""
-        vault = self.vault
-        if vault is None or vault.is_locked or not isinstance(self.screen, ContactsScreen) or self._keys.pending:
+        vault, stack = self.vault, self.screen_stack  # (empty while the app closes)
+        if vault is None or vault.is_locked or not stack or not isinstance(stack[-1], ContactsScreen):
             return  # the first `n` builds it
+        if self._keys.pending or not self.is_running:
+            return
         if not self.is_screen_installed(ContactForm.REUSED):
 
             def save(draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
