@@ -34,6 +34,7 @@ from tui.screens.settings import SettingsHost, SettingsScreen
 from tui.screens.sync import SyncScreen
 from tui.widgets.contact_table import ContactTable, Picked, surname_key
 from tui.widgets.detail import DetailPane
+from tui.widgets.search_box import SearchBox
 from tui.widgets.translated import FittingFooter, Translated
 from vault.errors import VaultError
 from vault.i18n import N_, _, format_date, ngettext
@@ -100,7 +101,7 @@ class ContactsScreen(Translated, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="status")
-        yield Input(placeholder=_("Search names, e-mails, phones, organisations  ( / )"), id="search")
+        yield SearchBox(placeholder=_("Search names, e-mails, phones, organisations  ( / )"), id="search")
         with Horizontal(id="main"):
             yield ContactTable(id="table")
             with VerticalScroll(id="detail-scroll"):
