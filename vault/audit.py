@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -56,6 +56,7 @@ _SEAL = struct.Struct("<BQq")  # version, seq of the row before, its time (µs s
 SEAL_BYTES = _SEAL.size + 32
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
+SEAL_CHUNK = 2000  # new rows read and sealed at a time when a transaction commits
 
 
 # --- seals ----------------------------------------------------------------------------------
@@ -203,6 +204,18 @@ class AuditLog:
             )
         )
 
+    def add_many(self, session: Session, action: str, record_ids: Iterable[str], detail: str = "") -> None:
+        """One row per record id, in order, as :meth:`add` would write them, in one
+        executemany (issue 15: an import writes one per record)."""
+        clock, device = self._clock, self.device
+        auditing.insert_rows_in(
+            session,
+            [
+                {"at": naive_utc(clock()), "action": action, "record_id": rid, "device": device, "detail": detail}
+                for rid in record_ids
+            ],
+        )
+
     # --- seals ----------------------------------------------------------------------------
 
     def _key(self) -> bytes | None:
@@ -212,21 +225,32 @@ class AuditLog:
         return self._file.load() if self._file is not None else None
 
     def _seal_new(self, s: Session) -> None:
-        """The store's commit hook: seal the rows this transaction wrote (in order)."""
-        rows = auditing.new_rows_in(s)
-        key = self._key() if rows else None
-        if key is not None:  # None: the purge on a device that never kept the key ("not sealed")
-            self._seal(s, key, rows)
+        """The store's commit hook: seal the rows this transaction wrote (in order), a chunk
+        at a time (an import writes one per record: issue 15)."""
+        key: bytes | None = None
+        before: RawAuditRow | None = None
+        for rows in auditing.new_rows_chunked_in(s, SEAL_CHUNK):
+            if key is None:
+                key = self._key()
+                if key is None:  # the purge on a device that never kept the key ("not sealed")
+                    return
+                before = auditing.row_before_in(s, rows[0].seq)
+            before = self._seal_after(s, key, rows, before)
 
     def _seal(self, s: Session, key: bytes, rows: Sequence[RawAuditRow]) -> None:
-        if not rows:
-            return
-        before = auditing.row_before_in(s, rows[0].seq)
+        if rows:
+            self._seal_after(s, key, rows, auditing.row_before_in(s, rows[0].seq))
+
+    def _seal_after(
+        self, s: Session, key: bytes, rows: Sequence[RawAuditRow], before: RawAuditRow | None
+    ) -> RawAuditRow | None:
+        """Seal ``rows`` (in order), the first one after ``before``; returns the last one."""
         seals = []
         for row in rows:
             seals.append((row.seq, make_seal(key, self._vault_id, row, before)))
             before = row
         auditing.set_macs_in(s, seals)
+        return before
 
     def keep_key(self) -> None:
         """At unlock: keep the audit key on this device; the first time, seal the rows written

@@ -20,11 +20,12 @@ from vault import causal, crypto, head, i18n
 from vault import index as cache
 from vault.audit import AuditLog
 from vault.clock import Clock, local_today, naive_utc
-from vault.errors import ContactNotFound, InvalidInput, VaultBusy, VaultDamaged, VaultError
+from vault.errors import ContactNotFound, InvalidInput, VaultBusy, VaultDamaged
 from vault.head import Pins
 from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import meta_message, tombstone_message
+from vault.rowbatch import Change, Writer
 from vault.sealing import RecordSealer, SealedRow
 from vault.search import by_name, clear_caches, contact_keys, matches, parse_query
 from vault.store.keeping import DEFAULT_LOG_RETENTION_YEARS, records_cutoff
@@ -32,8 +33,6 @@ from vault.store.models import ContactRow, TombstoneRow, index_bucket
 from vault.store.purging import ACTION_EXPIRED
 from vault.store.repository import Store
 
-# A record's pending state for the index cache: (contact, row tag, search keys), or None when deleted.
-Change = tuple[Contact, str, tuple[str, str]] | None
 Also = Callable[[Session], None]  # more work inside a write's transaction (e.g. the suppression list)
 
 
@@ -264,11 +263,6 @@ class RecordBook:
 
     # --- the index cache --------------------------------------------------------------
 
-    def _changes(self, sealed: Iterable[tuple[Contact, ContactRow]]) -> dict[str, Change]:
-        """Index cache state of freshly sealed rows: tag and search keys (phone formatting) per record."""
-        tagger = crypto.row_tagger(self._ring.keys.row_tag)
-        return {c.id: (c, cache.contact_tag(tagger, c, row.meta_sig, row.sealed), contact_keys(c)) for c, row in sealed}
-
     def _drop_vanished(self, session: Session, buckets: Iterable[int], keep: Iterable[str] = ()) -> None:
         """Inside a write's transaction: records of ``buckets`` that the file no longer holds
         (another process purged or erased them since memory last looked) leave memory
@@ -282,12 +276,17 @@ class RecordBook:
     def _write_index(self, session: Session, changes: dict[str, Change]) -> set[int]:
         """Re-seal the buckets of ``changes`` (and any stale ones) inside the caller's transaction."""
         self._drop_vanished(session, {index_bucket(rid) for rid in changes} | self._contacts.dirty, changes)
-        overrides = {rid: None if change is None else cache.make_entry(*change) for rid, change in changes.items()}
-        buckets = cache.sealed_buckets(
-            self._contacts, self._ring.keys.index, self._ring.vault_id, self._contacts.dirty, overrides
-        )
-        self._store.write_index(session, buckets)
-        return set(buckets)
+        pending: dict[int, dict[str, Change]] = {bucket: {} for bucket in self._contacts.dirty}
+        for record_id, change in changes.items():
+            pending.setdefault(index_bucket(record_id), {})[record_id] = change
+        # One bucket at a time: only its entries are made (JSON) and sealed at once (issue 15).
+        for bucket, group in sorted(pending.items()):
+            overrides = {rid: None if change is None else cache.make_entry(*change) for rid, change in group.items()}
+            sealed = cache.sealed_buckets(
+                self._contacts, self._ring.keys.index, self._ring.vault_id, [bucket], overrides
+            )
+            self._store.write_index(session, sealed)
+        return set(pending)
 
     def reseal(self, s: Session, versions: Mapping[str, int | None]) -> int:
         """Record new versions in the signed manifest inside ``s`` (a sync merge); returns the epoch."""
@@ -377,16 +376,16 @@ class RecordBook:
     def insert(self, contacts: Sequence[Contact], action: str) -> list[Contact]:
         """Store new contacts in one transaction: all or nothing; returns them as stored."""
         contacts = [self.first_version(contact) for contact in contacts]
-        sealed = [(contact, self.sealer.seal(contact)) for contact in contacts]
-        changes = self._changes(sealed)
+        changes: dict[str, Change] = {}
         with self._store.session() as s:
-            for contact, row in sealed:
-                s.add(row)
-                self._audit.add(s, action, contact.id)
+            self._writer().add(s, contacts, action, changes)
             written = self._write_index(s, changes)
             epoch = head.reseal(s, self._store, self.sealer.sign, {c.id: c.meta_version for c in contacts})
         self._settle(changes, written, epoch)
         return contacts
+
+    def _writer(self) -> Writer:
+        return Writer(self._store, self.sealer, self._audit, self._ring.keys.row_tag)
 
     def first_version(self, contact: Contact) -> Contact:
         """A new record's first version: written by this device once."""
@@ -420,32 +419,17 @@ class RecordBook:
         now = naive_utc(self._clock())
         new = [replace_version(old, fresh, now, self._ring.device_id) for old, fresh in pairs]
         added = [self.first_version(contact) for contact in added]
-        sealed: list[tuple[Contact, ContactRow]] = []
+        changes: dict[str, Change] = {}
         with self._store.session() as s:
-            for contact in added:
-                added_row = self.sealer.seal(contact)
-                s.add(added_row)
-                sealed.append((contact, added_row))
-                self._audit.add(s, added_action, contact.id)
-            for i, (current, _old) in enumerate(pairs):
-                row = s.get(ContactRow, current.id)
-                if row is None:
-                    raise ContactNotFound(current.id)
-                if row.meta_version != current.meta_version:
-                    raise VaultError(conflict)
-                # The stored row's history, whatever copy of the contact the caller held.
-                contact = new[i] = replace(new[i], history=causal.bump(row.history, self._ring.device_id))
-                fresh = self.sealer.seal(contact)
-                row.retention_end, row.review_at, row.hold = fresh.retention_end, fresh.review_at, fresh.hold
-                row.meta_version, row.meta_sig, row.sealed = fresh.meta_version, fresh.meta_sig, fresh.sealed
-                row.history = fresh.history
-                sealed.append((contact, fresh))
-                self._audit.add(s, action, current.id, detail)
+            # Sealed, written and audited a chunk at a time, in bulk (vault.rowbatch, issue 15).
+            writer = self._writer()
+            writer.add(s, added, added_action, changes)
+            writer.rewrite(s, pairs, new, self._ring.device_id, (action, detail), conflict, changes)
             if also is not None:
                 also(s)
-            changes = self._changes(sealed)
             written = self._write_index(s, changes)
-            epoch = head.reseal(s, self._store, self.sealer.sign, {c.id: c.meta_version for c, _ in sealed})
+            versions = {rid: change[0].meta_version for rid, change in changes.items() if change is not None}
+            epoch = head.reseal(s, self._store, self.sealer.sign, versions)
         self._settle(changes, written, epoch)
         return new
 

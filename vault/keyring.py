@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -275,6 +276,7 @@ class KeyRing:
         if self.meta.format_version != FORMAT_VERSION:
             raise NotAVault(_("format {version}").format(version=self.meta.format_version))
         self._keys: PurposeKeys | None = None
+        self._signer: Callable[[bytes], bytes] | None = None  # made from the signing key at first use
 
     @property
     def is_locked(self) -> bool:
@@ -324,6 +326,7 @@ class KeyRing:
         meta = self._store.read_meta()
         root, signing, sync_secret = open_header(meta, passphrase)
         self.meta = meta
+        self._signer = None
         self._keys = PurposeKeys(
             root=root,
             records=bytearray(crypto.derive_subkey(root, LABEL_RECORDS)),
@@ -341,6 +344,13 @@ class KeyRing:
         if self._keys is not None:
             self._keys.wipe()
         self._keys = None
+        self._signer = None
+
+    def sign(self, message: bytes) -> bytes:
+        """The vault's Ed25519 signature, with one key object per unlock (dropped at lock)."""
+        if self._signer is None:
+            self._signer = crypto.signer(self.keys.signing)
+        return self._signer(message)
 
     def rewrap(self, meta: VaultMetaRow, old: str, new: str, kdf: crypto.KdfParams) -> None:
         """Rewrap the root key in ``meta`` (a row of the caller's transaction) under ``new``.

@@ -9,7 +9,7 @@ additional data binding every plaintext column and the signature.
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from vault import crypto
 from vault.errors import VaultDamaged
@@ -17,7 +17,6 @@ from vault.i18n import _
 from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import decode_payload, encode_payload, meta_message, record_ad
-from vault.store.models import ContactRow
 
 
 class SealedRow(Protocol):
@@ -41,6 +40,21 @@ class SealedRow(Protocol):
     def history(self) -> bytes: ...
 
 
+class SealedContact(NamedTuple):
+    """A freshly sealed row's columns (what :meth:`RecordSealer.seal` gives; the store inserts
+    them in bulk, vault.store.repository.Store.add_contacts): a tuple, not an ORM object,
+    which at 100,000 imported contacts is several times faster and lighter."""
+
+    id: str
+    retention_end: date | None
+    review_at: date | None
+    hold: bool
+    meta_version: int
+    meta_sig: bytes
+    sealed: bytes
+    history: bytes
+
+
 def signature_ok(
     verify_key: bytes,
     vault_id: bytes,
@@ -61,11 +75,11 @@ class RecordSealer:
     def __init__(self, ring: KeyRing) -> None:
         self._ring = ring
 
-    def seal(self, contact: Contact) -> ContactRow:
+    def seal(self, contact: Contact) -> SealedContact:
+        """The signed, sealed row of ``contact``."""
         keys = self._ring.keys
         vault_id = self._ring.vault_id
-        sig = crypto.sign(
-            keys.signing,
+        sig = self._ring.sign(
             meta_message(
                 vault_id, contact.id, contact.retention_end, contact.hold, contact.meta_version, contact.history
             ),
@@ -81,15 +95,15 @@ class RecordSealer:
             sig,
             contact.history,
         )
-        return ContactRow(
-            id=contact.id,
-            retention_end=contact.retention_end,
-            review_at=contact.review_at,
-            hold=contact.hold,
-            meta_version=contact.meta_version,
-            meta_sig=sig,
-            sealed=crypto.seal(keys.records, encode_payload(contact), ad),
-            history=contact.history,
+        return SealedContact(
+            contact.id,
+            contact.retention_end,
+            contact.review_at,
+            contact.hold,
+            contact.meta_version,
+            sig,
+            crypto.seal(keys.records, encode_payload(contact), ad),
+            contact.history,
         )
 
     def open(self, row: SealedRow) -> Contact:
@@ -122,4 +136,4 @@ class RecordSealer:
 
     def sign(self, message: bytes) -> bytes:
         """The vault's Ed25519 signature (tombstones, the manifest head)."""
-        return crypto.sign(self._ring.keys.signing, message)
+        return self._ring.sign(message)

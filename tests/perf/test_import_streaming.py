@@ -23,7 +23,7 @@ from tests.conftest import draft
 from vault.importers import plan as planning
 from vault.importers import read_entries
 from vault.importers.reading import stream_entries
-from vault.importers.vcard import _content_lines, split_unescaped, unescape
+from vault.importers.vcard import _content_lines, _logical_lines, split_unescaped, unescape
 from vault.model import LegalBasis
 from vault.service import Vault
 
@@ -75,6 +75,16 @@ def test_fast_content_lines_give_what_vobject_content_lines_gave(lines: list[tup
         assert isinstance(slow, str) and isinstance(fast, str)
     else:
         assert fast == slow
+
+
+LINES = ["FN:a", "N:b;c", " folded", "\tfolded", "", " ", "\r", "X=", "a;QUOTED-PRINTABLE:x=", "\u212a", "TEL:+49"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(LINES), max_size=10), st.sampled_from(["\r\n", "\n"]))
+def test_the_logical_lines_shortcut_gives_what_vobject_gives(lines: list[str], end: str) -> None:
+    text = end.join(lines)
+    assert list(_logical_lines(text)) == list(vobject.base.getLogicalLines(io.StringIO(text), True))
 
 
 def test_a_quoted_printable_line_is_still_decoded_with_its_charset() -> None:

@@ -36,6 +36,7 @@ def test_rotation_keeps_every_record_request_and_tombstone_usable(
     (verify_before,) = _raw(vault_path, "SELECT verify_key FROM vault_meta")[0]
 
     vault.change_passphrase(PASSPHRASE, NEW, kdf=WEAK_KDF, allow_weak_kdf=True, rotate=True)
+    after = vault.add(draft(name="Added After Rotation", emails=(), phones=()))  # signed with the new key
 
     (verify_after,) = _raw(vault_path, "SELECT verify_key FROM vault_meta")[0]
     assert verify_after != verify_before
@@ -58,7 +59,7 @@ def test_rotation_keeps_every_record_request_and_tombstone_usable(
             again.unlock(PASSPHRASE)
         again.unlock(NEW)
         assert again.damaged_ids == ()
-        assert {c.id for c in again.contacts()} == {kept.id}
+        assert {c.id for c in again.contacts()} == {kept.id, after.id}
 
 
 def test_rotation_with_a_wrong_old_passphrase_changes_nothing(vault: Vault, vault_path: Path) -> None:

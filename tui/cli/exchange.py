@@ -314,30 +314,48 @@ OUTCOME_WORDS = {
 }
 
 
-def _entry_line(entry: ImportEntry) -> str:
-    outcome = _(OUTCOME_WORDS.get(entry.outcome.value, entry.outcome.value))
-    width = max(8, *(len(_(words)) + 1 for value, words in OUTCOME_WORDS.items() if value != "suppressed"))
-    if entry.file and not entry.message.startswith(entry.file):  # a folder: which file (errors say it first)
-        where = _("#{index} ({file}, line {line})").format(index=entry.index, file=safe(entry.file), line=entry.line)
-    else:
-        where = _("#{index} (line {line})").format(index=entry.index, line=entry.line)
-    parts = [f"  {outcome:<{width}}", where]
-    if entry.name:
-        parts.append(safe(entry.name))
-    if entry.message:
-        parts.append(f"- {safe(entry.message)}")
-    return " ".join(parts)
+class _EntryLines:
+    """An entry of the import report as one line.  The words are translated once per report,
+    not once per entry: a report of 100,000 entries is printed in well under a second (issue 15)."""
+
+    def __init__(self) -> None:
+        self.outcomes = {value: _(words) for value, words in OUTCOME_WORDS.items()}
+        self.width = max(8, *(len(words) + 1 for value, words in self.outcomes.items() if value != "suppressed"))
+        self.in_file = _("#{index} ({file}, line {line})")
+        self.at_line = _("#{index} (line {line})")
+
+    def __call__(self, entry: ImportEntry) -> str:
+        value = entry.outcome.value
+        outcome = self.outcomes.get(value) or _(value)
+        if entry.file and not entry.message.startswith(entry.file):  # a folder: which file (errors say it first)
+            where = self.in_file.format(index=entry.index, file=_shown(entry.file), line=entry.line)
+        else:
+            where = self.at_line.format(index=entry.index, line=entry.line)
+        parts = [f"  {outcome:<{self.width}}", where]
+        if entry.name:
+            parts.append(_shown(entry.name))
+        if entry.message:
+            parts.append(f"- {_shown(entry.message)}")
+        return " ".join(parts)
+
+
+def _shown(text: str) -> str:
+    """:func:`safe`, with its answer for the common case taken first: text that is printable
+    as a whole (no line break, tab or hidden character) is shown as it is."""
+    return text if text.isprintable() else safe(text)
 
 
 def _print_report(report: ImportReport) -> None:
     from vault.importers import Outcome
 
+    line = _EntryLines()
     mode = _("preview (dry run)") if report.dry_run else (_("imported") if report.committed else _("NOT imported"))
     print(f"{safe(report.file_name)} ({report.format}): {mode}")
     listed = report.suppressed
-    for entry in report.entries:
-        if entry.outcome is not Outcome.SUPPRESSED:
-            print(_entry_line(entry))
+    # Written a block of lines at a time (one print per line costs seconds at 100,000 entries).
+    entries = [entry for entry in report.entries if entry.outcome is not Outcome.SUPPRESSED]
+    for start in range(0, len(entries), 1000):
+        print("\n".join(line(entry) for entry in entries[start : start + 1000]))
     if report.ignored_columns:
         print(
             "  "
@@ -351,7 +369,7 @@ def _print_report(report: ImportReport) -> None:
             ).format(count=len(listed))
         )
         for entry in listed:
-            print(_entry_line(entry))
+            print(line(entry))
     counts = _("{added} added, {merged} merged, {skipped} skipped").format(
         added=report.added, merged=report.merged, skipped=report.skipped
     )

@@ -16,6 +16,7 @@ from vault.importers.folder import FolderReading, read_folder
 from vault.importers.plan import ImportReport, plan_import
 from vault.importers.reading import read_file, stream_entries
 from vault.model import LegalBasis
+from vault.phonefacts import phones_parsed_once
 from vault.retention import RuleBook
 
 
@@ -73,32 +74,38 @@ def import_file(
         kind, parsed, ignored = "vcard", folder.entries(), ()
         default_source = _("import of the folder {name} on {day}")
     name = shown_name(path)
-    plan = plan_import(
-        name,
-        kind,
-        parsed,
-        book.unsorted(),
-        basis=basis,
-        rule=rule,
-        trigger=trigger,
-        source=default_source.format(name=name, day=today.isoformat()) if source is None else source,
-        purpose=purpose,
-        validate=validate,
-        rules=rules,
-        ignored_columns=ignored,
-        consent_given=consent_given,
-        consent_method=consent_method,
-        suppressed=suppressed,
-        include_suppressed=include_suppressed,
-        region=region,
-        folder=folder is not None,
-    )
+    with phones_parsed_once():  # each phone number is parsed once, not once per check (issue 15)
+        plan = plan_import(
+            name,
+            kind,
+            parsed,
+            book.unsorted(),
+            basis=basis,
+            rule=rule,
+            trigger=trigger,
+            source=default_source.format(name=name, day=today.isoformat()) if source is None else source,
+            purpose=purpose,
+            validate=validate,
+            rules=rules,
+            ignored_columns=ignored,
+            consent_given=consent_given,
+            consent_method=consent_method,
+            suppressed=suppressed,
+            include_suppressed=include_suppressed,
+            region=region,
+            folder=folder is not None,
+        )
     if folder is not None:
         plan.sources = folder.starts
     if dry_run or (plan.has_errors and not skip_invalid):
         return plan.report(committed=False, dry_run=dry_run)
-    new = [policy.new_contact(clean, rules, now) for clean in plan.new]
-    plan.new.clear()  # the drafts live on in the contacts; the report needs only their entry numbers
+    # The drafts live on in the contacts (each freed as soon as its contact is made); the
+    # report needs only their entry numbers.
+    drafts, plan.new = plan.new, []
+    drafts.reverse()
+    new = []
+    while drafts:
+        new.append(policy.new_contact(drafts.pop(), rules, now))
     book.rewrite_many(
         [(current, policy.edited(current, clean, rules)) for current, clean in plan.merges.values()],
         "updated",

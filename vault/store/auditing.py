@@ -9,10 +9,10 @@ number the store noted when it began (:meth:`vault.store.repository.Store.sessio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from vault.store.models import AuditRow
@@ -45,6 +45,14 @@ def new_rows_in(s: Session) -> list[RawAuditRow]:
     return _rows(s, "WHERE seq > ? AND mac IS NULL ORDER BY seq", (s.info.get(Store.FIRST_AUDIT_SEQ, 0),))
 
 
+def new_rows_chunked_in(s: Session, size: int) -> Iterator[list[RawAuditRow]]:
+    """:func:`new_rows_in`, ``size`` rows at a time (the caller may seal each chunk before the next)."""
+    after = s.info.get(Store.FIRST_AUDIT_SEQ, 0)
+    while rows := _rows(s, "WHERE seq > ? AND mac IS NULL ORDER BY seq LIMIT ?", (after, size)):
+        yield rows
+        after = rows[-1].seq
+
+
 def row_before_in(s: Session, seq: int) -> RawAuditRow | None:
     """The row before row ``seq``."""
     rows = _rows(s, "WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,))
@@ -70,3 +78,10 @@ def set_macs_in(s: Session, seals: Sequence[tuple[int, bytes]]) -> None:
     if seals:
         statement = update(AuditRow).where(AuditRow.seq == bindparam("row")).values(mac=bindparam("seal"))
         s.connection().execute(statement, [{"row": seq, "seal": seal} for seq, seal in seals])
+
+
+def insert_rows_in(s: Session, rows: Sequence[dict[str, object]]) -> None:
+    """New rows (at, action, record_id, device, detail), in order, in one executemany (issue 15:
+    an import writes one per record); sealed at commit like every other row."""
+    if rows:
+        s.connection().execute(insert(AuditRow), list(rows))

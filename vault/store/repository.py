@@ -7,13 +7,13 @@ the service; the service never sees a Session.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +47,39 @@ from vault.store.models import (
 )
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class ContactColumns(Protocol):
+    """A sealed contact row's columns (vault.sealing.SealedContact)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def retention_end(self) -> date | None: ...
+    @property
+    def review_at(self) -> date | None: ...
+    @property
+    def hold(self) -> bool: ...
+    @property
+    def meta_version(self) -> int: ...
+    @property
+    def meta_sig(self) -> bytes: ...
+    @property
+    def sealed(self) -> bytes: ...
+    @property
+    def history(self) -> bytes: ...
+
+
+def _columns(row: ContactColumns) -> dict[str, Any]:
+    return {
+        "retention_end": row.retention_end,
+        "review_at": row.review_at,
+        "hold": row.hold,
+        "meta_version": row.meta_version,
+        "meta_sig": row.meta_sig,
+        "sealed": row.sealed,
+        "history": row.history,
+    }
 
 
 @contextmanager
@@ -171,13 +204,13 @@ class Store:
         drop = [rid for rid, version in changes.items() if version is None]
         for start in range(0, len(drop), 500):
             s.execute(delete(ManifestRow).where(ManifestRow.id.in_(drop[start : start + 500])))
-        keep = [
-            {"id": rid, "version": version, "bucket": index_bucket(rid)}
-            for rid, version in changes.items()
-            if version is not None
-        ]
-        if keep:
-            s.execute(insert(ManifestRow).prefix_with("OR REPLACE"), keep)
+        keep = [(rid, version) for rid, version in changes.items() if version is not None]
+        for start in range(0, len(keep), 2000):  # a bounded parameter list per statement (issue 15)
+            rows = [
+                {"id": rid, "version": version, "bucket": index_bucket(rid)}
+                for rid, version in keep[start : start + 2000]
+            ]
+            s.execute(insert(ManifestRow).prefix_with("OR REPLACE"), rows)
 
     def contact_versions_in(self, s: Session) -> dict[str, int]:
         return {rid: int(v) for rid, v in s.execute(select(ContactRow.id, ContactRow.meta_version))}
@@ -240,6 +273,30 @@ class Store:
             driver = s.connection().connection.driver_connection
             assert isinstance(driver, sqlite3.Connection)
             yield from driver.execute(statement)
+
+    # Writes in bulk (issue 15): one executemany on the transaction's connection instead of an
+    # ORM object per row, with the same column types (hence the same stored values).
+
+    def add_contacts(self, s: Session, rows: Iterable[ContactColumns]) -> None:
+        """Insert new rows inside the caller's transaction."""
+        values = [{"id": row.id, **_columns(row)} for row in rows]
+        if values:
+            s.connection().execute(insert(ContactRow), values)
+
+    def contact_heads_in(self, s: Session, ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """(meta_version, history) of the rows with ``ids`` that exist, inside the caller's transaction."""
+        found: dict[str, tuple[int, bytes]] = {}
+        columns = select(ContactRow.id, ContactRow.meta_version, ContactRow.history)
+        for start in range(0, len(ids), 500):
+            for rid, version, history in s.execute(columns.where(ContactRow.id.in_(ids[start : start + 500]))):
+                found[rid] = (version, history)
+        return found
+
+    def replace_contacts(self, s: Session, rows: Iterable[ContactColumns]) -> None:
+        """Overwrite existing rows (by id) inside the caller's transaction."""
+        values = [{"row_id": row.id, **_columns(row)} for row in rows]
+        if values:
+            s.connection().execute(update(ContactRow).where(ContactRow.id == bindparam("row_id")), values)
 
     def contact_versions(self) -> dict[str, int]:
         with self.session() as s:
@@ -347,15 +404,13 @@ class Store:
 
     def write_index(self, s: Session, buckets: dict[int, bytes | None]) -> None:
         """Replace sealed buckets inside the caller's transaction (None: the bucket is empty)."""
-        for bucket, sealed in buckets.items():
-            row = s.get(IndexBucketRow, bucket)
-            if sealed is None:
-                if row is not None:
-                    s.delete(row)
-            elif row is None:
-                s.add(IndexBucketRow(bucket=bucket, sealed=sealed))
-            else:
-                row.sealed = sealed
+        empty = [bucket for bucket, sealed in buckets.items() if sealed is None]
+        full = [{"bucket": bucket, "sealed": sealed} for bucket, sealed in buckets.items() if sealed is not None]
+        connection = s.connection()
+        if empty:
+            connection.execute(delete(IndexBucketRow).where(IndexBucketRow.bucket.in_(empty)))
+        if full:
+            connection.execute(insert(IndexBucketRow).prefix_with("OR REPLACE"), full)
 
     def write_index_now(self, sealed: Callable[[Session], dict[int, bytes | None]]) -> set[int] | None:
         """:meth:`write_index` of what ``sealed`` makes inside a transaction of its own;
