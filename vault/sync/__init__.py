@@ -6,8 +6,10 @@ Modules:
                 zlib-compressed ``VACUUM INTO`` snapshot (see its docstring);
                 pinned by tests/data/sync/blob-v1.*; the first chunk carries
                 the push key's MAC, without which no pull or clone accepts it.
-* ``snapshot``  VACUUM INTO a private temp dir; a read-only, validated look
-                into a pulled snapshot.
+* ``snapshot``  VACUUM INTO a private temp dir (with the sealed index cache,
+                which a clone's first unlock reads instead of opening every
+                record); a read-only, validated look into a pulled snapshot
+                that leaves out rows equal to this device's own.
 * ``merge``     the pure merge plan (authenticate, newest meta_version wins, a
                 verified tombstone beats every version up to its own, an
                 unverifiable one deletes nothing; omission deletes nothing).

@@ -348,8 +348,10 @@ def open_blob(
     *,
     progress: Progress | None = None,
     push_key: bytes | bytearray | None = None,
+    durable: bool = True,
 ) -> tuple[BlobHeader, BlobInfo]:
-    """Authenticate and decrypt a blob; the snapshot goes to ``out_path`` (created 0600).
+    """Authenticate and decrypt a blob; the snapshot goes to ``out_path`` (created 0600),
+    flushed to the disk unless not ``durable`` (a pull's snapshot, read once and deleted).
 
     With ``push_key`` (every pull and clone) the blob must carry that key's MAC
     (:func:`push_auth`), checked on the first chunk before any snapshot byte is
@@ -367,7 +369,8 @@ def open_blob(
             check = None if push_key is None else _auth_check(push_key, blob[:offset])
             info, written = _pull_chunks(blob, offset, opener, ad, out, progress, check)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         if written != info.snapshot_bytes:
             raise BlobDamaged(_("remote copy"))
     except BaseException:

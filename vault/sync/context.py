@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
+
 from vault.clock import local_today, naive_utc
 from vault.errors import VaultDamaged
 from vault.model import Contact
-from vault.store.models import ContactRow
+from vault.store.models import ManifestRow
 from vault.sync.merge import MergeContext
 from vault.sync.parts import SyncParts
 from vault.sync.snapshot import RemoteRow, RemoteTombstone
@@ -23,9 +25,8 @@ from vault.sync.state import SyncState
 EDIT_ACTIONS = frozenset({"created", "updated", "restricted", "unrestricted", "held", "released", "imported"})
 
 
-def merge_context(
-    vault: SyncParts, state: SyncState, remote_device: str, local_rows: Iterable[ContactRow]
-) -> MergeContext:
+def merge_context(vault: SyncParts, state: SyncState, remote_device: str, held: Iterable[str]) -> MergeContext:
+    """``held``: the ids of local rows that carry a hold."""
     meta = vault.store.read_meta()
 
     def authenticate(row: RemoteRow) -> Contact | None:
@@ -44,7 +45,7 @@ def merge_context(
         local_contact=vault.book.local,
         locally_changed=_locally_changed(vault, state.last_sync),
         last_sync=naive_utc(datetime.fromisoformat(state.last_sync)) if state.last_sync else None,
-        held_here=_held_here(vault, local_rows),
+        held_here=_held_here(vault, held),
         gone=_gone(vault),
     )
 
@@ -58,10 +59,10 @@ def local_tombstones(vault: SyncParts) -> dict[str, RemoteTombstone]:
     }
 
 
-def _held_here(vault: SyncParts, rows: Iterable[ContactRow]) -> frozenset[str]:
+def _held_here(vault: SyncParts, held_ids: Iterable[str]) -> frozenset[str]:
     """Held records whose current version is a hold this device placed (its own "held"
     audit row at or after the version's update time), not one received from another device."""
-    held = {row.id for row in rows if row.hold}
+    held = set(held_ids)
     if not held:
         return frozenset()
     placed: dict[str, datetime] = {}
@@ -78,12 +79,10 @@ def _held_here(vault: SyncParts, rows: Iterable[ContactRow]) -> frozenset[str]:
 
 def _gone(vault: SyncParts) -> dict[str, int]:
     """Records whose tombstone expired here: the manifest keeps their id and version, negated (vault.book)."""
+    # Only the few negative entries, not the whole manifest (one per record: 100k rows).
+    gone = select(ManifestRow.id, ManifestRow.version).where(ManifestRow.version < 0)
     with vault.store.session() as s:
-        return {
-            rid: -version
-            for rid, version, _bucket in vault.store.manifest_in(s)
-            if type(rid) is str and type(version) is int and version < 0
-        }
+        return {rid: -version for rid, version in s.execute(gone) if type(rid) is str and type(version) is int}
 
 
 def _locally_changed(vault: SyncParts, since: str | None) -> frozenset[str]:
