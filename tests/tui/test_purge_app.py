@@ -151,3 +151,37 @@ async def test_escape_in_the_hold_dialog_holds_nothing(vault_path: Path, clock: 
         await settle(pilot)
         assert isinstance(app.screen, PurgeScreen)
         assert app.vault is not None and not app.vault.get(soon).hold
+
+
+async def test_many_due_records_fill_the_table_in_chunks_all_of_them_in_order(
+    vault_path: Path, clock: FixedClock
+) -> None:
+    """The first DUE_CHUNK rows show at once, the rest follow refresh by refresh; every due
+    record ends up listed, and a refill keeps the cursor where it was."""
+    from tui.screens.purge import DUE_CHUNK
+
+    count = DUE_CHUNK * 2 + 37
+    seed(vault_path, clock, [expired(f"Due {i:03d}") for i in range(count)])  # type: ignore[misc]
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await pilot.press("p")
+        screen = app.screen
+        assert isinstance(screen, PurgeScreen)
+        due = screen.query_one("#purge-due", DataTable)
+        assert DUE_CHUNK <= due.row_count  # the first chunk at once
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if due.row_count == count:
+                break
+        assert due.row_count == count
+        keys = [str(due.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(count)]
+        assert len(set(keys)) == count
+        due.move_cursor(row=count - 5)
+        screen.fill()  # as after a hold: everything again, the cursor kept
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if due.row_count == count:
+                break
+        assert due.row_count == count and due.cursor_row == count - 5
+        assert [str(due.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(count)] == keys

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -20,7 +20,11 @@ from vault.errors import VaultBusy, VaultError
 from vault.i18n import N_, _, format_date, format_datetime, ngettext
 from vault.service import Vault
 
+if TYPE_CHECKING:
+    from vault.purge import PreviewRecord  # what Vault.purge_preview gives
+
 NAMES_SHOWN = 5  # the confirmation names this many records (it must fit 80x24), then counts the rest
+DUE_CHUNK = 100  # due records added to the table per screen refresh (see PurgeScreen._add_due)
 LOG_ROWS = 100  # the newest rows of the log shown (the CLI's `sealbook log` has them all)
 BUSY = N_(
     "The vault is busy (another sealbook process, perhaps the scheduled purge, is writing); "
@@ -58,6 +62,7 @@ class PurgeScreen(Activity):
     def __init__(self, host: VaultHost) -> None:
         super().__init__(host)
         self._log_filter: str | None = None
+        self._due_fill = 0  # which fill of the due table is running (see _add_due)
 
     LOGGED = ("purged", "erased", "withdrawn", "restricted", "exported", "imported")
     # `a` steps through these: all of the above, then one action at a time (imports no longer bury erasures).
@@ -96,16 +101,8 @@ class PurgeScreen(Activity):
         table = self.query_one("#purge-due", DataTable)
         cursor = table.cursor_row
         table.clear()
-        for item in due:
-            table.add_row(
-                self.name_of(item.record_id),
-                format_date(item.retention_end),
-                format_date(item.purge_from),
-                _("held") if item.hold else "",
-                key=item.record_id,
-            )
-        if due:
-            table.move_cursor(row=min(cursor, len(due) - 1))
+        self._due_fill += 1
+        self._add_due(table, due, 0, self._due_fill, min(cursor, len(due) - 1))
         reviews_table = self.query_one("#purge-reviews", DataTable)
         reviews_table.clear()
         for review in reviews:
@@ -131,6 +128,26 @@ class PurgeScreen(Activity):
                 "r purges what is due today; h holds a record past its end; edit it to change the rule or date."
             ).format(due=len(due), reviews=len(reviews))
         )
+
+    def _add_due(self, table: DataTable[object], due: list[PreviewRecord], start: int, fill: int, cursor: int) -> None:
+        """The due records from ``start``, DUE_CHUNK of them, then the next chunk after the screen
+        is drawn: Textual measures every cell added, and 1,000 due records held the screen for
+        ~0.5 s.  A newer fill (``fill``) or a closed screen stops an older one."""
+        if fill != self._due_fill or not table.is_attached:
+            return
+        end = start + DUE_CHUNK
+        for item in due[start:end]:
+            table.add_row(
+                self.name_of(item.record_id),
+                format_date(item.retention_end),
+                format_date(item.purge_from),
+                _("held") if item.hold else "",
+                key=item.record_id,
+            )
+        if start <= cursor < end:
+            table.move_cursor(row=cursor)
+        if end < len(due):
+            self.call_after_refresh(self._add_due, table, due, end, fill, cursor)
 
     def _log_title(self) -> Text:
         log_filter = self._log_filter
