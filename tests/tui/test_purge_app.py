@@ -169,7 +169,7 @@ async def test_many_due_records_fill_the_table_in_chunks_all_of_them_in_order(
         screen = app.screen
         assert isinstance(screen, PurgeScreen)
         due = screen.query_one("#purge-due", DataTable)
-        assert DUE_CHUNK <= due.row_count  # the first chunk at once
+        assert due.row_count >= DUE_CHUNK  # the first chunk at once
         for _ in range(50):
             await pilot.pause(0.05)
             if due.row_count == count:
