@@ -52,6 +52,7 @@ BUSY_RETRY_SECONDS = 10.0  # after a busy vault made a refresh wait, leave it al
 IDLE_WARN_SECONDS = 60  # with a form open, auto-lock warns this long before (at most half the idle time)
 KEY_HOPS = 2  # round trips behind a key: the key, then what handling it posted (Submitted, Changed)
 KEY_POLL_SECONDS = 0.01
+UNLOCK_SCREEN = "unlock"  # the installed unlock screen (see SealbookApp._unlock_screen)
 FORM_AHEAD_SECONDS = 0.5  # after an unlock, the blank form is built this much later (see _prepare_form)
 KEY_WAIT_LIMIT = 1.0  # a key whose round trip was lost holds the next one no longer than this
 SCREEN_WAIT_LIMIT = 10.0  # keys wait this long at most for a screen being built
@@ -208,9 +209,22 @@ class SealbookApp(Translated, App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = _("locked")
-        self.push_screen(UnlockScreen(self) if self.vault_path.exists() else CreateScreen(self))
+        self.push_screen(self._unlock_screen() if self.vault_path.exists() else CreateScreen(self))
         self.set_interval(REFRESH_SECONDS, self.refresh_from_disk, name="refresh")
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock, name="idle-lock")
+
+    def _unlock_screen(self) -> str:
+        """The unlock screen, built once and kept (installed): a lock only shows it again, emptied,
+        instead of composing it while the owner waits (issue 13.3).  It holds no secret: the
+        passphrase field is emptied the moment it is submitted."""
+        if self.is_screen_installed(UNLOCK_SCREEN):
+            screen = self.get_screen(UNLOCK_SCREEN)
+            assert isinstance(screen, UnlockScreen)
+            if screen.is_mounted:
+                screen.ready()
+        else:
+            self.install_screen(UnlockScreen(self), UNLOCK_SCREEN)
+        return UNLOCK_SCREEN
 
     def on_unmount(self) -> None:
         if self.vault is not None:
@@ -320,7 +334,7 @@ class SealbookApp(Translated, App[None]):
         ContactForm.discard(self, popped=shown)  # the reused blank form goes with the keys
         # The list screen still holds every contact until Textual has removed it; collect after
         # that, not before the unlock screen shows (a full collection takes ~1 s at 100k).
-        switched = self.switch_screen(UnlockScreen(self))
+        switched = self.switch_screen(self._unlock_screen())
         self.notify(reason)
 
         async def collect() -> None:

@@ -159,3 +159,34 @@ async def test_no_decrypted_contact_outlives_the_lock(vault_path: Path, clock: F
             if not alive:
                 break
         assert alive == 0, f"{alive} decrypted contacts still in memory after the lock"
+
+
+async def test_the_kept_unlock_screen_comes_back_empty_and_ready_after_each_lock(
+    vault_path: Path, clock: FixedClock
+) -> None:
+    """The app keeps one unlock screen (a lock only shows it again); it must come back with an
+    empty field, no old error and not busy, and never hold the passphrase meanwhile."""
+    seed(vault_path, clock)
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.screen
+        assert isinstance(first, UnlockScreen)
+        first.query_one("#passphrase", Input).value = "not the passphrase"
+        await pilot.press("enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if first.query_one("#error").display:
+                break
+        assert first.query_one("#error").display  # the wrong passphrase said so
+        await unlock(pilot)
+        assert isinstance(app.screen, ContactsScreen)
+        assert first.query_one("#passphrase", Input).value == ""  # emptied when submitted
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert app.screen is first
+        assert not first.query_one("#error").display
+        assert first.query_one("#passphrase", Input).value == ""
+        assert not first.query_one("#passphrase", Input).disabled
+        assert app.focused is first.query_one("#passphrase")
+        await unlock(pilot)
+        assert isinstance(app.screen, ContactsScreen)

@@ -136,6 +136,12 @@ class UnlockScreen(_PassphraseScreen):
         self.query_one("#busy").display = False
         self.query_one("#passphrase").focus()
 
+    def ready(self) -> None:
+        """Empty and waiting again: the app keeps this screen and shows it at every lock."""
+        self.query_one("#error").display = False
+        self.query_one("#passphrase", Input).value = ""
+        self.set_busy(False)
+
     @on(Input.Submitted, "#passphrase")
     @on(Button.Pressed, "#unlock")
     def submit(self) -> None:
