@@ -38,6 +38,7 @@ from tui.screens.form_input import (
     split_values,
 )
 from tui.widgets.translated import Translated, first_upper, shown
+from tui.widgets.unsaved import field_values
 from vault.errors import InvalidInput, SuppressedPerson, VaultBusy, VaultError
 from vault.i18n import N_, _, format_date, language
 from vault.model import Contact, ContactDraft, LegalBasis, format_phone, normalise_email, normalise_phone
@@ -182,14 +183,7 @@ class ContactForm(Translated, FormBase):
         self.set_focus(self.query_one("#name", Input), scroll_visible=False)
 
     def _values(self) -> tuple[object, ...]:
-        """What the owner can change, in the order of the fields."""
-        values: list[object] = []
-        for widget in self.query("Input, Select, TextArea"):
-            if isinstance(widget, (Input, Select)):
-                values.append(widget.value)
-            elif isinstance(widget, TextArea):
-                values.append(widget.text)
-        return tuple(values)
+        return field_values(self)
 
     @property
     def has_changes(self) -> bool:

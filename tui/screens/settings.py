@@ -25,6 +25,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 from tui.screens.dialogs import Confirm
 from tui.widgets.safe import literal
 from tui.widgets.translated import Translated
+from tui.widgets.unsaved import field_values
 from vault.config import Config
 from vault.errors import VaultError
 from vault.i18n import N_, _
@@ -178,13 +179,7 @@ class SettingsScreen(Translated, ModalScreen[Config | None]):
     # --- values ------------------------------------------------------------------
 
     def _values(self) -> tuple[object, ...]:
-        values: list[object] = []
-        for widget in self.query("Input, Select, TextArea"):
-            if isinstance(widget, (Input, Select)):
-                values.append(widget.value)
-            elif isinstance(widget, TextArea):
-                values.append(widget.text)
-        return tuple(values)
+        return field_values(self)
 
     @property
     def has_changes(self) -> bool:
