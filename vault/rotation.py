@@ -11,6 +11,8 @@ passphrase can still open afterwards: exactly what that old copy held.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import delete, select
 
 from vault import crypto, head
@@ -53,7 +55,7 @@ def change_passphrase(
     """
     crypto.check_kdf(kdf, allow_weak=allow_weak_kdf or kdf == ring.kdf)
     if rotate:
-        pins.repin_key(rotate_keys(store, audit, old, new, kdf))
+        pins.repin_key(rotate_keys(store, audit, old, new, kdf, expect=pins.expect_key))
     else:
         with store.session() as s:
             ring.rewrap(store.meta_in(s), old, new, kdf)
@@ -61,8 +63,11 @@ def change_passphrase(
     ring.reload()
 
 
-def rotate_keys(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.KdfParams) -> bytes:
-    """Rotate every key of the vault in ``store``; returns the new verify key.
+def rotate_keys(
+    store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.KdfParams, *, expect: Callable[[bytes], None]
+) -> bytes:
+    """Rotate every key of the vault in ``store``; returns the new verify key, which ``expect``
+    gets before the commit (this device then accepts it should it die before repinning).
 
     Raises WrongPassphrase when ``old`` does not open the vault.  Records that
     do not open (damaged) are left as they are: they stay damaged.
@@ -87,6 +92,7 @@ def rotate_keys(store: Store, audit: AuditLog, old: str, new: str, kdf: crypto.K
         meta.kdf_t, meta.kdf_m_kib, meta.kdf_p = kdf.t, kdf.m_kib, kdf.p
         meta.kdf_salt = crypto.random_bytes(crypto.SALT_BYTES)
         meta.sync_public_key, meta.verify_key = sync_public, verify_key
+        expect(verify_key)
         kek = crypto.derive_kek(new, meta.kdf_salt, kdf_of(meta))
         meta.wrapped_root_key = crypto.seal(kek, bytes(root), root_key_ad(meta))
         crypto.wipe(kek)

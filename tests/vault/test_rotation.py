@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
 from vault import crypto
-from vault.errors import WrongPassphrase
+from vault.errors import VaultTampered, WrongPassphrase
 from vault.model import LegalBasis
 from vault.records import meta_message
 from vault.service import Vault
@@ -70,3 +70,27 @@ def test_rotation_with_a_wrong_old_passphrase_changes_nothing(vault: Vault, vaul
         vault.change_passphrase("not the passphrase", NEW, rotate=True)
     assert _raw(vault_path, "SELECT wrapped_root_key, verify_key FROM vault_meta") == before
     assert _raw(vault_path, "SELECT sealed FROM contacts") == sealed
+
+
+def test_a_rotation_that_dies_between_its_commit_and_the_repin_still_unlocks(
+    vault: Vault, vault_path: Path, clock: FixedClock
+) -> None:
+    """Found by the kill tests: the new key is committed but this device's pin still holds the
+    old one.  The key this device announced before the commit is accepted (and pinned); any
+    other key is still refused as tampering."""
+    from vault.rotation import rotate_keys
+
+    kept = vault.add(draft(name="Kept Person"))
+    pins = vault._pins
+    old_pin = pins.verify_key()
+    rotate_keys(vault._store, vault._audit, PASSPHRASE, NEW, WEAK_KDF, expect=pins.expect_key)  # no repin: "killed"
+    vault.close()
+    assert pins.verify_key() == old_pin
+    with Vault(vault_path, clock=clock) as again:
+        again.unlock(NEW)
+        assert again.get(kept.id).name == "Kept Person"
+    assert pins.verify_key() != old_pin  # promoted
+    # Another rotation that never announced its key (someone else's file) is refused.
+    rotate_keys(Vault(vault_path, clock=clock)._store, vault._audit, NEW, PASSPHRASE, WEAK_KDF, expect=lambda key: None)
+    with Vault(vault_path, clock=clock) as third, pytest.raises(VaultTampered):
+        third.unlock(PASSPHRASE)
