@@ -9,7 +9,7 @@ additional data binding every plaintext column and the signature.
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from vault import crypto
 from vault.errors import VaultDamaged
@@ -17,27 +17,7 @@ from vault.i18n import _
 from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import decode_payload, encode_payload, meta_message, record_ad
-
-
-class SealedRow(Protocol):
-    """The columns of a contacts row (an ORM row, a column tuple or a row from a sync blob)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def retention_end(self) -> date | None: ...
-    @property
-    def review_at(self) -> date | None: ...
-    @property
-    def hold(self) -> bool: ...
-    @property
-    def meta_version(self) -> int: ...
-    @property
-    def meta_sig(self) -> bytes: ...
-    @property
-    def sealed(self) -> bytes: ...
-    @property
-    def history(self) -> bytes: ...
+from vault.store.repository import SealedRow
 
 
 class SealedContact(NamedTuple):

@@ -24,8 +24,8 @@ from vault.book import RecordBook
 from vault.errors import InvalidInput
 from vault.model import LegalBasis, check_phone, clean_text, normalise_phone
 from vault.phonefacts import phones_parsed_once
-from vault.sealing import SealedRow
 from vault.service import Vault
+from vault.store.repository import SealedRow
 
 NUMBERS = [
     "+49 30 1234567",  # valid

@@ -1,13 +1,13 @@
 """Issue 14: the app in German (vault.i18n), at 80x24 and 100x30, and English unchanged after it.
 
 The language is set before the app is made, as the CLI does; the fixture sets English again
-afterwards, so these tests and the English ones run in one process in any order.
+afterwards, so these tests and the English ones run in one process in any order.  A test that
+takes ``size`` runs at both sizes (the ``size`` and ``german`` fixtures: tests/tui/conftest.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -30,17 +30,6 @@ from tui.screens.purge import PurgeScreen
 from tui.screens.unlock import CreateScreen, UnlockScreen
 from tui.widgets.detail import fields
 from vault import i18n
-
-SIZES = [(80, 24), (100, 30)]
-
-
-@pytest.fixture
-def german() -> Iterator[None]:
-    i18n.set_language("de")
-    try:
-        yield
-    finally:
-        i18n.set_language("en")
 
 
 @cache
@@ -87,7 +76,6 @@ async def open_screen(pilot: Pilot[None], key: str, kind: type) -> None:
     assert isinstance(pilot.app.screen, kind), pilot.app.screen
 
 
-@pytest.mark.parametrize("size", SIZES)
 async def test_the_create_and_unlock_screens_speak_german(
     german: None, vault_path: Path, clock: FixedClock, size: tuple[int, int]
 ) -> None:
@@ -111,7 +99,6 @@ async def test_the_create_and_unlock_screens_speak_german(
         assert "Geben Sie die Passphrase ein." in screen_text(app)
 
 
-@pytest.mark.parametrize("size", SIZES)
 async def test_the_contact_list_speaks_german_with_german_dates_and_a_whole_footer(
     german: None, vault_path: Path, clock: FixedClock, size: tuple[int, int]
 ) -> None:
@@ -171,7 +158,6 @@ async def test_english_is_unchanged_after_german_in_the_same_process(vault_path:
             assert "^l Sperren" in footer and "Lock" not in footer
 
 
-@pytest.mark.parametrize("size", SIZES)
 async def test_the_new_contact_form_speaks_german_and_fits(
     german: None, vault_path: Path, clock: FixedClock, size: tuple[int, int]
 ) -> None:
@@ -194,7 +180,6 @@ async def test_the_new_contact_form_speaks_german_and_fits(
         assert isinstance(app.screen, ContactsScreen)
 
 
-@pytest.mark.parametrize("size", SIZES)
 async def test_the_purge_preview_and_the_help_speak_german_and_fit(
     german: None, vault_path: Path, clock: FixedClock, size: tuple[int, int]
 ) -> None:
@@ -216,7 +201,6 @@ async def test_the_purge_preview_and_the_help_speak_german_and_fit(
         assert english_on(text) == []
 
 
-@pytest.mark.parametrize("size", SIZES)
 async def test_the_erase_and_hold_dialogs_speak_german_and_fit(
     german: None, vault_path: Path, clock: FixedClock, size: tuple[int, int]
 ) -> None:

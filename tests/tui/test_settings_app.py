@@ -2,12 +2,13 @@
 
 What is typed lands in its field and in the config file, the running app uses it at once,
 a refused value is shown and nothing typed is lost, Escape asks before it drops changes.
+A test that takes ``size`` runs at both sizes (the ``size`` and ``german`` fixtures:
+tests/tui/conftest.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,8 @@ from tui.screens.form import ContactForm
 from tui.screens.help import HelpScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.unlock import UnlockScreen
-from vault import i18n
 from vault.config import Config, load_config
 
-SIZES = [(80, 24), (100, 30)]
-SIZE_IDS = ["80x24", "100x30"]
 OWNER_FILE = '# my settings\nregion = "DE"  # phones\n\n[my_plugin]\ncolour = "teal"\n'
 
 
@@ -37,15 +35,6 @@ def config_path(tmp_path: Path) -> Path:
     path.parent.mkdir()
     path.write_text(OWNER_FILE, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def german() -> Iterator[None]:
-    i18n.set_language("de")
-    try:
-        yield
-    finally:
-        i18n.set_language("en")
 
 
 def settings_app(vault_path: Path, clock: FixedClock, config_path: Path) -> SealbookApp:
@@ -92,7 +81,6 @@ TYPED = (
 )
 
 
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 async def test_typed_settings_land_in_their_fields_the_file_and_the_running_app(
     vault_path: Path, clock: FixedClock, config_path: Path, size: tuple[int, int]
 ) -> None:
@@ -150,7 +138,6 @@ async def test_the_new_idle_minutes_decide_the_auto_lock_at_once(
         assert not app.is_unlocked and isinstance(app.screen, UnlockScreen)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 async def test_an_invalid_region_is_shown_and_everything_typed_stays(
     vault_path: Path, clock: FixedClock, config_path: Path, size: tuple[int, int]
 ) -> None:
@@ -209,7 +196,6 @@ async def test_a_config_file_that_cannot_be_read_is_said_and_nothing_typed_is_lo
     assert config_path.read_text() == "region = \n"
 
 
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 async def test_escape_with_changes_asks_before_it_drops_them(
     vault_path: Path, clock: FixedClock, config_path: Path, size: tuple[int, int]
 ) -> None:
@@ -247,7 +233,6 @@ async def test_the_screen_the_help_and_the_palette_name_the_settings_and_the_fil
         assert str(config_path) in str(app.screen.query_one("#settings-path", Static).content)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 async def test_the_settings_speak_german_under_language_de(
     german: None, vault_path: Path, clock: FixedClock, config_path: Path, size: tuple[int, int]
 ) -> None:

@@ -22,7 +22,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from tui.screens.dialogs import Confirm
 from tui.screens.form_base import FormBase, Save
 from tui.screens.form_input import (
     BUSY,
@@ -38,7 +37,7 @@ from tui.screens.form_input import (
     split_values,
 )
 from tui.widgets.translated import Translated, first_upper, shown
-from tui.widgets.unsaved import field_values
+from tui.widgets.unsaved import confirm_cancel, field_values
 from vault.errors import InvalidInput, SuppressedPerson, VaultBusy, VaultError
 from vault.i18n import N_, _, format_date, language
 from vault.model import Contact, ContactDraft, LegalBasis, format_phone, normalise_email, normalise_phone
@@ -453,16 +452,11 @@ class ContactForm(Translated, FormBase):
                 return
 
     def action_cancel(self) -> None:
-        if not self.has_changes:
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        body = _("What you typed in this form has not been saved. y discards it, n returns to the form.")
-        self.app.push_screen(Confirm(_("Discard the changes? y/n"), body, yes=_("Discard")), answered)
+        confirm_cancel(
+            self,
+            changed=self.has_changes,
+            body=_("What you typed in this form has not been saved. y discards it, n returns to the form."),
+        )
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

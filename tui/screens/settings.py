@@ -22,10 +22,9 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from tui.screens.dialogs import Confirm
 from tui.widgets.safe import literal
 from tui.widgets.translated import Translated
-from tui.widgets.unsaved import field_values
+from tui.widgets.unsaved import confirm_cancel, field_values
 from vault.config import Config
 from vault.errors import VaultError
 from vault.i18n import N_, _
@@ -250,16 +249,11 @@ class SettingsScreen(Translated, ModalScreen[Config | None]):
         self.dismiss(config)
 
     def action_cancel(self) -> None:
-        if not self.has_changes:
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        body = _("The settings you changed have not been saved. y discards the changes, n returns to the settings.")
-        self.app.push_screen(Confirm(_("Discard the changes? y/n"), body, yes=_("Discard")), answered)
+        confirm_cancel(
+            self,
+            changed=self.has_changes,
+            body=_("The settings you changed have not been saved. y discards the changes, n returns to the settings."),
+        )
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
