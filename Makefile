@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-long check bench lint clean messages
+.PHONY: bytecode run test test-long check bench lint clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# An editable install leaves sealbook's own modules uncompiled; where PYTHONDONTWRITEBYTECODE
+# is set, every start would compile them again (about 0.1 s).  Only stale files are written.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q vault tui migrations
+
+run: bytecode
 	$(BIN)/sealbook $(ARGS)
 
 test: $(STAMP)

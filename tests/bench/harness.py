@@ -626,6 +626,20 @@ def _written(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int
     return sum(size for name, (size, mtime) in after.items() if before.get(name) != (size, mtime))
 
 
+def compile_bytecode() -> str:
+    """Write sealbook's bytecode, as an installed package has it (pip compiles at install).
+
+    With PYTHONDONTWRITEBYTECODE set (as on some build machines), an editable checkout
+    would otherwise compile every module from source in every process: about 0.1 s of each
+    whole-process row (``--help`` 0.22 s instead of 0.11 s).  Only stale files are rewritten.
+    """
+    import compileall
+
+    root = Path(__file__).resolve().parents[2]
+    ok = all(compileall.compile_dir(root / part, quiet=1) for part in ("vault", "tui", "migrations"))
+    return "bytecode of vault/, tui/, migrations/ " + ("up to date" if ok else "NOT compiled (a syntax error?)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=10_000, help="contacts in the vault (<= 100000: one import)")
@@ -649,6 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="sealbook-bench-", dir=args.work))
     bench = Bench(args, work)
     bench.say(f"work folder {work}")
+    bench.say(compile_bytecode())
     try:
         bench.corpus()
         bench.help()
