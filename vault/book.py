@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from vault import causal, crypto, head, i18n
+from vault import causal, crypto, head, i18n, rowscan
 from vault import index as cache
 from vault.audit import AuditLog
 from vault.clock import Clock, local_today, naive_utc
@@ -26,12 +26,12 @@ from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import meta_message, tombstone_message
 from vault.rowbatch import Change, Writer
-from vault.sealing import RecordSealer, SealedRow
+from vault.sealing import RecordSealer
 from vault.search import by_name, clear_caches, contact_keys, matches, parse_query
 from vault.store.keeping import DEFAULT_LOG_RETENTION_YEARS, records_cutoff
 from vault.store.models import ContactRow, TombstoneRow, index_bucket
 from vault.store.purging import ACTION_EXPIRED
-from vault.store.repository import Store
+from vault.store.repository import SealedRow, Store
 
 Also = Callable[[Session], None]  # more work inside a write's transaction (e.g. the suppression list)
 
@@ -112,6 +112,16 @@ class RecordBook:
         re-sealed afterwards, if the vault is not busy.
         """
         keys = self._ring.keys
+        # At scale a second process reads and tags the rows meanwhile (vault.rowscan).
+        scan = rowscan.start(self._store.path, keys.row_tag, self._store.row_estimate())
+        try:
+            self._load(pins, scan)
+        finally:
+            if scan is not None:
+                scan.close()
+
+    def _load(self, pins: Pins, scan: rowscan.Scan | None) -> None:
+        keys = self._ring.keys
         manifest, tombstones = self._check_head(pins)
         versions: dict[str, int] = {}
         self._data_version = self._store.data_version()
@@ -129,24 +139,16 @@ class RecordBook:
                     index.dirty.add(bucket)  # never trusted: rebuilt from the rows below
             # Every entry is checked against its row before this method returns;
             # those that fail are dropped (a failure on the way drops them all).
-            tagger = crypto.row_tagger(keys.row_tag)
             entry_of = index.keys.get
             matched = 0
             stale: list[str] = []
-            # cache.row_tag(cache.stored_metadata(...)) inlined: this loop runs once per record.
-            for record_id, version, end, review, hold, meta_sig, sealed, history in self._store.contact_checks():
-                versions[record_id] = version
+            # Every row's tag, from the second process or (small vault, or it failed) from here.
+            scanned = scan.result() if scan is not None else None
+            ids, tags, stored = scanned or rowscan.row_tags(self._store.contact_checks(), keys.row_tag)
+            versions = dict(zip(ids, stored, strict=True))
+            for record_id, tag in zip(ids, tags, strict=True):
                 entry = entry_of(record_id)
-                if (
-                    entry is not None
-                    and type(meta_sig) is bytes
-                    and len(meta_sig) == 64
-                    and type(sealed) is bytes
-                    and entry[cache.TAG]
-                    == tagger(
-                        cache.stored_history(b"%r|%r|%r|%r" % (version, end, review, hold), history), meta_sig, sealed
-                    )
-                ):
+                if entry is not None and entry[cache.TAG] == tag:
                     matched += 1
                 else:
                     stale.append(record_id)

@@ -186,8 +186,7 @@ def _search(
     """RecordBook.load's checks (vault.book), read-only, then the search over the checked entries."""
     # The rows' tags: by a second process, if there is a core for it, while this one checks the head
     # and opens the buckets (vault.rowscan).
-    big = reader.row_estimate() >= rowscan.PARALLEL_FROM and rowscan.has_a_second_core()
-    scan = rowscan.Scan(reader.path, tag_key) if big else None
+    scan = rowscan.start(reader.path, tag_key, reader.row_estimate())
     try:
         return _search_with(reader, meta, pins, index_key, tag_key, query, clock, keep_years, scan)
     finally:
@@ -248,7 +247,7 @@ def _search_with(
         if collecting:
             gc.enable()
     if scanned is None:
-        raise _Unclean()  # a row that cannot be tagged (or no answer from the second process)
+        raise _Unclean()  # no answer from the second process
     # RecordBook.load keeps an entry only when its row gives the entry's tag, and opens every
     # other row: here every row must have an entry with its tag, and every entry a row.  And
     # head.compare: every row must be of its manifest version ("stale"), and every record

@@ -1,9 +1,10 @@
-"""Every row's keyed tag (RecordBook.load's row loop), for the one-shot read path (vault.lookup).
+"""Every row's keyed tag (RecordBook.load's row loop), computed on the second core.
 
 At 100,000 records, reading and tagging every row is half the work of a
-`find`, and all of it runs under one interpreter lock.  Where there is a
-second core, vault.lookup has a child process do it (:class:`Scan`) while it
-checks the signed head and opens the index buckets itself.  The child is a
+`find` or an unlock, and all of it runs under one interpreter lock.  Where
+there is a second core, vault.lookup and RecordBook.load have a child process
+do it (:class:`Scan`) while they check the signed head and open the index
+buckets themselves.  The child is a
 fresh interpreter (an SQLite connection must never cross a fork), reads the
 file in its own read transaction, gets the row-tag key on its standard input
 (never in its arguments or environment) and answers on its standard output
@@ -32,24 +33,30 @@ from vault import index as cache
 PARALLEL_FROM = 20_000
 
 # (ids, tags, stored versions) of every row in the order read (lists: the child's answer
-# stays small), or None when some row cannot be tagged.
-Tags = tuple[list[Any], list[str], list[Any]] | None
+# stays small).
+Tags = tuple[list[Any], list[str], list[Any]]
+
+# The tag of a row that cannot be tagged (a malformed signature or payload): no entry of
+# the index cache has it (theirs are hex digests), so such a row is always opened and judged.
+UNTAGGED = ""
 
 
 def row_tags(rows: Iterable[tuple[Any, ...]], tag_key: bytes | bytearray) -> Tags:
     """The tag of every row as Store.contact_checks gives them (cache.row_tag of
-    cache.stored_metadata, inlined as in RecordBook.load), and its stored version."""
+    cache.stored_metadata, inlined: this loop runs once per record), and its stored version."""
     tagger = crypto.row_tagger(tag_key)
     history_of = cache.stored_history
     ids: list[Any] = []
     tags: list[str] = []
     versions: list[Any] = []
     for record_id, version, end, review, hold, meta_sig, sealed, history in rows:
-        if type(meta_sig) is not bytes or len(meta_sig) != 64 or type(sealed) is not bytes:
-            return None  # no entry ever matches it: the facade opens it
         ids.append(record_id)
         versions.append(version)
-        tags.append(tagger(history_of(b"%r|%r|%r|%r" % (version, end, review, hold), history), meta_sig, sealed))
+        if type(meta_sig) is not bytes or len(meta_sig) != 64 or type(sealed) is not bytes:
+            tags.append(UNTAGGED)
+        else:
+            meta = history_of(b"%r|%r|%r|%r" % (version, end, review, hold), history)
+            tags.append(tagger(meta, meta_sig, sealed))
     return ids, tags, versions
 
 
@@ -58,6 +65,17 @@ def has_a_second_core() -> bool:
         return len(os.sched_getaffinity(0)) > 1
     except AttributeError:  # not on Linux
         return (os.cpu_count() or 1) > 1
+
+
+def start(path: Path, tag_key: bytes | bytearray, rows: int) -> Scan | None:
+    """A :class:`Scan` of the vault at ``path`` when it holds enough ``rows`` (about) to
+    be worth a second process and there is a second core; None means: tag in-process."""
+    if rows < PARALLEL_FROM or not has_a_second_core():
+        return None
+    try:
+        return Scan(path, tag_key)
+    except OSError:  # no process to be had (no interpreter, no memory, a process limit)
+        return None
 
 
 class Scan:
@@ -80,7 +98,8 @@ class Scan:
         except OSError:
             pass  # the child is gone: result() says so
 
-    def result(self) -> Tags:
+    def result(self) -> Tags | None:
+        """The child's answer, or None when it failed (tag in-process then)."""
         out, _err = self._child.communicate()
         if self._child.returncode != 0:
             return None

@@ -279,5 +279,18 @@ def test_a_failing_second_process_leaves_the_answer_to_the_facade(
     vault.close()
     monkeypatch.setattr(rowscan, "PARALLEL_FROM", 0)
     monkeypatch.setattr(rowscan, "has_a_second_core", lambda: True)
-    monkeypatch.setattr(rowscan.sys, "executable", str(vault_path.parent / "no-such-python"))
+    monkeypatch.setattr(rowscan.sys, "executable", "/bin/false")  # starts, answers nothing, fails
     assert lookup(vault_path, clock, "müller") is None
+
+
+def test_a_second_process_that_cannot_start_leaves_the_tags_to_this_one(
+    vault: Vault, vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(vault)
+    vault.close()
+    monkeypatch.setattr(rowscan, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(rowscan, "has_a_second_core", lambda: True)
+    monkeypatch.setattr(rowscan.sys, "executable", str(vault_path.parent / "no-such-python"))
+    found = lookup(vault_path, clock, "müller")
+    expected, _damaged = facade(vault_path, clock, "müller", False)
+    assert found is not None and found.contacts == expected and expected

@@ -49,8 +49,9 @@ from vault.store.models import (
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-class ContactColumns(Protocol):
-    """A sealed contact row's columns (vault.sealing.SealedContact)."""
+class SealedRow(Protocol):
+    """The columns of a sealed contacts row: an ORM row, a column tuple (vault.sealing.SealedContact)
+    or a row from a sync blob.  The store writes them (add_contacts), the sealer opens them."""
 
     @property
     def id(self) -> str: ...
@@ -70,7 +71,7 @@ class ContactColumns(Protocol):
     def history(self) -> bytes: ...
 
 
-def _columns(row: ContactColumns) -> dict[str, Any]:
+def _columns(row: SealedRow) -> dict[str, Any]:
     return {
         "retention_end": row.retention_end,
         "review_at": row.review_at,
@@ -277,7 +278,7 @@ class Store:
     # Writes in bulk (issue 15): one executemany on the transaction's connection instead of an
     # ORM object per row, with the same column types (hence the same stored values).
 
-    def add_contacts(self, s: Session, rows: Iterable[ContactColumns]) -> None:
+    def add_contacts(self, s: Session, rows: Iterable[SealedRow]) -> None:
         """Insert new rows inside the caller's transaction."""
         values = [{"id": row.id, **_columns(row)} for row in rows]
         if values:
@@ -292,11 +293,17 @@ class Store:
                 found[rid] = (version, history)
         return found
 
-    def replace_contacts(self, s: Session, rows: Iterable[ContactColumns]) -> None:
+    def replace_contacts(self, s: Session, rows: Iterable[SealedRow]) -> None:
         """Overwrite existing rows (by id) inside the caller's transaction."""
         values = [{"row_id": row.id, **_columns(row)} for row in rows]
         if values:
             s.connection().execute(update(ContactRow).where(ContactRow.id == bindparam("row_id")), values)
+
+    def row_estimate(self) -> int:
+        """About how many rows ``contacts`` holds (its largest rowid: no scan)."""
+        with self._raw() as raw:
+            row = raw.cursor().execute("SELECT max(rowid) FROM contacts").fetchone()
+        return row[0] if row and type(row[0]) is int else 0
 
     def contact_versions(self) -> dict[str, int]:
         with self.session() as s:
