@@ -9,6 +9,7 @@ The only stand-in is a spy that records which rows the record sealer opens.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -151,33 +152,20 @@ def test_row_with_the_same_ciphertext_and_signature_but_altered_metadata_changes
 
 
 def _reference_digest(snapshot: Path) -> str:
-    """content_digests as first written (one hash update per value), to pin the format."""
+    """content_digests written out plainly (ORDER BY in SQL, one value at a time), to pin the
+    format: per table BLAKE2b-256 (personalised) over the sorted column names, then each row
+    as a marshal (version 2) tuple of its values in that order."""
 
-    def value(v: Any) -> bytes:
-        if v is None:
-            return b"n"
-        if isinstance(v, bytes):
-            return b"b" + v
-        if isinstance(v, bool | int):
-            return b"i" + str(int(v)).encode("ascii")
-        if isinstance(v, float):
-            return b"f" + repr(v).encode("ascii")
-        return b"s" + str(v).encode("utf-8", "surrogatepass")
-
-    def feed(out: Any, values: list[Any]) -> None:
-        out.update(len(values).to_bytes(8, "little"))
-        for v in values:
-            piece = value(v)
-            out.update(len(piece).to_bytes(8, "little"))
-            out.update(piece)
+    def encoded(values: list[Any]) -> bytes:
+        return marshal.dumps(tuple(values), 2)
 
     def table(conn: sqlite3.Connection, name: str, order: str, skip: frozenset[str] = frozenset()) -> Any:
         cursor = conn.execute(f"SELECT * FROM {name} ORDER BY {order}")
         keep = sorted((c[0], i) for i, c in enumerate(cursor.description) if c[0] not in skip)
-        digest = hashlib.blake2b(digest_size=32)
-        feed(digest, [c for c, _ in keep])
+        digest = hashlib.blake2b(digest_size=32, person=b"sealbook-rows-v2")
+        digest.update(encoded([c for c, _ in keep]))
         for row in cursor:
-            feed(digest, [row[i] for _, i in keep])
+            digest.update(encoded([row[i] for _, i in keep]))
         return digest
 
     per_device = frozenset({"id", "device_id", "sync_counter", "sync_hash", "head_epoch", "head_sig",
