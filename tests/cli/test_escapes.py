@@ -17,11 +17,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.cli.conftest import Run
 from tui.cli import common, sync
+from tui.cli.common import _json_for_terminal
 from vault.errors import VaultDamaged
-from vault.safetext import printable
+from vault.safetext import is_hidden, printable
 
 ESCAPE_ID = "\x1b[2K\x1b]0;pwned\x07-evil-record"
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")  # ESC, BEL, 8-bit CSI, right-to-left override
@@ -164,3 +167,31 @@ def test_printable_cuts_long_text_after_escaping() -> None:
 def test_printable_is_idempotent() -> None:
     once = printable(ESCAPE_ID)
     assert printable(once) == once
+
+
+def _reference_json_for_terminal(text: str) -> str:
+    """tui.cli.common._json_for_terminal as first written: every character looked at."""
+    out: list[str] = []
+    for char in text:
+        if char not in "\n " and is_hidden(char):
+            units = char.encode("utf-16-be", "surrogatepass")
+            out.extend(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+HIDDEN_AND_NOT = "\x7f\x9b\u202e\u200b\u2028\u2029\u00a0\u3000\ue000\U000e0001\ufffe é\n\tß€"
+
+
+@given(st.lists(st.one_of(st.text(max_size=8), st.sampled_from(HIDDEN_AND_NOT)), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_json_for_terminal_escapes_exactly_the_hidden_characters(parts: list[str]) -> None:
+    """Lines str.isprintable accepts are passed whole; the result is the same as looking at
+    every character, and the JSON still decodes to the same data."""
+    value = {"k": "".join(parts), "l": parts}
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    shown = _json_for_terminal(text)
+    assert shown == _reference_json_for_terminal(text)
+    assert json.loads(shown) == value
+    assert all(ch in "\n " or not is_hidden(ch) for ch in shown)
