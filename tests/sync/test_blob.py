@@ -16,6 +16,7 @@ from tests.sync.conftest import Pair, make_vault
 from vault import crypto
 from vault.errors import KdfParametersRefused, VaultError, WrongPassphrase
 from vault.service import Vault
+from vault.sync import deflate
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
 from vault.sync.errors import BlobDamaged, ForeignBlob, UnsupportedBlob
 from vault.sync.local import LocalFolder
@@ -73,8 +74,12 @@ def test_fixed_randomness_reproduces_the_known_answer_blob(vector: dict, tmp_pat
         assert again == blob
 
 
-@pytest.fixture
-def real_blob(tmp_path: Path, clock: object) -> tuple[bytes, bytes, Vault]:
+@pytest.fixture(params=["one zlib block", "many zlib blocks"])
+def real_blob(
+    tmp_path: Path, clock: object, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> tuple[bytes, bytes, Vault]:
+    if request.param == "many zlib blocks":  # as a large vault's snapshot is compressed (vault.sync.deflate)
+        monkeypatch.setattr(deflate, "BLOCK", 4096)
     vault = make_vault(tmp_path / "v.sqlite", clock)  # type: ignore[arg-type]
     for i in range(40):
         vault.add(draft(name=f"Person {i}", notes="n" * 300))

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from vault import crypto
 from vault.i18n import _
+from vault.sync import deflate
 from vault.sync.errors import BlobDamaged, ForeignBlob, UnsupportedBlob
 
 MAGIC = b"SEALSYNC"
@@ -305,15 +306,8 @@ def seal_snapshot(
     ).encode()
     ad = crypto.digest(header)
     total = snapshot.stat().st_size
-    compressor = zlib.compressobj(6)
-    compressed = bytearray()
-    done = 0
     with snapshot.open("rb") as handle:
-        while piece := handle.read(1024 * 1024):
-            compressed += compressor.compress(piece)
-            done += len(piece)
-            progress("encrypt", done, total)
-    compressed += compressor.flush()
+        compressed = deflate.compress_file(handle, lambda done: progress("encrypt", done, total))
     if push_key is not None:
         info = replace(info, auth=push_auth(push_key, header, info))
     out = [header]
