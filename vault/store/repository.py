@@ -205,13 +205,13 @@ class Store:
         drop = [rid for rid, version in changes.items() if version is None]
         for start in range(0, len(drop), 500):
             s.execute(delete(ManifestRow).where(ManifestRow.id.in_(drop[start : start + 500])))
-        keep = [(rid, version) for rid, version in changes.items() if version is not None]
-        for start in range(0, len(keep), 2000):  # a bounded parameter list per statement (issue 15)
-            rows = [
-                {"id": rid, "version": version, "bucket": index_bucket(rid)}
-                for rid, version in keep[start : start + 2000]
-            ]
-            s.execute(insert(ManifestRow).prefix_with("OR REPLACE"), rows)
+        keep = [(rid, version, index_bucket(rid)) for rid, version in changes.items() if version is not None]
+        if keep:
+            # The driver's executemany: a clone's first head writes one entry per record, and the
+            # ORM's bulk insert (a parameter dict per row) was most of that unlock at 100k records.
+            driver = s.connection().connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            driver.executemany("INSERT OR REPLACE INTO manifest (id, version, bucket) VALUES (?, ?, ?)", keep)
 
     def contact_versions_in(self, s: Session) -> dict[str, int]:
         return {rid: int(v) for rid, v in s.execute(select(ContactRow.id, ContactRow.meta_version))}
