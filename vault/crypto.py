@@ -122,17 +122,25 @@ def pae(*parts: bytes | str | int) -> bytes:
 
     Ints are encoded as 8-byte little-endian, strings as UTF-8.
     """
-    out = [struct.pack("<Q", len(parts))]
+    # Once per record read or written (the associated data and the signed message): the
+    # common kinds are tested first and the Structs are made once.
+    out = [_U64(len(parts))]
     for part in parts:
-        if isinstance(part, int):
-            data = struct.pack("<q", part)
+        if isinstance(part, bytes):
+            data = part
         elif isinstance(part, str):
             data = part.encode("utf-8")
-        else:
+        elif isinstance(part, int):  # bool too, as 0/1
+            data = _I64(part)
+        else:  # a bytearray or memoryview
             data = bytes(part)
-        out.append(struct.pack("<Q", len(data)))
+        out.append(_U64(len(data)))
         out.append(data)
     return b"".join(out)
+
+
+_U64 = struct.Struct("<Q").pack
+_I64 = struct.Struct("<q").pack
 
 
 def derive_subkey(root: bytes | bytearray, label: bytes, subkey_id: int = 1) -> bytes:

@@ -126,3 +126,16 @@ def test_wipe_overwrites_a_secret_in_place() -> None:
     view = secret
     crypto.wipe(secret)
     assert view == bytearray(len(b"secret key bytes"))
+
+
+def test_pae_encoding_is_pinned() -> None:
+    """Count, then each part as 8-byte little-endian length and bytes; ints (bools as 0/1) as
+    signed 8-byte little-endian, text as UTF-8: every AD and signed message depends on it."""
+
+    def u64(n: int) -> bytes:
+        return n.to_bytes(8, "little")
+
+    expected = u64(6) + u64(1) + b"x" + u64(2) + "ä".encode() + u64(8) + u64(1)
+    expected += u64(8) + u64(1) + u64(8) + (-2).to_bytes(8, "little", signed=True) + u64(2) + b"ab"
+    assert crypto.pae(b"x", "ä", True, 1, -2, bytearray(b"ab")) == expected
+    assert crypto.pae() == u64(0)
