@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import unicodedata
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import itemgetter
 from types import ModuleType
 
 from vault.model import Contact
@@ -290,13 +291,40 @@ class IncrementalSearch:
     MAX_TRAIL = 24
     MAX_FIRST_KEYS = 16  # results of one-character queries, the costliest scans, kept compactly
 
-    def __init__(self, ids: list[str], keys: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, ids: Sequence[str], keys: Mapping[str, Sequence[str]]) -> None:
+        entries = list(map(keys.__getitem__, ids))  # C-level loops: ~3x faster than comprehensions
+        self._start(ids, list(map(itemgetter(0), entries)), list(map(itemgetter(1), entries)))
+
+    def _start(self, ids: Sequence[str], text: list[str], digits: list[str]) -> None:
         self.ids = ids
-        self._text = [keys[i][0] for i in ids]
-        self._digits = [keys[i][1] for i in ids]
+        self._text = text
+        self._digits = digits
         self._everything = range(len(ids))
         self._trail: list[tuple[Query, Sequence[int]]] = []
         self._first_keys: dict[Query, array[int]] = {}
+
+    def reordered(self, positions: Sequence[int]) -> IncrementalSearch:
+        """A search over the records at ``positions`` (of this one's order), in that order: another
+        sort order or a subset of the same records, with no search key looked up again."""
+        *_, other = self.reordering(positions, max(1, len(positions)))
+        assert other is not None
+        return other
+
+    def reordering(self, positions: Sequence[int], chunk: int) -> Iterator[IncrementalSearch | None]:
+        """:meth:`reordered` in steps of ``chunk`` records, so a caller can spread the work:
+        None after each step, then the new search."""
+        ids: list[str] = []
+        text: list[str] = []
+        digits: list[str] = []
+        for start in range(0, len(positions), chunk):
+            part = positions[start : start + chunk]
+            ids.extend(map(self.ids.__getitem__, part))
+            text.extend(map(self._text.__getitem__, part))
+            digits.extend(map(self._digits.__getitem__, part))
+            yield None
+        other = IncrementalSearch.__new__(IncrementalSearch)
+        other._start(ids, text, digits)
+        yield other
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -32,7 +33,7 @@ from tui.screens.purge import PurgeScreen
 from tui.screens.requests import RequestsScreen
 from tui.screens.settings import SettingsHost, SettingsScreen
 from tui.screens.sync import SyncScreen
-from tui.widgets.contact_table import ContactTable, Picked, surname_key
+from tui.widgets.contact_table import ContactTable, ListOrders, Picked
 from tui.widgets.detail import DetailPane
 from tui.widgets.search_box import SearchBox
 from tui.widgets.translated import FittingFooter, Translated
@@ -44,15 +45,7 @@ from vault.search import IncrementalSearch
 
 SORTS = (N_("first name"), N_("surname"), N_("retention end"))  # s moves to the next
 DETAIL_DELAY = 0.08  # seconds of quiet before the detail pane follows the cursor
-
-
-def _name_key(contact: Contact) -> tuple[str, str]:
-    return (contact.name.casefold(), contact.id)
-
-
-def _retention_key(contact: Contact) -> tuple[int, str, str]:
-    end = contact.retention_end
-    return (0 if end else 1, end.isoformat() if end else "", contact.name.casefold())
+ORDER_STEP, ORDER_PAUSE = 0.003, 0.012  # seconds of work on the other orders, then of rest (ListOrders)
 
 
 class ContactsScreen(Translated, Screen[None]):
@@ -89,14 +82,14 @@ class ContactsScreen(Translated, Screen[None]):
         self.host = host
         self.show_restricted = False
         self.sort = SORTS[0]
-        self._ordered: list[Contact] = []
+        self._ordered: Sequence[Contact] = []
         self._search: IncrementalSearch | None = None
         self._restricted_count = 0
         self._detail_timer: Timer | None = None
         self._detail_shown: Contact | None = None
         self._detail_dirty = False
         self._overdue = 0  # open data-subject requests past their deadline (counted on reload)
-        self._views: dict[tuple[str, bool], tuple[list[Contact], IncrementalSearch]] = {}
+        self._orders: ListOrders | None = None  # every order of the data shown (reload)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,32 +122,29 @@ class ContactsScreen(Translated, Screen[None]):
 
     def reload(self, *, same_data: bool = False) -> None:
         """Rebuild order and index from the vault (after a change, a refresh); ``same_data``: only
-        the sort or the restricted toggle changed, so an order built before is reused."""
+        the sort or the restricted toggle changed, so the orders built before are reused."""
         vault = self.host.vault
         if vault is None or vault.is_locked:
             return
         keep = self.table.current.id if self.table.current else None
-        view = (self.sort, self.show_restricted)
-        if not same_data:
-            self._views.clear()
-        if view not in self._views:
-            contacts = vault.contacts(include_restricted=self.show_restricted)  # sorted by name
-            if self.sort == "surname":
-                contacts.sort(key=surname_key)
-            elif self.sort == "retention end":
-                contacts.sort(key=_retention_key)
-            self._views[view] = (contacts, IncrementalSearch([c.id for c in contacts], vault.search_keys()))
-        contacts, self._search = self._views[view]
-        self.table.fit_names(max((len(c.name) for c in contacts), default=0))
+        if not same_data or self._orders is None:
+            self._orders = orders = ListOrders(vault.contacts(), vault.search_keys(), self.show_restricted)
+            self.set_timer(ORDER_PAUSE, partial(self._prepare_orders, orders))
+        contacts, self._search = self._orders.view(self.sort, self.show_restricted)
+        self.table.fit_names(self._orders.longest_name(self.show_restricted))
         self._ordered = contacts
-        self._restricted_count = (
-            sum(1 for c in contacts if c.is_restricted) if self.show_restricted else len(vault) - len(contacts)
-        )
+        self._restricted_count = self._orders.restricted if self.show_restricted else len(vault) - len(contacts)
         try:
             self._overdue = vault.overdue_request_count()  # plaintext dates: one cheap query
         except VaultError:
             self._overdue = 0
         self.apply_search(keep=keep)
+
+    def _prepare_orders(self, orders: ListOrders) -> None:
+        """Work out the other orders a few milliseconds at a time, between keystrokes."""
+        vault = self.host.vault
+        if orders is self._orders and vault is not None and not vault.is_locked and orders.prepare(ORDER_STEP):
+            self.set_timer(ORDER_PAUSE, partial(self._prepare_orders, orders))
 
     def apply_search(self, *, keep: str | None = None) -> None:
         """Filter by the search box and show the result (the per-keystroke path)."""
@@ -484,7 +474,10 @@ class ContactsScreen(Translated, Screen[None]):
         self._activity(ImportScreen(self.host))
 
     def action_purge_preview(self) -> None:
-        self._activity(PurgeScreen(self.host))
+        # The preview changes nothing unless a record was purged, held or released there: then the
+        # orders built for the data stay (a rebuild takes a second at 100k contacts; issue 15).
+        screen = PurgeScreen(self.host)
+        self.app.push_screen(screen, lambda _: self.reload(same_data=not screen.changed))
 
     def action_requests(self) -> None:
         self._activity(RequestsScreen(self.host, self.table.current))

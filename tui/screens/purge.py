@@ -63,6 +63,7 @@ class PurgeScreen(Activity):
         super().__init__(host)
         self._log_filter: str | None = None
         self._due_fill = 0  # which fill of the due table is running (see _add_due)
+        self.changed = False  # whether a record was purged, held or released here (the list reloads)
 
     LOGGED = ("purged", "erased", "withdrawn", "restricted", "exported", "imported")
     # `a` steps through these: all of the above, then one action at a time (imports no longer bury erasures).
@@ -226,6 +227,7 @@ class PurgeScreen(Activity):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self.changed = True
                 self.status(_("Purging {records}...").format(records=_records(len(ids))))
                 self._run_purge()
             else:
@@ -313,6 +315,7 @@ class PurgeScreen(Activity):
 
     def _held(self, done: bool | None, name: str) -> None:
         if done:
+            self.changed = True
             self.fill(keep_status=True)
             self.status(
                 _("{name} is on hold: the purge keeps the record until it is released.").format(name=printable(name))
@@ -321,6 +324,7 @@ class PurgeScreen(Activity):
     @work(thread=True, exclusive=True, exit_on_error=False, group="release")
     def _release(self, record_id: str, informed: date | None) -> None:
         # A release may complete a waiting erasure, which scrubs the file: not on the event loop.
+        self.changed = True
         try:
             kept = self.vault.release(record_id, informed=informed)
         except VaultError as error:

@@ -1,0 +1,156 @@
+"""Issue 15, sorting at 100,000 contacts: the list's orders are worked out once per version of
+the data, a few milliseconds at a time (tui.widgets.contact_table.ListOrders), and must be
+exactly the orders of a plain sort; the search keys are looked up once, not per order; closing
+the purge preview without a change keeps the orders."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import FixedClock
+from tests.tui.helpers import app_for, people, seed, unlock
+from tui.screens.contacts import ContactsScreen
+from tui.screens.purge import PurgeScreen
+from tui.widgets import contact_table
+from tui.widgets.contact_table import ListOrders, retention_key, surname_key
+from vault import search
+from vault.model import Contact, LegalBasis, State
+from vault.search import contact_keys, fold
+
+NAMES = [
+    "Jürgen Müller", "jürgen müller", "Juergen Mueller", "Anna Müller", "Müller, Anna", "Anna Muller",
+    "Zoë Öztürk", "Zoe Ozturk", "Martin Luther King Jr.", "Martin King", "Cher", "", "Ångström",
+    "Chloé Weiß", "Chloe Weiss", "Bernd Becker", "BERND BECKER", "Anna Schmidt", "Anna Schmidt",
+    "Karl-Heinz Müller-Lüdenscheidt", "Ludwig van Beethoven", "a", "A", "ab", "Ab", "x Ö", "x O",
+]  # fmt: skip
+ENDS = [date(2030, 1, 1), None, date(2026, 5, 17), date(2030, 1, 1), None]
+
+
+def contacts(copies: int = 3) -> list[Contact]:
+    """Many ties: the same names (case, accents), the same retention ends, restricted ones."""
+    out = []
+    for n in range(copies):
+        for i, name in enumerate(NAMES):
+            out.append(
+                Contact(
+                    id=f"{(i * 7919 + n * 104729) % 1000003:07d}",
+                    name=name,
+                    basis=LegalBasis.CONTRACT,
+                    rule="invoices-8y",
+                    trigger=None,
+                    retention_end=ENDS[(i + n) % len(ENDS)],
+                    review_at=None,
+                    emails=(f"p{i}@example.org",),
+                    state=State.RESTRICTED if (i + n) % 4 == 0 else State.ACTIVE,
+                )
+            )
+    return search.by_name(out)  # as the vault gives them
+
+
+def orders_for(people: list[Contact], show_restricted: bool = False) -> ListOrders:
+    return ListOrders(people, {c.id: contact_keys(c) for c in people}, show_restricted)
+
+
+@pytest.mark.parametrize("group", [10_000, 4, 1])
+@pytest.mark.parametrize("prepared", [True, False])
+def test_each_order_is_the_plain_sort_with_its_ties(
+    monkeypatch: pytest.MonkeyPatch, group: int, prepared: bool
+) -> None:
+    # A small COPY_CHUNK makes the surname order split its groups by more letters.
+    monkeypatch.setattr(contact_table, "COPY_CHUNK", group)
+    monkeypatch.setattr(contact_table, "ORDER_CHUNK", 5)
+    everyone = contacts()
+    orders = orders_for(everyone)
+    if prepared:
+        while orders.prepare(0):  # one step per call
+            pass
+    for show in (True, False):
+        shown = [c for c in everyone if show or not c.is_restricted]
+        assert list(orders.view("first name", show)[0]) == shown
+        assert list(orders.view("surname", show)[0]) == sorted(shown, key=surname_key)
+        assert list(orders.view("retention end", show)[0]) == sorted(shown, key=retention_key)
+
+
+def test_the_retention_order_does_not_rely_on_the_vaults_order() -> None:
+    everyone = contacts()[::-1]  # not by name: each group is sorted
+    orders = orders_for(everyone, True)
+    assert list(orders.view("retention end", True)[0]) == sorted(everyone, key=retention_key)
+
+
+@pytest.mark.parametrize("query", ["müller", "mueller", "anna", "x o", "p1", "", "zzz"])
+def test_every_order_finds_what_the_first_name_order_finds(query: str) -> None:
+    everyone = contacts()
+    orders = orders_for(everyone)
+    for sort in ("first name", "surname", "retention end"):
+        for show in (True, False):
+            view, finder = orders.view(sort, show)
+            found = [view[p].id for p in finder.filter(query)]
+            plain = search.IncrementalSearch([c.id for c in view], {c.id: contact_keys(c) for c in view})
+            assert found == [view[p].id for p in plain.filter(query)]
+
+
+def test_the_search_keys_are_looked_up_once_for_every_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = []
+    original = search.IncrementalSearch.__init__
+
+    def counting(self: search.IncrementalSearch, *args: object) -> None:
+        built.append(1)
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search.IncrementalSearch, "__init__", counting)
+    orders = orders_for(contacts())
+    for sort in ("first name", "surname", "retention end"):
+        for show in (True, False):
+            orders.view(sort, show)
+    assert len(built) == 1
+
+
+def test_prepare_works_in_steps_and_says_when_it_is_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contact_table, "ORDER_CHUNK", 5)
+    orders = orders_for(contacts())
+    steps = 0
+    while orders.prepare(0):
+        steps += 1
+    assert steps > 10  # many short steps, not one long one
+    assert not orders.prepare(1.0)
+    assert set(orders._orders) == {"surname", "retention end"}
+    assert {key[0] for key in orders._views} == {"surname", "retention end"}  # the views are built too
+
+
+@given(st.text(max_size=12))
+def test_the_sort_key_folds_as_casefold_and_nfkd_would(text: str) -> None:
+    """surname_key folds with vault.search.fold (cached per word, ASCII fast): the same as the
+    casefold + NFKD of the whole text, without combining marks, that it used before."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    assert fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+async def test_the_orders_are_prepared_while_idle_and_kept_after_an_unchanged_purge_preview(
+    vault_path: Path, clock: FixedClock
+) -> None:
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        screen = app.screen
+        assert isinstance(screen, ContactsScreen)
+        orders = screen._orders
+        assert orders is not None
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if not orders._steps:
+                break
+        assert not orders._steps  # worked out without s being pressed
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PurgeScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ContactsScreen)
+        assert app.screen is screen and screen._orders is orders  # nothing changed: nothing rebuilt
