@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -208,6 +208,17 @@ class Children:
     def sealbook_run(self, *args: str, **kw: Any) -> Run:
         return self.run([*self.sealbook, *args], **kw)
 
+    def phased_run(self, *args: str, **kw: Any) -> tuple[Run, dict[str, float]]:
+        """A sealbook command with its time split by phase (tests.bench.phases): the run, with
+        the phases' line taken off its output, and seconds per phase ({} if it printed none)."""
+        run = self.run([sys.executable, "-m", "tests.bench.phases", *args], **kw)
+        head, _, last = run.stdout.rstrip("\n").rpartition("\n")
+        try:
+            phases = json.loads(last)["phases"]
+        except (ValueError, KeyError, TypeError):
+            return run, {}
+        return replace(run, stdout=head), phases
+
     def probe(self, *args: str, timeout: float = 900) -> dict[str, Any]:
         run = self.run([sys.executable, "-m", "tests.bench.probes", *args], timeout=timeout)
         if run.returncode != 0:
@@ -215,6 +226,10 @@ class Children:
         result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
         result["_peak_rss_mb"] = run.peak_rss_mb
         return result
+
+
+def _phases(phases: dict[str, float]) -> str:
+    return ", ".join(f"{name.strip()} {seconds:.2f} s" for name, seconds in phases.items()) or "(not measured)"
 
 
 def _failure(run: Run) -> str:
@@ -516,14 +531,15 @@ class Bench:
         self.say(f"push, no change: {same.figure()}; {same.extra}")
 
         row = self.row("clone", "sync clone into a new vault (whole process)")
-        run = self.sb("sync", "clone", str(remote), "--quiet", *self.vault_args(clone))
+        run, phases = self.kids.phased_run("sync", "clone", str(remote), "--quiet", *self.vault_args(clone))
         if run.returncode != 0:
             row.failed = _failure(run)
             self.say(f"clone: {row.failed}")
             return
         row.samples.append(run.seconds)
         row.rss_mb.append(run.peak_rss_mb)
-        self.say(f"clone: {row.figure()}")
+        row.extra["phases_s"] = phases
+        self.say(f"clone: {row.figure()}; where the time goes: {_phases(phases)}")
 
         found = self.sb("find", self.email, *self.vault_args())
         try:
@@ -541,7 +557,7 @@ class Bench:
                 break
             push.samples.append(pushed.seconds)
             push.rss_mb.append(pushed.peak_rss_mb)
-            run = self.sb("sync", "pull", "--quiet", "--json", *self.vault_args(clone))
+            run, phases = self.kids.phased_run("sync", "pull", "--quiet", "--json", *self.vault_args(clone))
             if run.returncode != 0:
                 row.failed = _failure(run)
                 break
@@ -549,8 +565,10 @@ class Bench:
             row.rss_mb.append(run.peak_rss_mb)
             report = json.loads(run.stdout)
             row.extra["updated"] = report.get("updated")
+            row.extra["phases_s"] = phases  # of the last pull
         self.say(f"push one change: {push.figure()}")
-        self.say(f"pull one change: {row.figure()}")
+        where = _phases(row.extra.get("phases_s", {}))
+        self.say(f"pull one change: {row.figure()}; where the time goes (last pull): {where}")
 
     # --- output ---------------------------------------------------------------------------
 
@@ -612,6 +630,10 @@ class Bench:
                 written = row.extra.get("bytes_written_to_remote")
                 figure += f"; remote: {row.extra.get('action')}, {written} bytes written"
             print(f"| {row.what} | {figure} | {GOALS.get(key, '')} |")
+        for key in ("pull_one", "clone"):  # issue 15.3: transfer, or decoding?
+            phases = self.rows[key].extra.get("phases_s") if key in self.rows else None
+            if phases:
+                print(f"where the time of {self.rows[key].what} goes: {_phases(phases)}")
         for note in self.notes:
             print(f"note: {note}")
         print(f"total {report['total_s']:.0f} s")
