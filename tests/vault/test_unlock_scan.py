@@ -65,7 +65,9 @@ def test_an_unlock_with_the_rows_tagged_by_a_second_process_loads_the_same_conta
 # signature: the cache's copy must not be shown for any of them.
 DAMAGE = {
     "hold": "UPDATE contacts SET hold = 1 - hold WHERE id = :victim",
-    "swapped payload": "UPDATE contacts SET sealed = (SELECT sealed FROM contacts WHERE id = :other) WHERE id = :victim",
+    "swapped payload": (
+        "UPDATE contacts SET sealed = (SELECT sealed FROM contacts WHERE id = :other) WHERE id = :victim"
+    ),
     "short signature": "UPDATE contacts SET meta_sig = x'00' WHERE id = :victim",
 }
 
@@ -120,9 +122,24 @@ def test_the_row_tag_key_reaches_the_child_only_on_its_standard_input(
     monkeypatch.setattr(rowscan.subprocess, "Popen", spy)
     with Vault(vault_path, clock=clock) as v:
         v.unlock(PASSPHRASE)
-        key = bytes(v._ring.keys.row_tag)  # noqa: SLF001 - the secret we look for
+        key = bytes(v._ring.keys.row_tag)
     assert seen
     for args, env in seen:
         text = " ".join(args) + " ".join(f"{k}={v}" for k, v in env.items())
         assert key.hex() not in text and key.hex().upper() not in text
         assert all(key not in part.encode("utf-8", "surrogateescape") for part in [*args, *env.values()])
+
+
+def test_the_unlock_gives_the_memory_its_load_dropped_back(
+    vault: Vault, vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the load (and its second process) is done, freed heap pages go back to the system."""
+    from vault import book, hardening
+
+    fill(vault)
+    vault.close()
+    calls: list[bool] = []
+    monkeypatch.setattr(book, "return_free_memory", lambda: calls.append(True) or True)
+    unlocked(vault_path, clock)
+    assert calls == [True]
+    assert hardening.return_free_memory() is True  # glibc's malloc_trim is there on this Linux
