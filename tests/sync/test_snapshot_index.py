@@ -45,6 +45,11 @@ def test_snapshot_is_the_vault_as_vacuum_into_copies_it_less_the_index_cache(vau
             rows["index_cache"] = []
             return {"objects": objects, "rows": rows, "user_version": db.execute("PRAGMA user_version").fetchone()}
 
+    raw = vault._store.engine.raw_connection()  # the pooled connection the copy used
+    try:
+        assert raw.cursor().execute("PRAGMA foreign_keys").fetchone() == (1,)  # restored after the copy
+    finally:
+        raw.close()
     copied, expected = contents(dest), contents(reference)
     assert copied == expected
     assert len(expected["rows"]["contacts"]) >= 5  # type: ignore[index]

@@ -80,6 +80,8 @@ def vacuum_into(engine: Engine, dest: Path) -> None:
                 out.execute(f"PRAGMA {name}={int(value)}")
             out.execute("COMMIT")
         conn.execute("ATTACH DATABASE ? AS snapshot", (str(dest),))
+        (checks,) = conn.execute("PRAGMA foreign_keys").fetchone()
+        conn.execute("PRAGMA foreign_keys=OFF")  # tables are copied in any order, as VACUUM INTO does
         try:
             conn.execute("BEGIN DEFERRED")  # one read of the vault: every table as of one moment
             try:
@@ -93,6 +95,7 @@ def vacuum_into(engine: Engine, dest: Path) -> None:
                 raise
         finally:
             conn.execute("DETACH DATABASE snapshot")
+            conn.execute(f"PRAGMA foreign_keys={int(checks)}")
         with contextlib.closing(sqlite3.connect(dest, isolation_level=None)) as out:
             out.execute("BEGIN")
             for kind, _name, sql in schema:
