@@ -227,6 +227,7 @@ class SealbookApp(Translated, App[None]):
         return UNLOCK_SCREEN
 
     def on_unmount(self) -> None:
+        gc.unfreeze()  # what an unlocked app froze is the process's garbage again once it ends
         if self.vault is not None:
             self.vault.close()
             self.vault = None
@@ -277,8 +278,22 @@ class SealbookApp(Translated, App[None]):
                 severity="warning",
                 timeout=8,
             )
-        self.switch_screen(ContactsScreen(self))
+        listed = ContactsScreen(self)
+        self.switch_screen(listed)
+        listed.call_later(self._freeze_long_lived)  # in its own queue: after it has loaded (on mount)
         self.set_timer(FORM_AHEAD_SECONDS, self._prepare_form)
+
+    def _freeze_long_lived(self) -> None:
+        """Move what the list screen built on unlock out of the cyclic collector's way (issue 15).
+
+        The contacts are decoded, and the list's orders and search built, when the list screen
+        first loads: after the freeze in :meth:`vault_opened`.  Left in the collector's oldest
+        generation, those ~100k objects were walked by every full collection, one every ~25
+        keystrokes, each stalling that keystroke by 150-300 ms.  No collection runs first (it would
+        walk them all once more); the little cyclic garbage made since the collection in
+        :meth:`vault_opened` is freed with everything else at the lock, which unfreezes."""
+        if self.is_unlocked:
+            gc.freeze()
 
     def _prepare_form(self) -> None:
         """Build the blank new-contact form while the owner reads the list (issue 13.2): ``n`` then

@@ -350,7 +350,10 @@ class IncrementalSearch:
                     del self._first_keys[next(iter(self._first_keys))]
             result: Sequence[int] = cached
         else:
-            result = self._scan(query, base)
+            # Kept as an array: the trail holds up to MAX_TRAIL results of up to every record, and
+            # a list of ints is walked by every full collection of the cyclic collector (an app
+            # keystroke that set one off waited ~20 ms more at 100k contacts); an array is not.
+            result = array("i", self._scan(query, base))
         trail.append((query, result))
         if len(trail) > self.MAX_TRAIL:
             del trail[0]
