@@ -29,7 +29,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tui.crash import EXIT_INTERNAL, crash_line, crash_report
-from tui.host import VaultOpened
+from tui.host import ListBuilt, VaultOpened
 from tui.screens.contacts import ContactsScreen
 from tui.screens.form import ContactForm
 from tui.screens.help import HelpScreen
@@ -282,6 +282,9 @@ class SealbookApp(Translated, App[None]):
         self.switch_screen(listed)
         listed.call_later(self._freeze_long_lived)  # in its own queue: after it has loaded (on mount)
         self.set_timer(FORM_AHEAD_SECONDS, self._prepare_form)
+
+    def on_list_built(self, _message: ListBuilt) -> None:
+        self._freeze_long_lived()  # the orders made between keystrokes after a reload, too
 
     def _freeze_long_lived(self) -> None:
         """Move what the list screen built on unlock out of the cyclic collector's way (issue 15).

@@ -49,3 +49,8 @@ class VaultOpened(Message):
     """
 
     vault: Vault
+
+
+class ListBuilt(Message):
+    """The list screen finished building what it keeps while the vault is unlocked (every
+    order of the data and its search): the app moves it out of the cyclic collector's way."""

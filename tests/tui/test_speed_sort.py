@@ -5,6 +5,7 @@ the purge preview without a change keeps the orders."""
 
 from __future__ import annotations
 
+import gc
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -147,6 +148,11 @@ async def test_the_orders_are_prepared_while_idle_and_kept_after_an_unchanged_pu
             if not orders._steps:
                 break
         assert not orders._steps  # worked out without s being pressed
+        await pilot.pause()
+        # and then kept out of the cyclic collector's walks (frozen), with the orders' views
+        tracked = {id(o) for o in gc.get_objects()}
+        made = [orders._orders["surname"], *orders._views.values()]  # made between keystrokes, after the unlock
+        assert id(orders) not in tracked and made and not any(id(o) in tracked for o in made)
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, PurgeScreen)

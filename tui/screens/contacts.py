@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 
-from tui.host import VaultHost
+from tui.host import ListBuilt, VaultHost
 from tui.screens.dialogs import (
     Confirm,
     EraseChoice,
@@ -143,8 +143,12 @@ class ContactsScreen(Translated, Screen[None]):
     def _prepare_orders(self, orders: ListOrders) -> None:
         """Work out the other orders a few milliseconds at a time, between keystrokes."""
         vault = self.host.vault
-        if orders is self._orders and vault is not None and not vault.is_locked and orders.prepare(ORDER_STEP):
+        if orders is not self._orders or vault is None or vault.is_locked:
+            return
+        if orders.prepare(ORDER_STEP):
             self.set_timer(ORDER_PAUSE, partial(self._prepare_orders, orders))
+        else:
+            self.post_message(ListBuilt())
 
     def apply_search(self, *, keep: str | None = None) -> None:
         """Filter by the search box and show the result (the per-keystroke path)."""
