@@ -292,10 +292,13 @@ class SealbookApp(Translated, App[None]):
         The contacts are decoded, and the list's orders and search built, when the list screen
         first loads: after the freeze in :meth:`vault_opened`.  Left in the collector's oldest
         generation, those ~100k objects were walked by every full collection, one every ~25
-        keystrokes, each stalling that keystroke by 150-300 ms.  No collection runs first (it would
-        walk them all once more); the little cyclic garbage made since the collection in
-        :meth:`vault_opened` is freed with everything else at the lock, which unfreezes."""
+        keystrokes, each stalling that keystroke by 150-300 ms.  The young generations are
+        collected first (cheap: they hold only what was made since their last collection), so
+        screens and dialogs closed meanwhile are not frozen with the rest; no full collection
+        runs (it would walk everything once more).  Older cyclic garbage is freed at the lock,
+        which unfreezes before its collection."""
         if self.is_unlocked:
+            gc.collect(1)
             gc.freeze()
 
     def _prepare_form(self) -> None:
