@@ -40,6 +40,7 @@ from tui.widgets.translated import Translated
 from vault import search
 from vault.config import Config, default_config_path
 from vault.errors import VaultBusy, VaultError
+from vault.hardening import return_free_memory
 from vault.i18n import N_, _, ngettext
 from vault.model import Contact, ContactDraft
 from vault.service import KdfParams, Vault, utc_now
@@ -300,6 +301,7 @@ class SealbookApp(Translated, App[None]):
         if self.is_unlocked:
             gc.collect(1)
             gc.freeze()
+            return_free_memory()  # what building the list made and dropped (C heap pages)
 
     def _prepare_form(self) -> None:
         """Build the blank new-contact form while the owner reads the list (issue 13.2): ``n`` then
