@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,10 +23,11 @@ from vault.i18n import N_, _, format_date, format_datetime, ngettext
 from vault.service import Vault
 
 if TYPE_CHECKING:
-    from vault.purge import PreviewRecord  # what Vault.purge_preview gives
+    from vault.model import AuditEntry  # what Vault.audit_log gives
+    from vault.purge import PreviewRecord, ReviewDue  # what Vault.purge_preview, overdue_reviews give
 
 NAMES_SHOWN = 5  # the confirmation names this many records (it must fit 80x24), then counts the rest
-DUE_CHUNK = 100  # due records added to the table per screen refresh (see PurgeScreen._add_due)
+CHUNK = 100  # rows added to a table per screen refresh once the first screenful is shown (see _Fill)
 LOG_ROWS = 100  # the newest rows of the log shown (the CLI's `sealbook log` has them all)
 BUSY = N_(
     "The vault is busy (another sealbook process, perhaps the scheduled purge, is writing); "
@@ -47,6 +50,36 @@ ACTIONS: tuple[str, ...] = (
 )
 ACTIONS += (N_("held"), N_("exported"), N_("imported"))
 
+Row = tuple[tuple[Text, ...], str | None]  # a table row's cells and its key
+
+
+@dataclass(eq=False)  # compared by identity: a newer fill of the same table is another one
+class _Fill:
+    """The rows one table still has to get, added a screenful first and CHUNK per refresh after.
+
+    Textual measures every cell added to a DataTable before the next frame (~23 ms per 100
+    rows), and 1,000 due records plus 100 log rows held the preview for ~0.5 s.  Rows are made
+    (names looked up, dates formatted) only as they are added.  ``cursor`` is the row the
+    cursor returns to once it is there (a refill after a hold keeps the place), or -1.
+    """
+
+    table: DataTable[Any]
+    items: Sequence[Any]
+    row: Callable[[Any], Row]
+    cursor: int = -1
+    added: int = 0
+
+    def add(self, count: int) -> bool:
+        """Add up to ``count`` more rows; whether some are left."""
+        start, end = self.added, min(self.added + count, len(self.items))
+        for item in self.items[start:end]:
+            cells, key = self.row(item)
+            self.table.add_row(*cells, key=key)
+        self.added = end
+        if start <= self.cursor < end:
+            self.table.move_cursor(row=self.cursor)
+        return end < len(self.items)
+
 
 class PurgeScreen(Activity):
     """Records the purge reaches in the next 30 days, the purge itself, overdue reviews and the log."""
@@ -62,7 +95,7 @@ class PurgeScreen(Activity):
     def __init__(self, host: VaultHost) -> None:
         super().__init__(host)
         self._log_filter: str | None = None
-        self._due_fill = 0  # which fill of the due table is running (see _add_due)
+        self._fills: list[_Fill] = []  # the tables still filling (see _add)
         self.changed = False  # whether a record was purged, held or released here (the list reloads)
 
     LOGGED = ("purged", "erased", "withdrawn", "restricted", "exported", "imported")
@@ -99,28 +132,12 @@ class PurgeScreen(Activity):
         except VaultError as error:
             self.failed(error)
             return
-        table = self.query_one("#purge-due", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        self._due_fill += 1
-        self._add_due(table, due, 0, self._due_fill, min(cursor, len(due) - 1))
-        reviews_table = self.query_one("#purge-reviews", DataTable)
-        reviews_table.clear()
-        for review in reviews:
-            reviews_table.add_row(
-                self.name_of(review.record_id),
-                format_date(review.review_at),
-                format_date(review.retention_end) if review.retention_end else _("open-ended"),
-            )
-        log_table = self.query_one("#purge-log", DataTable)
-        log_table.clear()
-        for entry in reversed(log):
-            log_table.add_row(
-                format_datetime(entry.at),
-                literal(_(entry.action)),
-                literal(entry.record_id or "-"),
-                literal(entry.detail),
-            )
+        due_table = self.query_one("#purge-due", DataTable)
+        cursor = min(due_table.cursor_row, len(due) - 1)
+        self._fills = []  # a fill still running for the old contents stops (see _add)
+        self._start(due_table, due, self._due_row, cursor)
+        self._start(self.query_one("#purge-reviews", DataTable), reviews, self._review_row)
+        self._start(self.query_one("#purge-log", DataTable), list(reversed(log)), self._log_row)
         if keep_status:
             return
         self.status(
@@ -130,25 +147,56 @@ class PurgeScreen(Activity):
             ).format(due=len(due), reviews=len(reviews))
         )
 
-    def _add_due(self, table: DataTable[object], due: list[PreviewRecord], start: int, fill: int, cursor: int) -> None:
-        """The due records from ``start``, DUE_CHUNK of them, then the next chunk after the screen
-        is drawn: Textual measures every cell added, and 1,000 due records held the screen for
-        ~0.5 s.  A newer fill (``fill``) or a closed screen stops an older one."""
-        if fill != self._due_fill or not table.is_attached:
+    # Every cell is a Text made by literal(): the table neither parses it as markup nor has to.
+    def _due_row(self, item: PreviewRecord) -> Row:
+        hold = literal(_("held") if item.hold else "")
+        dates = literal(format_date(item.retention_end)), literal(format_date(item.purge_from))
+        return (self.name_of(item.record_id), *dates, hold), item.record_id
+
+    def _review_row(self, review: ReviewDue) -> Row:
+        end = format_date(review.retention_end) if review.retention_end else _("open-ended")
+        return (self.name_of(review.record_id), literal(format_date(review.review_at)), literal(end)), None
+
+    def _log_row(self, entry: AuditEntry) -> Row:
+        when, action = literal(format_datetime(entry.at)), literal(_(entry.action))
+        return (when, action, literal(entry.record_id or "-"), literal(entry.detail)), None
+
+    def _start(self, table: DataTable[Any], items: Sequence[Any], row: Callable[[Any], Row], cursor: int = -1) -> None:
+        """Fill ``table`` anew: the rows it can show now, the rest after the screen is drawn."""
+        table.clear()
+        fill = _Fill(table, items, row, cursor)
+        self._fills.append(fill)
+        # Before the first layout a table's height is unknown; none here shows more than half
+        # the terminal's lines (the due table has 2 of the 4 shares the heading, labels, status
+        # and buttons leave).  A fill that falls short only completes a refresh later.
+        shown = table.size.height if table.size.height else self.app.size.height // 2 + 1
+        self._add(fill, shown)
+
+    def _add(self, fill: _Fill, count: int) -> None:
+        """``count`` more rows of ``fill``, then CHUNK more after each refresh until all are in.
+        A newer fill (or the screen closed) stops an older one."""
+        if fill not in self._fills or not fill.table.is_attached:
             return
-        end = start + DUE_CHUNK
-        for item in due[start:end]:
-            table.add_row(
-                self.name_of(item.record_id),
-                format_date(item.retention_end),
-                format_date(item.purge_from),
-                _("held") if item.hold else "",
-                key=item.record_id,
-            )
-        if start <= cursor < end:
-            table.move_cursor(row=cursor)
-        if end < len(due):
-            self.call_after_refresh(self._add_due, table, due, end, fill, cursor)
+        if fill.add(count):
+            self.call_after_refresh(self._add, fill, CHUNK)
+        else:
+            self._fills.remove(fill)
+
+    def _finish_fills(self) -> None:
+        """Add every row still to come, so a key acts on the full table (ctrl+end reaches the last
+        due record, h the row the cursor returned to), as when the fill had finished."""
+        for fill in list(self._fills):
+            self._add(fill, len(fill.items))
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs before the key's binding (bindings are looked up once the key has bubbled to
+        # the app).  Escape closes and a refills anyway: finishing first would only delay them.
+        if self._fills and event.key not in ("escape", "a"):
+            self._finish_fills()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        # A click picks a row: the cursor must not jump to a kept place after it.
+        self._finish_fills()
 
     def _log_title(self) -> Text:
         log_filter = self._log_filter
