@@ -29,7 +29,6 @@ from vault.errors import (
     VaultNotFound,
     WrongPassphrase,
 )
-from vault.hardening import harden_process
 from vault.i18n import N_, _, choose, language, set_language
 from vault.model import Contact
 from vault.safetext import is_hidden, printable
@@ -86,6 +85,8 @@ def exit_code_for(error: VaultError) -> int:
 
 
 def harden() -> None:
+    from vault.hardening import harden_process  # ctypes: ~15 ms that `--help` does not need
+
     harden_process()
 
 
