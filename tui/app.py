@@ -288,16 +288,11 @@ class SealbookApp(Translated, App[None]):
         self._freeze_long_lived()  # the orders made between keystrokes after a reload, too
 
     def _freeze_long_lived(self) -> None:
-        """Move what the list screen built on unlock out of the cyclic collector's way (issue 15).
-
-        The contacts are decoded, and the list's orders and search built, when the list screen
-        first loads: after the freeze in :meth:`vault_opened`.  Left in the collector's oldest
-        generation, those ~100k objects were walked by every full collection, one every ~25
-        keystrokes, each stalling that keystroke by 150-300 ms.  The young generations are
-        collected first (cheap: they hold only what was made since their last collection), so
-        screens and dialogs closed meanwhile are not frozen with the rest; no full collection
-        runs (it would walk everything once more).  Older cyclic garbage is freed at the lock,
-        which unfreezes before its collection."""
+        """Move what the list screen built on unlock (100k decoded contacts, orders, searches) out
+        of the cyclic collector's way: every full collection walked it, one every ~25 keystrokes,
+        stalling that keystroke by 150-300 ms (issue 15).  The young generations are collected
+        first (cheap), so screens closed meanwhile are not frozen; older cyclic garbage is freed
+        at the lock, which unfreezes before its collection."""
         if self.is_unlocked:
             gc.collect(1)
             gc.freeze()
