@@ -244,7 +244,7 @@ def test_the_heads_of_a_bucket_are_its_entries_without_their_texts(vault: Vault,
 
 @pytest.mark.parametrize("damage", [False, True])
 def test_the_rows_tagged_by_a_second_process_give_the_same_answer(
-    vault: Vault, vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, damage: bool
+    vault: Vault, vault_path: Path, clock: FixedClock, scans: list[rowscan.Scan], damage: bool
 ) -> None:
     """Large vaults have their rows tagged by a child process (vault.rowscan): the same hits,
     and a damaged row still leaves the answer to the facade."""
@@ -253,18 +253,8 @@ def test_the_rows_tagged_by_a_second_process_give_the_same_answer(
     if damage:
         with sqlite3.connect(vault_path) as conn:
             conn.execute("UPDATE contacts SET hold = 1 WHERE id = ?", (added[3].id,))
-    monkeypatch.setattr(rowscan, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(rowscan, "has_a_second_core", lambda: True)
-    started: list[rowscan.Scan] = []
-    original = rowscan.Scan.__init__
-
-    def spy(self: rowscan.Scan, path: Path, key: bytearray) -> None:
-        started.append(self)
-        original(self, path, key)
-
-    monkeypatch.setattr(rowscan.Scan, "__init__", spy)
     found = lookup(vault_path, clock, "müller", True)
-    assert started
+    assert scans
     if damage:
         assert found is None
     else:
@@ -272,25 +262,27 @@ def test_the_rows_tagged_by_a_second_process_give_the_same_answer(
         assert found is not None and found.contacts == expected
 
 
-def test_a_failing_second_process_leaves_the_answer_to_the_facade(
-    vault: Vault, vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("executable", "answers"),
+    [("/bin/false", False), ("no-such-python", True)],
+    ids=["starts and fails: the facade answers", "cannot start: this process tags the rows"],
+)
+def test_a_second_process_that_fails_never_gives_a_wrong_answer(
+    vault: Vault,
+    vault_path: Path,
+    clock: FixedClock,
+    scans: list[rowscan.Scan],
+    monkeypatch: pytest.MonkeyPatch,
+    executable: str,
+    answers: bool,
 ) -> None:
     fill(vault)
     vault.close()
-    monkeypatch.setattr(rowscan, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(rowscan, "has_a_second_core", lambda: True)
-    monkeypatch.setattr(rowscan.sys, "executable", "/bin/false")  # starts, answers nothing, fails
-    assert lookup(vault_path, clock, "müller") is None
-
-
-def test_a_second_process_that_cannot_start_leaves_the_tags_to_this_one(
-    vault: Vault, vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fill(vault)
-    vault.close()
-    monkeypatch.setattr(rowscan, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(rowscan, "has_a_second_core", lambda: True)
-    monkeypatch.setattr(rowscan.sys, "executable", str(vault_path.parent / "no-such-python"))
+    monkeypatch.setattr(rowscan.sys, "executable", str(vault_path.parent / executable))
     found = lookup(vault_path, clock, "müller")
-    expected, _damaged = facade(vault_path, clock, "müller", False)
-    assert found is not None and found.contacts == expected and expected
+    assert scans
+    if not answers:
+        assert found is None
+    else:
+        expected, _damaged = facade(vault_path, clock, "müller", False)
+        assert found is not None and found.contacts == expected and expected
