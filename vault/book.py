@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from vault import causal, crypto, head, i18n, rowscan
+from vault import causal, crypto, head, i18n, rowopen, rowscan
 from vault import index as cache
 from vault.audit import AuditLog
 from vault.clock import Clock, local_today, naive_utc
@@ -162,18 +162,7 @@ class RecordBook:
                 for record_id in [rid for rid in index if rid not in present]:
                     index.discard(record_id)
             if stale:
-                everything = len(stale) * 2 > len(stale) + len(index)
-                rows = self._store.contact_columns(None if everything else stale)
-                if everything:
-                    wanted = set(stale)
-                    rows = [row for row in rows if row.id in wanted]
-                rows.reverse()
-
-                def drain() -> Iterable[Any]:  # frees each row's ciphertext once it is opened
-                    while rows:
-                        yield rows.pop()
-
-                self.absorb(drain(), flush=False)
+                self._open_stale(stale, dict(zip(ids, tags, strict=True)))
         except BaseException:
             self._contacts = cache.ContactIndex()
             raise
@@ -184,6 +173,46 @@ class RecordBook:
             findings = head.compare(manifest, versions, tombstones)
             self.mark_damaged(findings.stale | findings.missing)
         self._flush_index()
+
+    def _open_stale(self, stale: list[str], tags: dict[str, str]) -> None:
+        """Open the rows the index does not vouch for (``tags``: every row's tag, by id).  Many
+        of them (a fresh clone, a lost index) are shared with a second core (vault.rowopen)."""
+        keys = self._ring.keys
+        mine, theirs = rowopen.split(stale)
+        opening = rowopen.start(self._store.path, keys.records, keys.row_tag, self._ring.vault_id, theirs)
+        if opening is None:
+            mine, theirs = stale, []
+        try:
+            self._open_rows(mine, len(tags))
+            if opening is not None:
+                entries = opening.result() or []
+                # Taken only where the child opened, byte for byte, the row read here.
+                taken = [e for e in entries if tags.get(e[cache.ID]) == e[cache.TAG]]
+                del entries
+                self._contacts.adopt(taken)
+                done = {e[cache.ID] for e in taken}
+                self._open_rows([rid for rid in theirs if rid not in done], len(tags))
+        finally:
+            if opening is not None:
+                opening.close()
+
+    def _open_rows(self, ids: list[str], total: int) -> None:
+        """Open the rows with ``ids`` (of ``total`` rows: reading all of them is faster than
+        picking out more than half)."""
+        if not ids:
+            return
+        everything = len(ids) * 2 > total
+        rows = self._store.contact_columns(None if everything else ids)
+        if everything:
+            wanted = set(ids)
+            rows = [row for row in rows if row.id in wanted]
+        rows.reverse()
+
+        def drain() -> Iterable[Any]:  # frees each row's ciphertext once it is opened
+            while rows:
+                yield rows.pop()
+
+        self.absorb(drain(), flush=False)
 
     def _check_head(self, pins: Pins) -> tuple[dict[str, int] | None, dict[str, int]]:
         """Verify the signed head (VaultTampered when it fails) and return the manifest

@@ -336,6 +336,17 @@ class ContactIndex(Mapping[str, Contact]):
             self._members[bucket].add(record_id)
         self.dirty.add(bucket)
 
+    def adopt(self, entries: Iterable[Entry]) -> None:
+        """Entries just made from rows opened elsewhere (vault.rowopen), each checked by the
+        caller against its row's tag: like :meth:`put`, with the payload still as text."""
+        for entry in entries:
+            record_id = entry[ID]
+            self._items[record_id] = entry
+            bucket = index_bucket(record_id)
+            if self._members is not None:
+                self._members[bucket].add(record_id)
+            self.dirty.add(bucket)
+
     def discard(self, record_id: str) -> None:
         if self._items.pop(record_id, None) is not None:
             bucket = index_bucket(record_id)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import marshal
 import os
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,25 +117,32 @@ class Scan:
             self._child.communicate()
 
 
+@contextmanager
+def snapshot(path: str) -> Iterator[sqlite3.Connection]:
+    """A child's connection to the vault at ``path``, with the store's pragmas, inside one
+    read transaction (one consistent snapshot, which never waits for a writer)."""
+    from vault.store.engine import BUSY_TIMEOUT_MS, PRAGMAS
+
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        conn.execute("BEGIN")
+        yield conn
+    finally:
+        conn.close()
+
+
 def _main(path: str) -> int:
     """The child: read the key, tag every row in one read transaction, answer."""
-    import sqlite3
-
     from vault.store import reader
-    from vault.store.engine import BUSY_TIMEOUT_MS, PRAGMAS
 
     key = bytearray(sys.stdin.buffer.read(64))
     if len(key) != 32:
         return 2
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        try:
-            for pragma in PRAGMAS:
-                conn.execute(pragma)
-            conn.execute("BEGIN")
+        with snapshot(path) as conn:
             answer = row_tags(conn.execute(reader.CONTACT_CHECKS), key)
-        finally:
-            conn.close()
     finally:
         crypto.wipe(key)
     sys.stdout.buffer.write(marshal.dumps(answer))

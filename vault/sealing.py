@@ -49,6 +49,35 @@ def signature_ok(
     return crypto.verify(verify_key, meta_message(vault_id, record_id, end, hold, meta_version, history), signature)
 
 
+def open_row(records_key: bytes | bytearray, vault_id: bytes, row: SealedRow) -> Contact:
+    """The contact in ``row`` (RecordSealer.open; also vault.rowopen's child, which has the
+    key but no key ring); VaultDamaged naming the record id when it does not authenticate."""
+    ad = record_ad(
+        vault_id,
+        "contacts",
+        row.id,
+        row.meta_version,
+        row.retention_end,
+        row.review_at,
+        row.hold,
+        row.meta_sig,
+        row.history,
+    )
+    try:
+        raw = crypto.open_sealed(records_key, row.sealed, ad)
+        return decode_payload(
+            raw,
+            record_id=row.id,
+            retention_end=row.retention_end,
+            review_at=row.review_at,
+            hold=bool(row.hold),
+            meta_version=row.meta_version,
+            history=row.history,
+        )
+    except (crypto.SealBroken, ValueError, KeyError, TypeError):
+        raise VaultDamaged(_("record {id}").format(id=row.id)) from None
+
+
 class RecordSealer:
     """Seals and opens contact rows with the keys of an unlocked :class:`KeyRing`."""
 
@@ -88,31 +117,7 @@ class RecordSealer:
 
     def open(self, row: SealedRow) -> Contact:
         """The contact in ``row``; VaultDamaged naming the record id when it does not authenticate."""
-        keys = self._ring.keys
-        ad = record_ad(
-            self._ring.vault_id,
-            "contacts",
-            row.id,
-            row.meta_version,
-            row.retention_end,
-            row.review_at,
-            row.hold,
-            row.meta_sig,
-            row.history,
-        )
-        try:
-            raw = crypto.open_sealed(keys.records, row.sealed, ad)
-            return decode_payload(
-                raw,
-                record_id=row.id,
-                retention_end=row.retention_end,
-                review_at=row.review_at,
-                hold=bool(row.hold),
-                meta_version=row.meta_version,
-                history=row.history,
-            )
-        except (crypto.SealBroken, ValueError, KeyError, TypeError):
-            raise VaultDamaged(_("record {id}").format(id=row.id)) from None
+        return open_row(self._ring.keys.records, self._ring.vault_id, row)
 
     def sign(self, message: bytes) -> bytes:
         """The vault's Ed25519 signature (tombstones, the manifest head)."""
