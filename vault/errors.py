@@ -168,6 +168,17 @@ class SuppressedPerson(VaultError):
         super().__init__("; ".join(dict.fromkeys(h.describe() for h in hits)))  # type: ignore[attr-defined]
 
 
+class SuppressedDetail(SuppressedPerson):
+    """An e-mail or phone an edit adds to a contact is on the suppression list; nothing was saved.
+
+    Editing is no back door for a person who withdrew consent, objected or was erased:
+    only what the edit adds is looked up (a detail the contact already had stays), and
+    front ends save again with ``allow_suppressed=True`` if the owner decides so.
+    """
+
+    sentence = N_("An e-mail or phone added here belongs to a person on the suppression list; nothing was saved.")
+
+
 class CannotCreate(VaultError):
     """The vault file cannot be created at this path; nothing was written."""
 

@@ -60,6 +60,15 @@ class Rights:
         """The suppression-list entries a (normalised) draft's e-mails and phones hit."""
         return self._suppression.matches(draft.emails, draft.phones)
 
+    def suppressed_additions(self, current: Contact, draft: ContactDraft) -> list[Suppressed]:
+        """The suppression-list entries hit by the e-mails and phones an edit (``draft``,
+        normalised) adds to ``current``; those it already had are not asked about."""
+        had = {email.casefold() for email in current.emails}
+        return self._suppression.matches(
+            [email for email in draft.emails if email.casefold() not in had],
+            [phone for phone in draft.phones if phone not in current.phones],
+        )
+
     # --- erasure, withdrawal, objection ---------------------------------------------------
 
     def update(self, current: Contact, new: Contact, keep: frozenset[str]) -> Contact | None:

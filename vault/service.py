@@ -28,7 +28,7 @@ from vault.clock import Clock, local_today, naive_utc, utc_now
 from vault.config import Config
 from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
 from vault.crypto import is_below_floor as kdf_is_below_floor
-from vault.errors import SuppressedPerson, VaultNotFound
+from vault.errors import SuppressedDetail, SuppressedPerson, VaultNotFound
 from vault.head import Pins, fingerprint
 from vault.keyring import KeyRing, create_vault_file
 from vault.model import AuditEntry, Contact, ContactDraft, EraseResult, LegalBasis, RetentionRule
@@ -246,11 +246,20 @@ class Vault:
         """Whether the person in ``draft`` withdrew consent, objected or was erased before."""
         return self._rights.suppressed(self._validated(draft))
 
-    def update(self, record_id: str, draft: ContactDraft, *, keep: Iterable[str] = policy.DEFAULT_KEEP) -> Contact:
+    def update(self, record_id: str, draft: ContactDraft, *, keep: Iterable[str] = policy.DEFAULT_KEEP,
+               allow_suppressed: bool = False) -> Contact:  # fmt: skip
         """Replace a contact's fields (version + 1, re-signed).  Withdrawing consent takes
-        effect at once: a minimal proof, or restricted under a running duty (vault.rights)."""
+        effect at once: a minimal proof, or restricted under a running duty (vault.rights).
+
+        An e-mail or phone the edit adds that is on the suppression list is refused
+        (SuppressedDetail) unless the owner decided ``allow_suppressed``: an edit must not
+        bring back a person who withdrew consent, objected or was erased.
+        """
         current = self.get(record_id)
-        contact = policy.edited(current, self._validated(draft, before=current.to_draft()), self.rules)
+        clean = self._validated(draft, before=current.to_draft())
+        if not allow_suppressed and (hits := self._rights.suppressed_additions(current, clean)):
+            raise SuppressedDetail(tuple(hits))
+        contact = policy.edited(current, clean, self.rules)
         return self._rights.update(current, contact, frozenset(keep)) or contact
 
     def restrict(self, record_id: str, *, requested: date | None = None) -> Contact:

@@ -193,6 +193,23 @@ def test_an_erased_person_is_refused_without_anyway_and_added_with_it(
     assert names(capsys, v, "otto") == ["Otto Neu"] and len(record_id) == 36
 
 
+def test_an_edit_adding_an_erased_persons_email_is_refused_without_anyway(
+    v: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = add(capsys, v, "--name", "Otto", "--email", "otto@example.org", *INQUIRY)
+    assert cli(capsys, "erase", *v, first, "--yes")[0] == 0
+    other = add(capsys, v, "--name", "Paula", "--email", "paula@example.org", *INQUIRY)
+
+    code, out, err = cli(capsys, "edit", *v, other, "--email", "OTTO@example.org")
+    assert code == common.EXIT_SUPPRESSED
+    assert "suppression list" in err and f"had their data erased on {TODAY}" in err
+    assert "edit --anyway" in err and "otto@" not in err.lower() and out == ""
+    assert shown(capsys, v, other)["emails"] == ["paula@example.org"]
+
+    assert cli(capsys, "edit", *v, other, "--email", "OTTO@example.org", "--anyway")[0] == 0
+    assert shown(capsys, v, other)["emails"] == ["OTTO@example.org"]
+
+
 # --- 3. erasure ---------------------------------------------------------------------------
 
 

@@ -289,6 +289,41 @@ async def test_a_person_on_the_suppression_list_is_added_only_when_the_owner_say
     assert [c.emails for c in again] == [("ANNA@schmidt.example",)]
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_an_edit_adding_an_erased_persons_email_is_saved_only_when_the_owner_says_so(
+    vault_path: Path, clock: FixedClock, size: tuple[int, int]
+) -> None:
+    ids = seed(vault_path, clock, people())
+    with Vault(vault_path, clock=clock) as vault:
+        vault.unlock(PASSPHRASE)
+        vault.erase(ids[1])  # Anna Schmidt: deleted now, her e-mail and phone listed
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=size) as pilot:
+        await unlock(pilot)
+        edited = names(app)[0]
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, ContactForm) and value(app, "name") == edited
+        before = value(app, "emails")
+        form.query_one("#emails", Input).focus()
+        await pilot.press("end", *",ANNA@schmidt.example", "ctrl+s")
+        assert isinstance(app.screen, Confirm)
+        text = screen_text(app)
+        assert "had their data erased on 2026-06-15" in text and "Save anyway" in text
+        assert "anna@" not in text.casefold()  # the reason and the day, never the address
+        await pilot.press("n")  # not saved: the form keeps everything typed
+        assert app.screen is form
+        assert value(app, "emails") == before + ",ANNA@schmidt.example"
+        assert "Not saved" in screen_text(app)
+        assert [c.emails for c in stored(vault_path, clock) if c.name == edited] == [tuple(before.split(", "))]
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        assert isinstance(app.screen, ContactsScreen)
+    [again] = [c for c in stored(vault_path, clock) if c.name == edited]
+    assert again.emails[-1] == "ANNA@schmidt.example"
+
+
 # --- erasure (Art. 17) ------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
-from vault.errors import ContactNotFound, InvalidInput, SuppressedPerson, VaultError
+from vault.errors import ContactNotFound, InvalidInput, SuppressedDetail, SuppressedPerson, VaultError
 from vault.model import Duty, EraseOutcome, LegalBasis, State
 from vault.service import Vault
 
@@ -188,6 +188,31 @@ def test_withdrawn_objected_and_erased_people_are_suppressed_by_keyed_hash(vault
         str(vault.path) + "-wal").exists() else vault.path.read_bytes()  # fmt: skip
     for plain in (b"reader@example.org", b"obj@example.org", b"gone@example.org", b"+4930765432"):
         assert plain not in blob
+
+
+def test_an_edit_that_adds_a_suppressed_detail_is_refused_unless_the_owner_decides(vault: Vault) -> None:
+    """An edit is no back door: an e-mail or phone it adds is looked up on the suppression list,
+    in any spelling; details the contact already had are not (a shared office line stays)."""
+    gone = vault.add(draft(name="Erased", emails=("gone@example.org",), phones=("+49 89 1234567",)))
+    office = vault.add(draft(name="Colleague", emails=("desk@example.org",), phones=("+49 89 1234567",)))
+    vault.erase(gone.id)
+    other = vault.add(draft(name="Someone", emails=("someone@example.org",), phones=()))
+    for emails, phones in [
+        (("someone@example.org", "GONE@example.org"), ()),
+        (("someone@example.org",), ("089 1234567",)),
+    ]:
+        with pytest.raises(SuppressedDetail) as err:
+            vault.update(other.id, replace(other.to_draft(), emails=emails, phones=phones))
+        assert isinstance(err.value, SuppressedPerson)  # front ends that know only the add's error still catch it
+        assert "had their data erased" in str(err.value) and "gone@" not in str(err.value).casefold()
+        assert vault.get(other.id) == other  # nothing saved
+    # The colleague already had the shared number: editing their name is not refused.
+    renamed = vault.update(office.id, replace(office.to_draft(), name="Colleague Two"))
+    assert renamed.name == "Colleague Two" and renamed.phones == ("+49891234567",)
+    saved = vault.update(
+        other.id, replace(other.to_draft(), emails=("someone@example.org", "gone@example.org")), allow_suppressed=True
+    )
+    assert saved.emails == ("someone@example.org", "gone@example.org") and saved.meta_version == other.meta_version + 1
 
 
 def test_the_suppression_key_is_the_vaults_own(vault: Vault, tmp_path: Path, clock: FixedClock) -> None:

@@ -58,6 +58,14 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--no-duties", action="store_true", help=_("remove every further (rule, date) pair given with --duty")
     )
+    p.add_argument(
+        "--anyway",
+        action="store_true",
+        help=_(
+            "save an e-mail or phone that belongs to a person on the suppression list (they withdrew "
+            "consent, objected or had their data erased); only when you decided they may be added again"
+        ),
+    )
     p.add_argument("--consent-withdrawn", type=common.iso_date, metavar="DATE", help=_("date consent was withdrawn"))
 
     p = common.command(subparsers, "rules", cmd_rules, _("list the retention rules"))
@@ -361,9 +369,14 @@ def cmd_edit(args: argparse.Namespace) -> int:
         current = vault.resolve(args.id)
         draft = _draft_from_args(args, current.to_draft())
         try:
-            updated = vault.update(current.id, draft)
+            updated = vault.update(current.id, draft, allow_suppressed=args.anyway)
         except InvalidInput as error:
             raise _consent_hint(error, draft) from None
+        except SuppressedPerson as error:
+            print(f"sealbook: {common.plain(error, None)}", file=sys.stderr)
+            hint = _("sealbook: edit --anyway to save it (only if you decided they may be added again)")
+            print(hint, file=sys.stderr)
+            return common.EXIT_SUPPRESSED
         if args.json:
             common.print_json(common.contact_json(updated))
         else:

@@ -43,7 +43,7 @@ EXIT_WRONG_PASSPHRASE = 3
 EXIT_DAMAGED = 4  # damaged, tampered or foreign file; refused KDF parameters
 EXIT_NOT_FOUND = 5  # no vault at the path, or no such contact
 EXIT_BUSY = 6  # another process holds the vault; try again later
-EXIT_SUPPRESSED = 7  # the person is on the suppression list; nothing was added
+EXIT_SUPPRESSED = 7  # the person (or a detail an edit adds) is on the suppression list; nothing was saved
 
 # The language `--lang` asked for in this run ("de", "en"), or None: then the
 # config's `language` applies once a command loads the config (vault.i18n.choose).

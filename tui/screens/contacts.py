@@ -272,8 +272,8 @@ class ContactsScreen(Translated, Screen[None]):
         record_id = contact.id
 
         def save(draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
-            # An edit changes a person already in the vault: the suppression list is for adding.
-            return vault.update(record_id, draft)
+            # An e-mail or phone the edit adds is looked up on the suppression list too.
+            return vault.update(record_id, draft, allow_suppressed=allow_suppressed)
 
         self.app.push_screen(ContactForm(vault, save, contact), self._after_edit)
 

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from tui.screens.dialogs import Confirm
-from vault.errors import SuppressedPerson
+from vault.errors import SuppressedDetail, SuppressedPerson
 from vault.i18n import _, language
 from vault.model import Contact, ContactDraft
 from vault.service import Vault
@@ -114,20 +114,29 @@ class FormBase(ModalScreen[Contact | None]):
         body = Text()
         said = str(error)
         body.append(said[:1].upper() + said[1:] + ".\n\n", style="bold")
-        body.append(
-            _(
+        editing = isinstance(error, SuppressedDetail)
+        if editing:
+            advice = _(
+                "They must not be added back quietly (Art. 7(3), 17 and 21 GDPR). Save anyway only if you "
+                "have a new legal basis, e.g. they gave consent again or a new contract."
+            )
+        else:
+            advice = _(
                 "They must not be added back quietly (Art. 7(3), 17 and 21 GDPR). Add them anyway only if you "
                 "have a new legal basis, e.g. they gave consent again or a new contract."
             )
-        )
+        body.append(advice)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._store(draft, allow_suppressed=True)
+            elif editing:
+                self._set_error("form", _("Not saved: a detail added belongs to a person on the suppression list."))
             else:
                 self._set_error("form", _("Not added: the person is on the suppression list. Nothing was saved."))
 
-        self.app.push_screen(Confirm(_("Person on the suppression list"), body, yes=_("Add anyway")), answered)
+        yes = _("Save anyway") if editing else _("Add anyway")
+        self.app.push_screen(Confirm(_("Person on the suppression list"), body, yes=yes), answered)
 
     def _store(self, draft: ContactDraft, *, allow_suppressed: bool = False) -> None:
         raise NotImplementedError
