@@ -9,15 +9,17 @@ additional data binding every plaintext column and the signature.
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from vault import crypto
 from vault.errors import VaultDamaged
 from vault.i18n import _
-from vault.keyring import KeyRing
 from vault.model import Contact
 from vault.records import decode_payload, encode_payload, meta_message, record_ad
-from vault.store.repository import SealedRow
+
+if TYPE_CHECKING:  # vault.rowopen's child opens rows with this module and no SQLAlchemy
+    from vault.keyring import KeyRing
+    from vault.store.repository import SealedRow
 
 
 class SealedContact(NamedTuple):
