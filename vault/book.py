@@ -359,7 +359,8 @@ class RecordBook:
     def all(self, *, include_restricted: bool = True) -> list[Contact]:
         """Every readable contact, sorted by name."""
         self._ring.require_unlocked()
-        return by_name(c for c in self._contacts.all() if include_restricted or not c.is_restricted)
+        ordered = self._contacts.by_name()
+        return ordered if include_restricted else [c for c in ordered if not c.is_restricted]
 
     def unsorted(self) -> list[Contact]:
         self._ring.require_unlocked()

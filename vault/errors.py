@@ -169,7 +169,7 @@ class SuppressedPerson(VaultError):
 
 
 class SuppressedDetail(SuppressedPerson):
-    """An e-mail or phone an edit adds to a contact is on the suppression list; nothing was saved.
+    """An e-mail or phone added here belongs to a person on the suppression list; nothing was saved.
 
     Editing is no back door for a person who withdrew consent, objected or was erased:
     only what the edit adds is looked up (a detail the contact already had stays), and

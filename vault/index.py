@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import json
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 from vault import crypto
 from vault.model import Contact, LegalBasis, State
 from vault.records import FORMAT_VERSION, extra_fields, with_extra_fields
+from vault.search import by_name, name_key
 from vault.store.schema import INDEX_BUCKETS, index_bucket
 
 INDEX_VERSION = 3  # 2: the payload ends with the issue-11 fields as an object; 3: then the history (hex)
@@ -236,11 +238,18 @@ class ContactIndex(Mapping[str, Contact]):
     search keys; :attr:`dirty` lists buckets on disk that no longer match memory.
     """
 
+    # More changes than this since the name order was made: sorting again is cheaper.
+    MAX_MOVES = 2000
+
     def __init__(self) -> None:
         self._items: dict[str, Entry] = {}
         self._members: list[set[str]] | None = None  # bucket -> ids, built on the first write
         self.dirty: set[int] = set()
         self._decode = PayloadDecoder()
+        # Every contact in the list's order (search.by_name), once asked for, and the records
+        # changed since: id -> the contact that order holds for it (None: none).
+        self._by_name: list[Contact] | None = None
+        self._moved: dict[str, Contact | None] = {}
 
     @property
     def keys(self) -> Mapping[str, Sequence[str]]:  # type: ignore[override]
@@ -288,6 +297,51 @@ class ContactIndex(Mapping[str, Contact]):
             if collecting:
                 gc.enable()
 
+    def by_name(self) -> list[Contact]:
+        """Every contact (as :meth:`all`) in the list's order, search.by_name.  The order is
+        kept between calls and mended for the records changed since (an edit at 100k
+        contacts: a few bisections, where sorting again took 0.3 s)."""
+        order = self._by_name
+        if order is not None:
+            try:
+                self._mend(order)
+            except LookupError:  # not where it should be (cannot happen): sort again
+                order = None
+        if order is None:
+            order = self._by_name = by_name(self.all())
+        self._moved = {}
+        return list(order)
+
+    def _mend(self, order: list[Contact]) -> None:
+        for record_id, old in self._moved.items():
+            if old is not None:
+                at = bisect_left(order, name_key(old), key=name_key)
+                if at == len(order) or order[at] is not old:
+                    raise LookupError(record_id)
+                del order[at]
+            if record_id in self._items:
+                try:
+                    contact = self[record_id]
+                except KeyError:  # unreadable: dropped (__getitem__)
+                    continue
+                insort(order, contact, key=name_key)
+
+    def _changing(self, record_id: str) -> None:
+        """Before the entry of ``record_id`` changes: note which contact the name order holds for it."""
+        if self._by_name is None or record_id in self._moved:
+            return
+        entry = self._items.get(record_id)
+        if len(self._moved) >= self.MAX_MOVES:  # a large import, say: sort again when asked
+            self._by_name = None
+            self._moved = {}
+        elif entry is None:
+            self._moved[record_id] = None
+        elif type(entry[PAYLOAD]) is str:  # a contact the order may hold, never decoded here: cannot tell
+            self._by_name = None
+            self._moved = {}
+        else:
+            self._moved[record_id] = entry[PAYLOAD]
+
     DECODE_CHUNK = 1024  # payloads parsed by one json.loads call in all()
 
     def _decode_pending(self) -> None:
@@ -330,6 +384,7 @@ class ContactIndex(Mapping[str, Contact]):
     def put(self, contact: Contact, tag: str, keys: tuple[str, str]) -> None:
         """A contact just opened from, or sealed into, a row that gives ``tag``."""
         record_id = contact.id
+        self._changing(record_id)
         self._items[record_id] = [keys[0], keys[1], record_id, tag, contact.meta_version, contact]
         bucket = index_bucket(record_id)
         if self._members is not None:
@@ -341,6 +396,7 @@ class ContactIndex(Mapping[str, Contact]):
         caller against its row's tag: like :meth:`put`, with the payload still as text."""
         for entry in entries:
             record_id = entry[ID]
+            self._changing(record_id)
             self._items[record_id] = entry
             bucket = index_bucket(record_id)
             if self._members is not None:
@@ -348,6 +404,7 @@ class ContactIndex(Mapping[str, Contact]):
             self.dirty.add(bucket)
 
     def discard(self, record_id: str) -> None:
+        self._changing(record_id)
         if self._items.pop(record_id, None) is not None:
             bucket = index_bucket(record_id)
             if self._members is not None:

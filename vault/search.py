@@ -65,9 +65,14 @@ def text_key(text: str) -> str:
     return folded if german == folded else folded + FIELD_SEP + german
 
 
+def name_key(contact: Contact) -> tuple[str, str]:
+    """The key of the order every list shows: by name (casefolded), then id (so no two tie)."""
+    return (contact.name.casefold(), contact.id)
+
+
 def by_name(contacts: Iterable[Contact]) -> list[Contact]:
     """Contacts in the order every list shows them: by name (casefolded), then id."""
-    return sorted(contacts, key=lambda c: (c.name.casefold(), c.id))
+    return sorted(contacts, key=name_key)
 
 
 @cache

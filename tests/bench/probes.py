@@ -68,6 +68,7 @@ def app(vault_path: Path, passphrase: str, actions: int) -> dict[str, Any]:
     """The app on an unlocked vault: keystroke to redrawn screen, the modal/lock/sort
     actions (key press to the screen refreshed with the result), RSS."""
     from textual import events
+    from textual.widgets import Input
 
     from tui.app import make_app
     from tui.screens.contacts import ContactsScreen
@@ -147,7 +148,7 @@ def app(vault_path: Path, passphrase: str, actions: int) -> dict[str, Any]:
             await pilot.pause()
 
             # --- actions: key press -> the screen redrawn with the result ---------------
-            timings: dict[str, list[float]] = {"form": [], "sort": [], "purge": [], "lock": []}
+            timings: dict[str, list[float]] = {"form": [], "sort": [], "purge": [], "edit": [], "lock": []}
 
             async def timed(name: str, key_name: str, done: Callable[[], bool]) -> None:
                 t0 = time.perf_counter()
@@ -174,6 +175,16 @@ def app(vault_path: Path, passphrase: str, actions: int) -> dict[str, Any]:
                             and application.screen.is_mounted)  # fmt: skip
                 send("escape")
                 await until(on_list)
+                await pilot.pause()
+
+            # Saving an edit: ctrl+s in the edit form to the list redrawn with the change.
+            for n in range(actions):
+                send("e")
+                await until(lambda: isinstance(application.screen, ContactForm) and application.screen.is_mounted)
+                await pilot.pause()
+                name = application.screen.query_one("#name", Input)
+                name.value = f"{name.value.rstrip('0123456789 ')} {n}"
+                await timed("edit", "ctrl+s", on_list)
                 await pilot.pause()
 
             out["rss_after_actions_mb"] = _rss_mb()
