@@ -21,11 +21,15 @@ bytecode: $(STAMP)
 run: bytecode
 	$(BIN)/sealbook $(ARGS)
 
+# Two workers (pytest-xdist), one per core; a file's tests stay on one worker (its module
+# fixtures, its servers).  TEST_WORKERS=0 runs them in this process, one after another.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-long: $(STAMP)
-	$(BIN)/python -m pytest -m long $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m long $(PYTEST_ARGS)
 
 # The issue-15 harness: every row of the speed table on a synthetic vault, with khard
 # side by side.  `make bench BENCH_CONTACTS=100000` for the full size (under 10 minutes);

@@ -161,8 +161,12 @@ class RecordBook:
                 present = self._store.contact_versions()
                 for record_id in [rid for rid in index if rid not in present]:
                     index.discard(record_id)
-            if stale:
-                self._open_stale(stale, dict(zip(ids, tags, strict=True)))
+            if stale:  # many (a fresh clone, a lost cache) are shared with a second core
+                keys, total = self._ring.keys, len(ids)
+                rowopen.open_shared(
+                    stale, dict(zip(ids, tags, strict=True)), lambda part: self._open_rows(part, total),
+                    self._contacts.adopt, self._store.path, (keys.records, keys.row_tag, self._ring.vault_id),
+                )  # fmt: skip
         except BaseException:
             self._contacts = cache.ContactIndex()
             raise
@@ -173,28 +177,6 @@ class RecordBook:
             findings = head.compare(manifest, versions, tombstones)
             self.mark_damaged(findings.stale | findings.missing)
         self._flush_index()
-
-    def _open_stale(self, stale: list[str], tags: dict[str, str]) -> None:
-        """Open the rows the index does not vouch for (``tags``: every row's tag, by id).  Many
-        of them (a fresh clone, a lost index) are shared with a second core (vault.rowopen)."""
-        keys = self._ring.keys
-        mine, theirs = rowopen.split(stale)
-        opening = rowopen.start(self._store.path, keys.records, keys.row_tag, self._ring.vault_id, theirs)
-        if opening is None:
-            mine, theirs = stale, []
-        try:
-            self._open_rows(mine, len(tags))
-            if opening is not None:
-                entries = opening.result() or []
-                # Taken only where the child opened, byte for byte, the row read here.
-                taken = [e for e in entries if tags.get(e[cache.ID]) == e[cache.TAG]]
-                del entries
-                self._contacts.adopt(taken)
-                done = {e[cache.ID] for e in taken}
-                self._open_rows([rid for rid in theirs if rid not in done], len(tags))
-        finally:
-            if opening is not None:
-                opening.close()
 
     def _open_rows(self, ids: list[str], total: int) -> None:
         """Open the rows with ``ids`` (of ``total`` rows: reading all of them is faster than

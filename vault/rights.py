@@ -25,7 +25,7 @@ from datetime import date
 
 from vault import policy
 from vault.book import Also, RecordBook
-from vault.errors import InvalidInput
+from vault.errors import InvalidInput, SuppressedDetail
 from vault.i18n import _
 from vault.model import MAX_SHORT, Contact, ContactDraft, EraseOutcome, EraseResult, State, clean_text
 from vault.retention import RuleBook
@@ -60,19 +60,24 @@ class Rights:
         """The suppression-list entries a (normalised) draft's e-mails and phones hit."""
         return self._suppression.matches(draft.emails, draft.phones)
 
-    def suppressed_additions(self, current: Contact, draft: ContactDraft) -> list[Suppressed]:
-        """The suppression-list entries hit by the e-mails and phones an edit (``draft``,
-        normalised) adds to ``current``; those it already had are not asked about."""
-        had = {email.casefold() for email in current.emails}
-        return self._suppression.matches(
-            [email for email in draft.emails if email.casefold() not in had],
-            [phone for phone in draft.phones if phone not in current.phones],
-        )
-
     # --- erasure, withdrawal, objection ---------------------------------------------------
 
-    def update(self, current: Contact, new: Contact, keep: frozenset[str]) -> Contact | None:
-        """Save an edit; a consent withdrawn by it takes effect at once (Art. 7(3))."""
+    def update(self, current: Contact, new: Contact, keep: frozenset[str], *, allow_suppressed: bool = False
+               ) -> Contact | None:  # fmt: skip
+        """Save an edit; a consent withdrawn by it takes effect at once (Art. 7(3)).
+
+        An edit is no back door: an e-mail or phone it adds that is on the suppression list
+        is refused (SuppressedDetail) unless the owner decided ``allow_suppressed``.  What
+        ``current`` already had is not asked about (a shared office number stays editable).
+        """
+        if not allow_suppressed:
+            had = {email.casefold() for email in current.emails}
+            hits = self._suppression.matches(
+                [email for email in new.emails if email.casefold() not in had],
+                [phone for phone in new.phones if phone not in current.phones],
+            )
+            if hits:
+                raise SuppressedDetail(tuple(hits))
         if not policy.newly_withdrawn(current, new):
             return self._book.rewrite(current, new, "updated")
         kept = policy.after_withdrawal(new, self._rules, self._today(), keep)

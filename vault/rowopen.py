@@ -28,7 +28,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -116,6 +116,34 @@ def split(ids: list[str]) -> tuple[list[str], list[str]]:
     seals the index."""
     cut = len(ids) * 21 // 40
     return ids[:cut], ids[cut:]
+
+
+def open_shared(
+    stale: list[str],
+    tags: Mapping[str, str],
+    open_rows: Callable[[list[str]], None],
+    adopt: Callable[[list[cache.Entry]], None],
+    path: os.PathLike[str] | str,
+    keys: tuple[bytes | bytearray, bytes | bytearray, bytes],
+) -> None:
+    """Open the records ``stale`` names (RecordBook.load): about half by a child when there are
+    enough, the rest, and whatever the child does not vouch for, with ``open_rows``.  The
+    child's entries go to ``adopt`` only where their row tag equals the one in ``tags`` (every
+    row's tag as the caller read it): byte for byte the row the caller holds.  ``keys``: the
+    record key, the row-tag key and the vault id."""
+    mine, theirs = split(stale)
+    opening = start(path, *keys, theirs)
+    if opening is None:
+        open_rows(stale)
+        return
+    try:
+        open_rows(mine)
+        taken = [e for e in opening.result() or [] if tags.get(e[cache.ID]) == e[cache.TAG]]
+        adopt(taken)
+        done = {e[cache.ID] for e in taken}
+        open_rows([rid for rid in theirs if rid not in done])
+    finally:
+        opening.close()
 
 
 def start(path: os.PathLike[str] | str, records_key: bytes | bytearray, tag_key: bytes | bytearray,

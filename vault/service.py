@@ -28,7 +28,7 @@ from vault.clock import Clock, local_today, naive_utc, utc_now
 from vault.config import Config
 from vault.crypto import KDF_DEFAULT, KDF_FLOOR, KdfParams
 from vault.crypto import is_below_floor as kdf_is_below_floor
-from vault.errors import SuppressedDetail, SuppressedPerson, VaultNotFound
+from vault.errors import SuppressedPerson, VaultNotFound
 from vault.head import Pins, fingerprint
 from vault.keyring import KeyRing, create_vault_file
 from vault.model import AuditEntry, Contact, ContactDraft, EraseResult, LegalBasis, RetentionRule
@@ -248,19 +248,11 @@ class Vault:
 
     def update(self, record_id: str, draft: ContactDraft, *, keep: Iterable[str] = policy.DEFAULT_KEEP,
                allow_suppressed: bool = False) -> Contact:  # fmt: skip
-        """Replace a contact's fields (version + 1, re-signed).  Withdrawing consent takes
-        effect at once: a minimal proof, or restricted under a running duty (vault.rights).
-
-        An e-mail or phone the edit adds that is on the suppression list is refused
-        (SuppressedDetail) unless the owner decided ``allow_suppressed``: an edit must not
-        bring back a person who withdrew consent, objected or was erased.
-        """
+        """Replace a contact's fields (version + 1, re-signed); withdrawn consent takes effect at once,
+        an added e-mail or phone of a suppressed person needs ``allow_suppressed`` (vault.rights)."""
         current = self.get(record_id)
-        clean = self._validated(draft, before=current.to_draft())
-        if not allow_suppressed and (hits := self._rights.suppressed_additions(current, clean)):
-            raise SuppressedDetail(tuple(hits))
-        contact = policy.edited(current, clean, self.rules)
-        return self._rights.update(current, contact, frozenset(keep)) or contact
+        contact = policy.edited(current, self._validated(draft, before=current.to_draft()), self.rules)
+        return self._rights.update(current, contact, frozenset(keep), allow_suppressed=allow_suppressed) or contact
 
     def restrict(self, record_id: str, *, requested: date | None = None) -> Contact:
         """Restrict a contact (Art. 18): kept, hidden from the working list; ``requested``:

@@ -434,9 +434,7 @@ class Store:
     def existing_ids(self, s: Session, ids: list[str]) -> set[str]:
         """Which of ``ids`` have a row in ``contacts`` (inside the caller's transaction)."""
         if len(ids) > 5000:  # e.g. every record, at a clone's first unlock: one scan of the id index
-            driver = s.connection().connection.driver_connection
-            assert isinstance(driver, sqlite3.Connection)
-            return set(ids).intersection(row[0] for row in driver.execute("SELECT id FROM contacts"))
+            return set(ids).intersection(s.scalars(select(ContactRow.id)))
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             found.update(s.scalars(select(ContactRow.id).where(ContactRow.id.in_(ids[start : start + 500]))))
