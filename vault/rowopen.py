@@ -25,17 +25,16 @@ from __future__ import annotations
 
 import marshal
 import os
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 from vault import crypto, rowscan
 from vault import index as cache
 from vault.errors import VaultDamaged
-from vault.sealing import open_row
+from vault.sealing import SealedContact, open_row
 from vault.search import contact_keys
 
 # Below this many records to open, the child's start (~0.2 s of imports) costs more than it saves.
@@ -43,19 +42,6 @@ PARALLEL_FROM = 10_000
 
 _KEY = 32
 _VAULT_ID = 16
-
-
-class RawRow(NamedTuple):
-    """A contacts row as vault.sealing.open_row takes it, from its raw stored values."""
-
-    id: str
-    retention_end: date | None
-    review_at: date | None
-    hold: bool
-    meta_version: int
-    meta_sig: bytes
-    sealed: bytes
-    history: bytes
 
 
 def _day(raw: object) -> date | None:
@@ -70,8 +56,8 @@ def _day(raw: object) -> date | None:
     return day
 
 
-def raw_row(values: Sequence[Any]) -> RawRow | None:
-    """The row of one CONTACT_CHECKS tuple, or None when any value is not in the exact form
+def raw_row(values: Sequence[Any]) -> SealedContact | None:
+    """The row of one CONTACT_CHECKS tuple (as the store would read it), or None when any value is not in the exact form
     the store writes (the caller opens such a row itself, and judges it)."""
     record_id, version, end, review, hold, meta_sig, sealed, history = values
     if (
@@ -86,7 +72,7 @@ def raw_row(values: Sequence[Any]) -> RawRow | None:
     ):
         return None
     try:
-        return RawRow(record_id, _day(end), _day(review), bool(hold), version, meta_sig, sealed, history)
+        return SealedContact(record_id, _day(end), _day(review), bool(hold), version, meta_sig, sealed, history)
     except ValueError:
         return None
 
@@ -165,16 +151,7 @@ class Opening:
                  vault_id: bytes, ids: list[str]) -> None:  # fmt: skip
         if len(records_key) != _KEY or len(tag_key) != _KEY or len(vault_id) != _VAULT_ID:
             raise ValueError("key or vault id of the wrong size")
-        self._child = subprocess.Popen(
-            [sys.executable, "-m", "vault.rowopen", os.fspath(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-        )
-        stdin, self._child.stdin = self._child.stdin, None  # communicate() only reads
-        assert stdin is not None
+        self._child, stdin = rowscan.spawn("vault.rowopen", os.fspath(path))
         # The ids may be megabytes, more than a pipe holds: written by a thread, so the
         # caller opens its own share meanwhile.  The keys go first, straight from their
         # buffers (no copy of them is made here).
@@ -185,23 +162,14 @@ class Opening:
 
     def result(self) -> list[cache.Entry] | None:
         """The child's entries, or None when it failed (open them in-process then)."""
-        out, _err = self._child.communicate()
+        entries = rowscan.answer(self._child)
         self._writer.join()
-        if self._child.returncode != 0:
+        if type(entries) is not list or not all(_well_formed(entry) for entry in entries):
             return None
-        try:
-            answer = marshal.loads(out)  # noqa: S302 - our own child's answer on a private pipe
-        except (ValueError, EOFError, TypeError):
-            return None
-        del out
-        if type(answer) is not list or not all(_well_formed(entry) for entry in answer):
-            return None
-        return answer
+        return entries
 
     def close(self) -> None:
-        if self._child.poll() is None:
-            self._child.kill()
-            self._child.communicate()
+        rowscan.stop(self._child)
         self._writer.join()
 
 

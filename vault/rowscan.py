@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from vault import crypto
 from vault import index as cache
@@ -80,20 +80,45 @@ def start(path: Path, tag_key: bytes | bytearray, rows: int) -> Scan | None:
         return None
 
 
+def spawn(module: str, path: str) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """A fresh interpreter running ``python -m module path``, with pipes: (the process, its
+    standard input, which the caller writes and closes; ``communicate()`` then only reads)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", module, path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        bufsize=0,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    )
+    stdin, child.stdin = child.stdin, None
+    assert stdin is not None
+    return child, stdin
+
+
+def answer(child: subprocess.Popen[bytes]) -> object:
+    """The child's marshalled answer, or None when it failed or said nothing readable."""
+    out, _err = child.communicate()
+    if child.returncode != 0:
+        return None
+    try:
+        return marshal.loads(out)  # noqa: S302 - our own child's answer on a private pipe
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    """End the child if it still runs (the caller is done with it, or gave up)."""
+    if child.poll() is None:
+        child.kill()
+        child.communicate()
+
+
 class Scan:
     """:func:`row_tags` of the vault at ``path``, computed by a child process; :meth:`result`, then :meth:`close`."""
 
     def __init__(self, path: Path, tag_key: bytes | bytearray) -> None:
-        self._child = subprocess.Popen(
-            [sys.executable, "-m", "vault.rowscan", str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-        )
-        stdin, self._child.stdin = self._child.stdin, None  # communicate() only reads
-        assert stdin is not None
+        self._child, stdin = spawn("vault.rowscan", str(path))
         try:
             stdin.write(bytes(tag_key))  # 32 bytes: fits the pipe, never blocks
             stdin.close()
@@ -102,19 +127,13 @@ class Scan:
 
     def result(self) -> Tags | None:
         """The child's answer, or None when it failed (tag in-process then)."""
-        out, _err = self._child.communicate()
-        if self._child.returncode != 0:
+        tags = answer(self._child)
+        if type(tags) is not tuple or len(tags) != 3 or len({len(part) for part in tags}) != 1:
             return None
-        answer = marshal.loads(out)  # noqa: S302 - our own child's answer on a private pipe
-        del out
-        if type(answer) is not tuple or len(answer) != 3 or len({len(part) for part in answer}) != 1:
-            return None
-        return answer
+        return tags
 
     def close(self) -> None:
-        if self._child.poll() is None:
-            self._child.kill()
-            self._child.communicate()
+        stop(self._child)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
 from vault import index as cache
-from vault import rowopen
+from vault import rowopen, rowscan
 from vault.model import Contact
 from vault.service import Vault
 from vault.store import reader
@@ -138,7 +139,7 @@ def test_a_damaged_record_is_found_whatever_the_second_process_does(
         assert conn.execute(DAMAGE[damage], {"victim": victim, "other": other}).rowcount == 1
     executable = CHILD[child]
     if executable is not None:
-        monkeypatch.setattr(rowopen.sys, "executable", executable if executable.startswith("/") else "/nonexistent")
+        monkeypatch.setattr(rowscan.sys, "executable", executable if executable.startswith("/") else "/nonexistent")
     contacts, damaged, _found = unlocked(vault_path, clock)
     if child != "cannot start":
         assert len(openings) == 1 and victim in openings[0]
@@ -178,13 +179,13 @@ def test_the_keys_reach_the_child_only_on_its_standard_input(
     vault.close()
     drop_index(vault_path)
     seen: list[tuple[list[str], dict[str, str]]] = []
-    popen = rowopen.subprocess.Popen
+    popen = rowscan.subprocess.Popen
 
     def spy(args: list[str], **kw: Any) -> object:
         seen.append((list(args), dict(kw["env"])))
         return popen(args, **kw)
 
-    monkeypatch.setattr(rowopen.subprocess, "Popen", spy)
+    monkeypatch.setattr(rowscan.subprocess, "Popen", spy)
     with Vault(vault_path, clock=clock) as v:
         v.unlock(PASSPHRASE)
         secrets = [bytes(v._ring.keys.records), bytes(v._ring.keys.row_tag)]
@@ -217,7 +218,7 @@ CANONICAL = ("id-1", 3, "2030-01-31", None, 0, b"s" * 64, b"sealed", b"")
     ],
 )
 def test_the_child_opens_only_rows_in_the_exact_form_the_store_writes(position: int, value: object) -> None:
-    assert rowopen.raw_row(CANONICAL) == ("id-1", rowopen.date(2030, 1, 31), None, False, 3, b"s" * 64, b"sealed", b"")
+    assert rowopen.raw_row(CANONICAL) == ("id-1", date(2030, 1, 31), None, False, 3, b"s" * 64, b"sealed", b"")
     values = list(CANONICAL)
     values[position] = value
     assert rowopen.raw_row(values) is None

@@ -56,9 +56,9 @@ DAMAGE = {
 }
 
 
-# The child answers; it starts and fails (no answer); it cannot start.  Without an answer the
-# rows are tagged in this process, as strictly.
-CHILD = {"answers": None, "fails": "/bin/false", "cannot start": "no-such-python"}
+# The child answers; it starts and fails (no answer); it "succeeds" with an answer that is no
+# marshal data; it cannot start.  Without an answer the rows are tagged in this process, as strictly.
+CHILD = {"answers": None, "fails": "/bin/false", "answers nonsense": "/bin/echo", "cannot start": "no-such-python"}
 
 
 @pytest.mark.parametrize("child", sorted(CHILD))
