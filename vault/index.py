@@ -383,17 +383,11 @@ class ContactIndex(Mapping[str, Contact]):
 
     def put(self, contact: Contact, tag: str, keys: tuple[str, str]) -> None:
         """A contact just opened from, or sealed into, a row that gives ``tag``."""
-        record_id = contact.id
-        self._changing(record_id)
-        self._items[record_id] = [keys[0], keys[1], record_id, tag, contact.meta_version, contact]
-        bucket = index_bucket(record_id)
-        if self._members is not None:
-            self._members[bucket].add(record_id)
-        self.dirty.add(bucket)
+        self.adopt([[keys[0], keys[1], contact.id, tag, contact.meta_version, contact]])
 
     def adopt(self, entries: Iterable[Entry]) -> None:
-        """Entries just made from rows opened elsewhere (vault.rowopen), each checked by the
-        caller against its row's tag: like :meth:`put`, with the payload still as text."""
+        """Entries for rows just opened or sealed, each checked by the caller against its row's
+        tag (:meth:`put`; vault.rowopen's, whose payload is still text)."""
         for entry in entries:
             record_id = entry[ID]
             self._changing(record_id)
