@@ -8,6 +8,27 @@ import pytest
 
 from vault import rowscan
 
+# Rows changed behind sealbook's back (parameters :victim and :other, two record ids): a changed
+# hold (its signature no longer matches), another record's payload, a malformed signature, a date
+# stored in another spelling.  No such record may be shown, whichever path loads the rows.
+ROW_DAMAGE = {
+    "hold": "UPDATE contacts SET hold = 1 - hold WHERE id = :victim",
+    "swapped payload": (
+        "UPDATE contacts SET sealed = (SELECT sealed FROM contacts WHERE id = :other) WHERE id = :victim"
+    ),
+    "short signature": "UPDATE contacts SET meta_sig = x'00' WHERE id = :victim",
+    "date spelt otherwise": "UPDATE contacts SET retention_end = retention_end || 'T00:00' WHERE id = :victim",
+}
+
+# What a helper process (vault.rowscan, vault.rowopen) may do, as the interpreter it is started
+# with: answer; start and fail; "succeed" with an answer that is no marshal data; not start.
+CHILDREN = {
+    "answers": None,
+    "fails": "/bin/false",
+    "answers nonsense": "/bin/echo",
+    "cannot start": "/nonexistent/python",
+}
+
 
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> list[rowscan.Scan]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
+from tests.vault.conftest import CHILDREN, ROW_DAMAGE
 from vault import index as cache
 from vault import rowopen, rowscan
 from vault.model import Contact
@@ -102,24 +103,8 @@ def test_records_opened_by_a_second_process_are_the_ones_one_process_opens(
     assert len(given) == 1  # ...so the next unlock needs no second process
 
 
-# A changed hold (its signature no longer matches), another record's payload, a malformed
-# signature, a date stored in another spelling: no such record may be shown.
-DAMAGE = {
-    "hold": "UPDATE contacts SET hold = 1 - hold WHERE id = :victim",
-    "swapped payload": (
-        "UPDATE contacts SET sealed = (SELECT sealed FROM contacts WHERE id = :other) WHERE id = :victim"
-    ),
-    "short signature": "UPDATE contacts SET meta_sig = x'00' WHERE id = :victim",
-    "date spelt otherwise": "UPDATE contacts SET retention_end = retention_end || 'T00:00' WHERE id = :victim",
-}
-
-# The child answers; it starts and fails; it answers nonsense; it cannot start.  Whatever it
-# does, the records it was given are judged exactly as in one process.
-CHILD = {"answers": None, "fails": "/bin/false", "answers nonsense": "/bin/echo", "cannot start": "no-such-python"}
-
-
-@pytest.mark.parametrize("child", sorted(CHILD))
-@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("child", sorted(CHILDREN))
+@pytest.mark.parametrize("damage", sorted(ROW_DAMAGE))
 def test_a_damaged_record_is_found_whatever_the_second_process_does(
     vault: Vault,
     vault_path: Path,
@@ -136,10 +121,10 @@ def test_a_damaged_record_is_found_whatever_the_second_process_does(
         order = [row[0] for row in conn.execute(reader.CONTACT_CHECKS)]
     victim, other = order[-1], order[0]  # the victim is in the child's share
     with sqlite3.connect(vault_path) as conn:
-        assert conn.execute(DAMAGE[damage], {"victim": victim, "other": other}).rowcount == 1
-    executable = CHILD[child]
+        assert conn.execute(ROW_DAMAGE[damage], {"victim": victim, "other": other}).rowcount == 1
+    executable = CHILDREN[child]
     if executable is not None:
-        monkeypatch.setattr(rowscan.sys, "executable", executable if executable.startswith("/") else "/nonexistent")
+        monkeypatch.setattr(rowscan.sys, "executable", executable)
     contacts, damaged, _found = unlocked(vault_path, clock)
     if child != "cannot start":
         assert len(openings) == 1 and victim in openings[0]

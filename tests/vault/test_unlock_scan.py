@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSPHRASE, FixedClock, draft
+from tests.vault.conftest import CHILDREN, ROW_DAMAGE
 from vault import rowscan
 from vault.model import Contact
 from vault.service import Vault
@@ -45,24 +46,8 @@ def test_an_unlock_with_the_rows_tagged_by_a_second_process_loads_the_same_conta
     assert len(alone[0]) == 8 and alone[1] == ()
 
 
-# A changed hold (the signature no longer matches), another record's payload, a malformed
-# signature: the cache's copy must not be shown for any of them.
-DAMAGE = {
-    "hold": "UPDATE contacts SET hold = 1 - hold WHERE id = :victim",
-    "swapped payload": (
-        "UPDATE contacts SET sealed = (SELECT sealed FROM contacts WHERE id = :other) WHERE id = :victim"
-    ),
-    "short signature": "UPDATE contacts SET meta_sig = x'00' WHERE id = :victim",
-}
-
-
-# The child answers; it starts and fails (no answer); it "succeeds" with an answer that is no
-# marshal data; it cannot start.  Without an answer the rows are tagged in this process, as strictly.
-CHILD = {"answers": None, "fails": "/bin/false", "answers nonsense": "/bin/echo", "cannot start": "no-such-python"}
-
-
-@pytest.mark.parametrize("child", sorted(CHILD))
-@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("child", sorted(CHILDREN))
+@pytest.mark.parametrize("damage", sorted(ROW_DAMAGE))
 def test_a_damaged_row_is_found_on_the_second_process_path(
     vault: Vault,
     vault_path: Path,
@@ -76,10 +61,10 @@ def test_a_damaged_row_is_found_on_the_second_process_path(
     vault.close()
     victim, other = added[3], added[5]
     with sqlite3.connect(vault_path) as conn:
-        conn.execute(DAMAGE[damage], {"victim": victim.id, "other": other.id})
-    executable = CHILD[child]
+        conn.execute(ROW_DAMAGE[damage], {"victim": victim.id, "other": other.id})
+    executable = CHILDREN[child]
     if executable is not None:
-        monkeypatch.setattr(rowscan.sys, "executable", str(vault_path.parent / executable))  # /bin/false stays
+        monkeypatch.setattr(rowscan.sys, "executable", executable)
     contacts, damaged = unlocked(vault_path, clock)
     assert len(scans) == 1
     assert damaged == (victim.id,)
