@@ -187,3 +187,55 @@ async def test_the_blank_form_is_built_ahead_without_showing_or_taking_focus(
         await burst(pilot, "j", "n", *"Karl")
         assert app.screen is ahead and value(app, "name") == "Karl"
         assert screen.table.current is not None and screen.table.current.name == "Bernd Becker"  # j went to the list
+
+
+@pytest.mark.parametrize("then", ["quit", "lock"])
+async def test_the_form_built_ahead_may_be_dropped_while_it_is_built(
+    vault_path: Path, clock: FixedClock, then: str
+) -> None:
+    """The app quits (a CI run caught this: NoMatches from the form's on_mount) or locks in the
+    moment the blank form is being built ahead: nothing raises, and a lock still drops it."""
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        app._prepare_form()  # what the FORM_AHEAD_SECONDS timer does, without waiting for it
+        if then == "quit":
+            app.exit()
+            return
+        app.action_lock()
+        await settle(pilot)
+        assert not app.is_screen_installed(ContactForm.REUSED)
+        await unlock(pilot)
+        await burst(pilot, "n", *"Karl")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactForm) and value(app, "name") == "Karl"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ("n", "escape", "ctrl+l"),
+        ("n", *"Karl", "escape", "y", "ctrl+l"),
+        ("e", "ctrl+l"),
+        ("o", "ctrl+l"),
+        ("p", "ctrl+l"),
+    ],
+)
+async def test_a_lock_right_after_the_blank_form_closed_drops_it_cleanly(
+    vault_path: Path, clock: FixedClock, keys: tuple[str, ...]
+) -> None:
+    """The closed blank form empties itself a moment later (ContactForm.dismiss), and the edit
+    form, settings and purge preview are still being built, when a lock typed in the same burst
+    drops them: nothing raises, and the next `n` opens an empty form."""
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await burst(pilot, *keys)
+        await settle(pilot)
+        assert not app.is_screen_installed(ContactForm.REUSED)
+        await unlock(pilot)
+        await burst(pilot, "n")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactForm) and value(app, "name") == ""

@@ -167,6 +167,11 @@ class ContactForm(Translated, FormBase):
         yield Footer()  # this modal's keys, over the list's footer
 
     def on_mount(self) -> None:
+        # A lock or quit in the moment the blank form is built ahead (tui.app) removes it before
+        # its Mount arrives: its widgets are gone (detached, or being pruned: then `display` is
+        # False), there is nothing to check.
+        if not (self.is_attached and self.display):
+            return
         self._checked()
 
     def _checked(self) -> None:
