@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import PASSPHRASE, WEAK_KDF, FixedClock, draft
 from tests.sync import servers
+from vault.sealing import RecordSealer
 from vault.service import Vault
 from vault.sync.local import LocalFolder
 from vault.sync.remote import Remote
@@ -71,6 +73,20 @@ def local_pair(tmp_path: Path, pair_factory: Callable[[Callable[[], Remote]], Pa
     folder = tmp_path / "shared-folder"
     folder.mkdir()
     return pair_factory(lambda: LocalFolder(folder))
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The ids of every row the record sealer opens (decrypts and checks) from now on."""
+    seen: list[str] = []
+    original: Callable[..., Any] = RecordSealer.open
+
+    def spy(self: RecordSealer, row: Any) -> Any:
+        seen.append(row.id)
+        return original(self, row)
+
+    monkeypatch.setattr(RecordSealer, "open", spy)
+    yield seen
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import marshal
 import sqlite3
-from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import pytest
 
 from tests.conftest import draft
 from tests.sync.conftest import Pair, later
-from vault.sealing import RecordSealer
 from vault.store.schema import index_bucket
 from vault.sync import engine as engine_module
 from vault.sync.content import content_digests, live_digests
@@ -44,20 +42,6 @@ def write_sql(path: Path, sql: str, *args: object) -> None:
     with closing(sqlite3.connect(path)) as conn:
         conn.execute(sql, args)
         conn.commit()
-
-
-@pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The ids of every row the record sealer opens (decrypts and checks) from now on."""
-    seen: list[str] = []
-    original: Callable[..., Any] = RecordSealer.open
-
-    def spy(self: RecordSealer, row: Any) -> Any:
-        seen.append(row.id)
-        return original(self, row)
-
-    monkeypatch.setattr(RecordSealer, "open", spy)
-    yield seen
 
 
 def shared_contacts(p: Pair, count: int = 40) -> list[str]:

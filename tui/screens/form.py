@@ -183,7 +183,7 @@ class ContactForm(Translated, FormBase):
         self._check_duties()
         self._initial = self._values()
         # At once, not via the app's queue (as .focus() does): keys typed right after `n` wait only
-        # for the mount (tui.app.KeyOrder), and must find the name field focused.
+        # for the mount (tui.keyorder.KeyOrder), and must find the name field focused.
         self.set_focus(self.query_one("#name", Input), scroll_visible=False)
 
     def _values(self) -> tuple[object, ...]:

@@ -13,9 +13,10 @@ from types import SimpleNamespace
 from vault import crypto
 from vault.errors import VaultExists
 from vault.i18n import _
-from vault.keyring import LABEL_PUSH, unwrap_purpose_key, unwrap_root
+from vault.keyring import LABEL_PUSH, index_key, unwrap_purpose_key, unwrap_root
 from vault.records import FORMAT_VERSION
 from vault.sync.blob import blob_hash, open_blob, read_header
+from vault.sync.carry import restore_in
 from vault.sync.errors import BlobDamaged, NoRemoteCopy
 from vault.sync.merge import tombstone_verified
 from vault.sync.parts import SyncParts, iso, silent, state_file
@@ -60,6 +61,7 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
     try:
         sync_secret = unwrap_purpose_key(root, header.vault_id, "sync", header.wrapped_sync_secret_key)
         push_key = crypto.derive_subkey(root, LABEL_PUSH)
+        index = index_key(root)
     except crypto.SealBroken:
         raise BlobDamaged(_("remote copy header")) from None
     finally:
@@ -107,6 +109,9 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
                     (device, info.counter, bytes.fromhex(digest)),
                 )
                 conn.execute("DELETE FROM manifest")
+                # The index the blob carries, if any: the first unlock checks its entries against
+                # the rows and opens only those it lacks (vault.sync.carry).
+                restore_in(conn, index, header.vault_id)
                 # Tombstones that do not verify are neither kept nor passed on.
                 unverified = [
                     (t.id,)
@@ -123,6 +128,7 @@ def clone(remote: Remote, path: Path, passphrase: str, today: date, *, progress:
                 raise VaultExists(str(path)) from None
     finally:
         crypto.wipe(sync_secret)
+        crypto.wipe(index)
     return Cloned(info.counter, digest, fetched.tag, len(data))
 
 

@@ -36,6 +36,7 @@ from vault.i18n import N_, _
 from vault.lockfile import exclusive, lock_path_for
 from vault.store.models import ContactRow, SuppressionRow, TombstoneRow, VaultMetaRow
 from vault.sync.blob import BlobInfo, blob_hash, open_blob, read_header, seal_snapshot
+from vault.sync.carry import carry_into
 from vault.sync.content import Digests, Held, RemoteContent, content_digests, live_digests
 from vault.sync.context import local_tombstones, merge_context
 from vault.sync.errors import (
@@ -290,6 +291,8 @@ def _take_snapshot(vault: SyncParts, tmp: Path, progress: Progress) -> Path:
     snapshot = tmp / "snapshot.db"
     progress("snapshot", 0, 1)
     vacuum_into(vault.store.engine, snapshot)
+    if not vault.ring.is_locked:  # a clone then opens no record (vault.sync.carry); not without the keys
+        carry_into(snapshot, vault.ring.keys.index, vault.ring.vault_id, vault.store.index_buckets())
     progress("snapshot", 1, 1)
     return snapshot
 

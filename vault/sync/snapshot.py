@@ -40,9 +40,10 @@ def private_tempdir(near: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-# The sealed index (vault/index.py) is a per-device cache rebuilt at unlock from the rows:
-# it stays out of the blob, which it would make ~70% larger for every push and pull over
-# the network (a clone opens every record once instead).  Its table is kept, empty.
+# The sealed index (vault/index.py) is a cache checked at unlock against the rows: as it is
+# it would make every blob ~70% larger (sealed bytes do not compress), so it is not copied.
+# Its table is kept, empty; a push with the keys puts the index in it compressed and sealed
+# again (vault.sync.carry, ~20% of the blob), and a clone makes it the new vault's cache.
 LEFT_OUT = frozenset({"index_cache"})
 
 
