@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -200,6 +201,34 @@ def test_an_entry_round_trips_through_a_sealed_bucket(vault: Vault) -> None:
     index = cache.ContactIndex()
     index.open_unchecked(key, b"v" * 16, bucket, sealed)
     assert index[contact.id] == contact
+
+
+def test_decoded_contacts_share_the_values_that_repeat_and_nothing_else(vault: Vault) -> None:
+    """Issue 15 (app RSS): one import's source, an organisation, a short note and a write
+    history are one object across contacts; names and e-mails stay each contact's own."""
+    batch = dict(org="Muster GmbH", source="import of the file kunden.vcf", notes="Prefers e-mail.")
+    first = vault.add(draft(name="Erste Person", emails=("erste@example.org",), **batch))
+    second = vault.add(draft(name="Zweite Person", emails=("zweite@example.org",), **batch))
+    long_note = "x" * (cache.PayloadDecoder.SHARED_NOTES + 1)
+    third = vault.add(draft(name="Dritte Person", emails=("dritte@example.org",), notes=long_note))
+    fourth = vault.add(draft(name="Vierte Person", emails=("vierte@example.org",), notes=long_note))
+    decoder = cache.PayloadDecoder()
+    decoded = [decoder(c.id, cache.make_entry(c, "", contact_keys(c))[cache.PAYLOAD]) for c in (first, second)]
+    assert decoded == [first, second]
+    a, b = decoded
+    assert a.org is b.org and a.source is b.source and a.notes is b.notes and a.history is b.history
+    assert a.rule is b.rule
+    c, d = (decoder(x.id, cache.make_entry(x, "", contact_keys(x))[cache.PAYLOAD]) for x in (third, fourth))
+    assert (c, d) == (third, fourth) and c.notes is not d.notes  # long notes are not kept for sharing
+
+
+@pytest.mark.parametrize("field", [9, 10, 11, 12, 22], ids=["org", "notes", "source", "purpose", "history"])
+def test_a_payload_whose_shared_field_is_not_text_is_refused(vault: Vault, field: int) -> None:
+    contact = vault.add(draft())
+    payload = json.loads(cache.make_entry(contact, "", contact_keys(contact))[cache.PAYLOAD])
+    payload[field] = ["not", "text"]
+    with pytest.raises((TypeError, ValueError)):
+        cache.PayloadDecoder()(contact.id, json.dumps(payload))
 
 
 def test_lock_forgets_the_cached_name_fragments(vault: Vault) -> None:
