@@ -228,13 +228,14 @@ def test_the_facade_is_thin() -> None:
 
 def test_help_loads_neither_the_store_nor_the_app() -> None:
     """Issue 15: `sealbook --help` builds every parser without SQLAlchemy, Alembic, Textual,
-    libsodium or the address and phone parsers (those cost ~0.9 s of imports)."""
+    libsodium or the address and phone parsers (those cost ~0.9 s of imports), nor the
+    platform folders, the TOML reader, subprocess or uuid (another ~20 ms)."""
     code = (
         "import sys\n"
         "from tui.cli import build_parser\n"
         "build_parser().format_help()\n"
         "heavy = {'sqlalchemy', 'alembic', 'textual', 'rich', 'nacl', 'argon2', 'email_validator', 'phonenumbers',"
-        " 'vobject'}\n"
+        " 'vobject', 'platformdirs', 'tomllib', 'subprocess', 'uuid', 'platform'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)

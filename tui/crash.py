@@ -13,7 +13,6 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
-from vault.config import log_dir
 from vault.i18n import _
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE: an unexpected error
@@ -27,13 +26,15 @@ def crash_report(error: BaseException) -> Path | None:
     lines = [f"sealbook {type(error).__module__}.{type(error).__name__}"]
     lines += [f"  {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames]
     try:
+        from vault.config import log_dir  # platformdirs: loaded only for a crash
+
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = folder / f"crash-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
-    except OSError:
+    except (OSError, ImportError):
         return None
     return path
 

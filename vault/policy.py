@@ -8,7 +8,6 @@ the store, the keys or the clock: callers pass ``today`` and ``now``.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -198,6 +197,8 @@ def _needs_trigger(rule: RetentionRule) -> str:
 
 def new_contact(clean: ContactDraft, rules: RuleBook, now: datetime) -> Contact:
     """A new contact (fresh random id, version 1) from a validated draft."""
+    import uuid  # here: it loads `platform`, which `--help` does not need (issue 15)
+
     contact = Contact(
         id=str(uuid.uuid4()),
         retention_end=None,

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.crash import EXIT_INTERNAL, crash_line, crash_report
-from vault.config import Config, default_config_path, default_vault_path, load_config
 from vault.errors import (
     ContactNotFound,
     InvalidInput,
@@ -30,10 +29,11 @@ from vault.errors import (
     WrongPassphrase,
 )
 from vault.i18n import N_, _, choose, language, set_language
-from vault.model import Contact
 from vault.safetext import is_hidden, printable
 
 if TYPE_CHECKING:
+    from vault.config import Config
+    from vault.model import Contact
     from vault.service import Vault
 
 EXIT_OK = 0
@@ -181,16 +181,22 @@ def iso_date(text: str) -> date:
 
 def vault_path(args: argparse.Namespace) -> Path:
     path: Path | None = getattr(args, "vault", None)
+    from vault.config import default_vault_path  # platformdirs: not for `--help` (issue 15)
+
     return path.expanduser() if path else default_vault_path()
 
 
 def config_path(args: argparse.Namespace) -> Path:
     """`--config`, else $SEALBOOK_CONFIG, else the platform config folder."""
     path: Path | None = getattr(args, "config", None)
+    from vault.config import default_config_path
+
     return path.expanduser() if path else default_config_path()
 
 
 def config(args: argparse.Namespace) -> Config:
+    from vault.config import load_config
+
     loaded = load_config(config_path(args))
     apply_config_language(loaded)
     return loaded

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.cli import common
-from vault import schedule
 from vault.errors import InvalidInput, VaultError
 from vault.i18n import _, format_date, language, ngettext, set_language
 
@@ -72,7 +71,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     common.add_vault_option(install)
-    install.add_argument("--at", default=schedule.DEFAULT_AT, metavar="HH:MM", help=_("local time (default 03:30)"))
+    install.add_argument("--at", metavar="HH:MM", help=_("local time (default 03:30)"))  # vault.schedule.DEFAULT_AT
     install.add_argument(
         "--method",
         choices=("auto", "systemd", "cron"),
@@ -167,6 +166,8 @@ def _summary(report: PurgeReport, code: int) -> str:
 
 
 def _log(lines: list[str]) -> None:
+    from vault import schedule  # here: its imports (subprocess, platformdirs) are not for `--help` (issue 15)
+
     try:
         # Each line once more as a whole: the values in it are escaped already,
         # and escapes are printable, so this changes nothing but a stray control.
@@ -286,9 +287,11 @@ def _schedule_install(args: argparse.Namespace) -> int:
     config_path: Path | None = getattr(args, "config", None)
     with common.open_vault(args, unlock=False) as vault:
         pinned = vault.verify_key_fingerprint
+    from vault import schedule
+
     result = schedule.install(
         common.vault_path(args).absolute(),
-        at=args.at,
+        at=args.at or schedule.DEFAULT_AT,
         method=args.method,
         config_path=config_path.expanduser() if config_path else None,
         verify_key=pinned,
@@ -315,6 +318,8 @@ def _schedule_install(args: argparse.Namespace) -> int:
 
 
 def _schedule_status(args: argparse.Namespace) -> int:
+    from vault import schedule
+
     state = schedule.status()
     if args.json:
         common.print_json(
@@ -351,6 +356,8 @@ def _schedule_status(args: argparse.Namespace) -> int:
 
 
 def _schedule_remove(args: argparse.Namespace) -> int:
+    from vault import schedule
+
     removed = schedule.remove()
     if removed:
         print(_("Purge schedule removed:"))
