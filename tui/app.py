@@ -23,6 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.screen import Screen
 
+from tui import ahead
 from tui.crash import EXIT_INTERNAL, crash_line, crash_report
 from tui.host import ListBuilt, VaultOpened
 from tui.keyorder import KeyHandled, KeyOrder
@@ -38,7 +39,6 @@ from vault.config import Config, default_config_path
 from vault.errors import VaultBusy, VaultError
 from vault.hardening import return_free_memory
 from vault.i18n import N_, _, ngettext
-from vault.model import Contact, ContactDraft
 from vault.service import KdfParams, Vault, utc_now
 
 Clock = Callable[[], datetime]
@@ -48,7 +48,6 @@ IDLE_CHECK_SECONDS = 5.0
 BUSY_RETRY_SECONDS = 10.0  # after a busy vault made a refresh wait, leave it alone this long
 IDLE_WARN_SECONDS = 60  # with a form open, auto-lock warns this long before (at most half the idle time)
 UNLOCK_SCREEN = "unlock"  # the installed unlock screen (see SealbookApp._unlock_screen)
-FORM_AHEAD_SECONDS = 0.5  # after an unlock, the blank form is built this much later (see _prepare_form)
 BUSY_NOTE = N_("the vault is busy (another sealbook process is writing); it refreshes when it can")
 
 
@@ -172,7 +171,8 @@ class SealbookApp(Translated, App[None]):
         listed = ContactsScreen(self)
         self.switch_screen(listed)
         listed.call_later(self._freeze_long_lived)  # in its own queue: after it has loaded (on mount)
-        self.set_timer(FORM_AHEAD_SECONDS, self._prepare_form)
+        self.set_timer(ahead.FORM_SECONDS, self._prepare_form)
+        self.set_timer(ahead.PURGE_SECONDS, self._prepare_purge)
 
     def on_list_built(self, _message: ListBuilt) -> None:
         self._freeze_long_lived()  # the orders made between keystrokes after a reload, too
@@ -189,20 +189,15 @@ class SealbookApp(Translated, App[None]):
             return_free_memory()  # what building the list made and dropped (C heap pages)
 
     def _prepare_form(self) -> None:
-        """Build the blank new-contact form while the owner reads the list (issue 13.2): ``n`` then
-        only shows it.  Pushed and popped in one step, so it is composed but never drawn."""
-        vault, stack = self.vault, self.screen_stack  # (empty while the app closes)
-        if vault is None or vault.is_locked or not stack or not isinstance(stack[-1], ContactsScreen):
-            return  # the first `n` builds it
-        if self._keys.pending or not self.is_running:
-            return
-        if not self.is_screen_installed(ContactForm.REUSED):
+        """Build the blank new-contact form while the owner reads the list (tui.ahead); not while
+        keys wait (the first `n` builds it then)."""
+        if not self._keys.pending:
+            ahead.build_form(self, self.vault)
 
-            def save(draft: ContactDraft, *, allow_suppressed: bool = False) -> Contact:
-                return vault.add(draft, allow_suppressed=allow_suppressed)
-
-            self.push_screen(ContactForm.for_new(self, vault, save))
-            self.pop_screen()
+    def _prepare_purge(self) -> None:
+        """Build the purge preview while the owner reads the list (tui.ahead), as the form."""
+        if not self._keys.pending:
+            ahead.build_purge(self, self)
 
     def apply_config(self, config: Config) -> None:
         """Settings saved in the app take effect at once: the idle lock, the phone region of new
@@ -239,7 +234,7 @@ class SealbookApp(Translated, App[None]):
         shown = list(self.screen_stack)
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        ContactForm.discard(self, popped=shown)  # the reused blank form goes with the keys
+        ahead.drop(self, popped=shown)  # the blank form and the purge preview go with the keys
         # The list screen still holds every contact until Textual has removed it; collect after
         # that, not before the unlock screen shows (a full collection takes ~1 s at 100k).
         switched = self.switch_screen(self._unlock_screen())

@@ -480,8 +480,7 @@ class ContactsScreen(Translated, Screen[None]):
     def action_purge_preview(self) -> None:
         # The preview changes nothing unless a record was purged, held or released there: then the
         # orders built for the data stay (a rebuild takes a second at 100k contacts; issue 15).
-        screen = PurgeScreen(self.host)
-        self.app.push_screen(screen, lambda _: self.reload(same_data=not screen.changed))
+        PurgeScreen.show(self.app, self.host, lambda changed: self.reload(same_data=not changed))
 
     def action_requests(self) -> None:
         self._activity(RequestsScreen(self.host, self.table.current))

@@ -1,25 +1,31 @@
-"""The purge: what it reaches in the next 30 days, running it now, overdue reviews, the deletion log."""
+"""The purge: what it reaches in the next 30 days, running it now, overdue reviews, the deletion log.
+
+The screen is built once per unlock and kept installed (issue 15: composing, styling and
+laying out its widgets was two thirds of the ~300 ms ``p`` took); every showing reads the
+vault anew before its first frame (``PurgeScreen.show``), and the lock drops it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Button, DataTable, Label, Static
 
 from tui.host import VaultHost
 from tui.screens.activities import Activity
 from tui.screens.dialogs import Confirm, ask_hold_or_release
+from tui.screens.table_fill import Row, TableFill
 from tui.widgets.safe import literal, printable
 from vault.errors import VaultBusy, VaultError
-from vault.i18n import N_, _, format_date, format_datetime, ngettext
+from vault.i18n import N_, _, format_date, format_datetime, language, ngettext
 from vault.service import Vault
 
 if TYPE_CHECKING:
@@ -27,7 +33,8 @@ if TYPE_CHECKING:
     from vault.purge import PreviewRecord, ReviewDue  # what Vault.purge_preview, overdue_reviews give
 
 NAMES_SHOWN = 5  # the confirmation names this many records (it must fit 80x24), then counts the rest
-CHUNK = 100  # rows added to a table per screen refresh once the first screenful is shown (see _Fill)
+CHUNK = 100  # rows added to a table per screen refresh once the first screenful is shown (see TableFill)
+HIDDEN_CHUNK, HIDDEN_PAUSE = 25, 0.05  # rows added, and seconds between, while the screen is not on top
 LOG_ROWS = 100  # the newest rows of the log shown (the CLI's `sealbook log` has them all)
 BUSY = N_(
     "The vault is busy (another sealbook process, perhaps the scheduled purge, is writing); "
@@ -50,36 +57,6 @@ ACTIONS: tuple[str, ...] = (
 )
 ACTIONS += (N_("held"), N_("exported"), N_("imported"))
 
-Row = tuple[tuple[Text, ...], str | None]  # a table row's cells and its key
-
-
-@dataclass(eq=False)  # compared by identity: a newer fill of the same table is another one
-class _Fill:
-    """The rows one table still has to get, added a screenful first and CHUNK per refresh after.
-
-    Textual measures every cell added to a DataTable before the next frame (~23 ms per 100
-    rows), and 1,000 due records plus 100 log rows held the preview for ~0.5 s.  Rows are made
-    (names looked up, dates formatted) only as they are added.  ``cursor`` is the row the
-    cursor returns to once it is there (a refill after a hold keeps the place), or -1.
-    """
-
-    table: DataTable[Any]
-    items: Sequence[Any]
-    row: Callable[[Any], Row]
-    cursor: int = -1
-    added: int = 0
-
-    def add(self, count: int) -> bool:
-        """Add up to ``count`` more rows; whether some are left."""
-        start, end = self.added, min(self.added + count, len(self.items))
-        for item in self.items[start:end]:
-            cells, key = self.row(item)
-            self.table.add_row(*cells, key=key)
-        self.added = end
-        if start <= self.cursor < end:
-            self.table.move_cursor(row=self.cursor)
-        return end < len(self.items)
-
 
 class PurgeScreen(Activity):
     """Records the purge reaches in the next 30 days, the purge itself, overdue reviews and the log."""
@@ -95,8 +72,11 @@ class PurgeScreen(Activity):
     def __init__(self, host: VaultHost) -> None:
         super().__init__(host)
         self._log_filter: str | None = None
-        self._fills: list[_Fill] = []  # the tables still filling (see _add)
+        self._fills: list[TableFill] = []  # the tables still filling (see _add)
+        self._filled: dict[str | None, TableFill] = {}  # each table's last fill, finished or not
         self.changed = False  # whether a record was purged, held or released here (the list reloads)
+        self._built_for = (host.vault, language())
+        self._ready = False  # its tables have their columns (on_mount ran): a showing can fill them
 
     LOGGED = ("purged", "erased", "withdrawn", "restricted", "exported", "imported")
     # `a` steps through these: all of the above, then one action at a time (imports no longer bury erasures).
@@ -117,27 +97,93 @@ class PurgeScreen(Activity):
                 yield Button(_("Hold / release (h)"), id="hold")
                 yield Button(_("Close (esc)"), id="close")
 
+    REUSED = "purge-preview"  # the installed screen (see show)
+
+    @classmethod
+    def show(cls, app: App[Any], host: VaultHost, closed: Callable[[bool], None]) -> PurgeScreen:
+        """Show the preview; ``closed(changed)`` runs when it closes.  Each showing starts as on a
+        new screen (the vault read anew, every action in the log, the first row) before its first frame."""
+        screen = cls.kept(app, host)
+        app.push_screen(screen, lambda _: closed(screen.changed))
+        screen._begin()
+        return screen
+
+    @classmethod
+    def kept(cls, app: App[Any], host: VaultHost) -> PurgeScreen:
+        """The installed screen for ``host``'s vault in today's language, installed if need be."""
+        if app.is_screen_installed(cls.REUSED):
+            screen = app.get_screen(cls.REUSED)
+            if isinstance(screen, cls) and screen._built_for == (host.vault, language()):
+                return screen
+            cls.discard(app)
+        screen = cls(host)
+        app.install_screen(screen, cls.REUSED)
+        return screen
+
+    @classmethod
+    def discard(cls, app: App[Any], popped: Iterable[Screen[object]] = ()) -> None:
+        """Drop the kept screen (lock, another vault, language).  Call it once the screen is off the
+        stack; ``popped``: screens just popped (Textual removes those itself)."""
+        if app.is_screen_installed(cls.REUSED):
+            screen = app.get_screen(cls.REUSED)
+            app.uninstall_screen(cls.REUSED)
+            if screen.is_attached and screen not in popped:
+                screen.remove()
+
     def on_mount(self) -> None:
+        # A lock or quit in the moment the screen is built ahead (tui.ahead) removes it before its
+        # Mount arrives: its widgets are gone (detached, or being pruned: `display` is False).
+        if not (self.is_attached and self.display):
+            return
         self.query_one("#purge-due", DataTable).add_columns(_("Name"), _("Retention end"), _("Purged from"), _("Hold"))
         self.query_one("#purge-reviews", DataTable).add_columns(_("Name"), _("Review date"), _("Retention end"))
         self.query_one("#purge-log", DataTable).add_columns(_("When (UTC)"), _("Action"), _("Record id"), _("Detail"))
+        self._ready = True
+        if self in self.app.screen_stack:  # shown (not built ahead, or `p` came while it was built)
+            self._begin()
+        else:  # built ahead: filled while the owner reads the list, `p` then finds the rows there
+            self.fill()
+
+    def _begin(self) -> None:
+        """A showing starts: what the last one left goes, the vault is read anew."""
+        self.changed = False
+        if not self._ready:
+            return  # on_mount calls it
+        if self._log_filter is not None:
+            self._log_filter = None
+            self.query_one("#log-title", Label).update(self._log_title())
+        for table in self.query(DataTable):  # the first row of each, as on a new screen
+            table.move_cursor(row=0, column=0, animate=False, scroll=False)
+            table.scroll_home(animate=False, immediate=True)
         self.fill()
-        self.query_one("#purge-due", DataTable).focus()
+        self.set_focus(self.query_one("#purge-due", DataTable), scroll_visible=False)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (Textual calls them class by class along the MRO).
+        # Restyling every node on a push clears each table's rendered cells: the kept screen would
+        # draw every visible cell again (~40 ms at 160x50).  Its styles are current: a theme
+        # change restyles every screen the app holds, shown or not, and focus restyles as it moves.
+        if self._ready:
+            event.refresh_styles = False
 
     def fill(self, *, keep_status: bool = False) -> None:
+        """Read the preview, the reviews and the log from the vault and show them.  A table whose
+        rows would show the same (the same items, the same names) keeps the rows it has: the
+        kept screen's next showing then redraws from the tables' caches (issue 15)."""
         try:
             due = self.vault.purge_preview(30)
             reviews = self.vault.overdue_reviews()
             log = self.vault.audit_log(action=self._log_filter or self.LOGGED, last=LOG_ROWS)
+            shown = ((*due, *self._names(due)), (*reviews, *self._names(reviews)), tuple(log))
         except VaultError as error:
             self.failed(error)
             return
         due_table = self.query_one("#purge-due", DataTable)
         cursor = min(due_table.cursor_row, len(due) - 1)
         self._fills = []  # a fill still running for the old contents stops (see _add)
-        self._start(due_table, due, self._due_row, cursor)
-        self._start(self.query_one("#purge-reviews", DataTable), reviews, self._review_row)
-        self._start(self.query_one("#purge-log", DataTable), list(reversed(log)), self._log_row)
+        self._show(due_table, due, self._due_row, shown[0], cursor)
+        self._show(self.query_one("#purge-reviews", DataTable), reviews, self._review_row, shown[1])
+        self._show(self.query_one("#purge-log", DataTable), list(reversed(log)), self._log_row, shown[2])
         if keep_status:
             return
         self.status(
@@ -161,32 +207,65 @@ class PurgeScreen(Activity):
         when, action = literal(format_datetime(entry.at)), literal(_(entry.action))
         return (when, action, literal(entry.record_id or "-"), literal(entry.detail)), None
 
-    def _start(self, table: DataTable[Any], items: Sequence[Any], row: Callable[[Any], Row], cursor: int = -1) -> None:
+    def _names(self, items: Sequence[PreviewRecord | ReviewDue]) -> tuple[str | None, ...]:
+        """The names the rows of ``items`` show (None: unreadable, the row shows the id)."""
+        vault, names = self.vault, list[str | None]()
+        for item in items:
+            try:
+                names.append(vault.get(item.record_id).name)
+            except VaultError:
+                names.append(None)
+        return tuple(names)
+
+    def _show(
+        self, table: DataTable[Any], items: Sequence[Any], row: Callable[[Any], Row], shows: tuple[object, ...],
+        cursor: int = -1,
+    ) -> None:  # fmt: skip
+        """Show ``items`` in ``table``: the rows it has if they show the same (the cursor stays
+        where it is: ``cursor`` is its row then), else anew."""
+        last = self._filled.get(table.id)
+        if last is None or last.shows != shows or table.row_count != last.added:
+            self._start(table, items, row, cursor, shows)
+        elif last.added < len(items):  # the same rows, some still to come
+            last.cursor = -1  # a place an older fill was to return to is not
+            last.chain += 1
+            self._fills.append(last)
+            self.call_after_refresh(self._add, last, CHUNK, last.chain)
+
+    def _start(
+        self, table: DataTable[Any], items: Sequence[Any], row: Callable[[Any], Row], cursor: int = -1,
+        shows: tuple[object, ...] = (),
+    ) -> None:  # fmt: skip
         """Fill ``table`` anew: the rows it can show now, the rest after the screen is drawn."""
         table.clear()
-        fill = _Fill(table, items, row, cursor)
+        fill = TableFill(table, items, row, cursor, shows=shows)
         self._fills.append(fill)
+        self._filled[table.id] = fill
         # Before the first layout a table's height is unknown; none here shows more than half
         # the terminal's lines (the due table has 2 of the 4 shares the heading, labels, status
         # and buttons leave).  A fill that falls short only completes a refresh later.
         shown = table.size.height if table.size.height else self.app.size.height // 2 + 1
-        self._add(fill, shown)
+        self._add(fill, shown, fill.chain)
 
-    def _add(self, fill: _Fill, count: int) -> None:
-        """``count`` more rows of ``fill``, then CHUNK more after each refresh until all are in.
-        A newer fill (or the screen closed) stops an older one."""
-        if fill not in self._fills or not fill.table.is_attached:
+    def _add(self, fill: TableFill, count: int, chain: int) -> None:
+        """``count`` more rows of ``fill``, then CHUNK more after each refresh until all are in;
+        while the screen is not on top (closed and kept, or under a dialog) HIDDEN_CHUNK rows at a
+        time, HIDDEN_PAUSE apart (the list stays quick, and the next showing finds them there).
+        A newer fill (or the screen dropped) stops an older one."""
+        if fill not in self._fills or chain != fill.chain or not fill.table.is_attached:
             return
-        if fill.add(count):
-            self.call_after_refresh(self._add, fill, CHUNK)
-        else:
+        if not fill.add(count):
             self._fills.remove(fill)
+        elif self.is_active:
+            self.call_after_refresh(self._add, fill, CHUNK, chain)
+        else:
+            self.set_timer(HIDDEN_PAUSE, partial(self._add, fill, HIDDEN_CHUNK, chain))
 
     def _finish_fills(self) -> None:
         """Add every row still to come, so a key acts on the full table (ctrl+end reaches the last
         due record, h the row the cursor returned to), as when the fill had finished."""
         for fill in list(self._fills):
-            self._add(fill, len(fill.items))
+            self._add(fill, len(fill.items), fill.chain)
 
     def on_key(self, event: events.Key) -> None:
         # Runs before the key's binding (bindings are looked up once the key has bubbled to
