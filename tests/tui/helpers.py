@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -115,6 +116,9 @@ def key_event(key: str) -> events.Key:
     return events.Key(key, {"space": " "}.get(key))
 
 
+BURST_WAIT_LIMIT = 30.0  # seconds a burst may take to be handled before the test goes on (and fails)
+
+
 async def burst(pilot: Pilot[object], *keys: str) -> None:
     """Queue every key at once, as a terminal delivers a fast typist, an unbracketed paste or
     a password manager's auto-type: nothing waits for the app between two keys.
@@ -128,5 +132,13 @@ async def burst(pilot: Pilot[object], *keys: str) -> None:
         app.post_message(key_event(key))
     for _ in range(3):
         await pilot.pause()
+        await app.workers.wait_for_complete()
+    # The app lets each key go after the one before was handled (tui.keyorder); on a busy
+    # machine that takes more turns of the loop than the three above (a CI run on two busy
+    # cores asserted before ctrl+s had arrived).  Wait until none is held, then settle.
+    order = getattr(app, "_keys", None)
+    deadline = time.monotonic() + BURST_WAIT_LIMIT
+    while order is not None and order.pending and time.monotonic() < deadline:
+        await pilot.pause(0.01)
         await app.workers.wait_for_complete()
     await pilot.pause()
