@@ -179,7 +179,7 @@ async def test_the_blank_form_is_built_ahead_without_showing_or_taking_focus(
         await unlock(pilot)
         screen = app.screen
         assert isinstance(screen, ContactsScreen)
-        await pilot.pause(0.8)  # past FORM_AHEAD_SECONDS
+        await pilot.pause(0.8)  # past tui.ahead.FORM_SECONDS
         assert app.is_screen_installed(ContactForm.REUSED)
         ahead = app.get_screen(ContactForm.REUSED)
         assert ahead.is_mounted and ahead not in app.screen_stack
@@ -199,7 +199,7 @@ async def test_the_form_built_ahead_may_be_dropped_while_it_is_built(
     app = app_for(vault_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await unlock(pilot)
-        app._prepare_form()  # what the FORM_AHEAD_SECONDS timer does, without waiting for it
+        app._prepare_form()  # what the tui.ahead.FORM_SECONDS timer does, without waiting for it
         if then == "quit":
             app.exit()
             return
