@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
@@ -71,6 +71,7 @@ class ContactForm(Translated, FormBase):
         self._consent_required = False  # set once a save found the consent fields empty
         self._initial: tuple[object, ...] | None = None  # the fields as opened (see has_changes)
         self._basis_shown: object = None  # the basis last seen, to tell the owner's change from the first value
+        self._styled = False  # mounted: its widgets have their styles (see on_screen_resume)
 
     # --- layout ------------------------------------------------------------------
 
@@ -173,6 +174,15 @@ class ContactForm(Translated, FormBase):
         if not (self.is_attached and self.display):
             return
         self._checked()
+        self._styled = True
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (Textual calls them class by class along the MRO).
+        # The reused blank form shown again by `n`: its styles are current (a theme change
+        # restyles every screen the app holds; focus and error marks restyle as they change), and
+        # restyling its ~40 widgets on each push was a good part of `n` (issue 15).
+        if self._styled and self.contact is None:
+            event.refresh_styles = False
 
     def _checked(self) -> None:
         """Run every live check; what the fields hold now is "unchanged" (see has_changes)."""
