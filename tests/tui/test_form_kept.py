@@ -16,6 +16,7 @@ from tests.conftest import FixedClock
 from tests.tui.helpers import app_for, burst, people, seed, settle, unlock
 from tui.screens.contacts import ContactsScreen
 from tui.screens.form import ContactForm
+from tui.screens.purge import PurgeScreen
 
 SIZES = [(80, 24), (100, 30)]
 
@@ -56,3 +57,30 @@ async def test_n_shows_the_kept_form_without_restyling_it_and_its_marks_stay_rig
         # field has the same border as a field that was never marked.
         org = kept.query_one("#org", Input)
         assert emails.styles.border == org.styles.border
+
+
+async def test_a_theme_chosen_while_the_form_and_the_preview_were_kept_shows_on_them(
+    vault_path: Path, clock: FixedClock
+) -> None:
+    """Kept screens are not restyled when shown, unless the app's CSS changed meanwhile: a
+    theme chosen while they waited reaches them (Textual restyles only the screens on the stack)."""
+    seed(vault_path, clock, people())
+    app = app_for(vault_path, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        app._prepare_form()
+        app._prepare_purge()
+        await settle(pilot)
+        form, preview = app.get_screen(ContactForm.REUSED), app.get_screen(PurgeScreen.REUSED)
+        dark = (form.styles.background, form.query_one("#org", Input).styles.background, preview.styles.background)
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await settle(pilot)
+        await burst(pilot, "n")
+        assert app.screen is form
+        await burst(pilot, "escape", "p")
+        assert app.screen is preview
+        light = (form.styles.background, form.query_one("#org", Input).styles.background, preview.styles.background)
+        assert all(now != then for now, then in zip(light, dark, strict=True))
+        await burst(pilot, "escape")
+        # What a screen built now in the new theme shows.
+        assert isinstance(app.screen, ContactsScreen) and app.screen.styles.background == light[0]

@@ -36,6 +36,7 @@ from tui.screens.form_input import (
     parse_duties,
     split_values,
 )
+from tui.widgets.kept import resume_styles
 from tui.widgets.translated import Translated, first_upper, shown
 from tui.widgets.unsaved import confirm_cancel, field_values
 from vault.errors import InvalidInput, SuppressedPerson, VaultBusy, VaultError
@@ -71,7 +72,6 @@ class ContactForm(Translated, FormBase):
         self._consent_required = False  # set once a save found the consent fields empty
         self._initial: tuple[object, ...] | None = None  # the fields as opened (see has_changes)
         self._basis_shown: object = None  # the basis last seen, to tell the owner's change from the first value
-        self._styled = False  # mounted: its widgets have their styles (see on_screen_resume)
 
     # --- layout ------------------------------------------------------------------
 
@@ -174,15 +174,12 @@ class ContactForm(Translated, FormBase):
         if not (self.is_attached and self.display):
             return
         self._checked()
-        self._styled = True
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Runs before Screen's own handler (Textual calls them class by class along the MRO).
-        # The reused blank form shown again by `n`: its styles are current (a theme change
-        # restyles every screen the app holds; focus and error marks restyle as they change), and
-        # restyling its ~40 widgets on each push was a good part of `n` (issue 15).
-        if self._styled and self.contact is None:
-            event.refresh_styles = False
+        # The reused blank form shown again by `n` is not restyled unless the app's CSS changed
+        # meanwhile (tui.widgets.kept): restyling its ~40 widgets was a good part of `n`.
+        if self.contact is None:
+            resume_styles(self, event)
 
     def _checked(self) -> None:
         """Run every live check; what the fields hold now is "unchanged" (see has_changes)."""

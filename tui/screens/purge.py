@@ -23,6 +23,7 @@ from tui.host import VaultHost
 from tui.screens.activities import Activity
 from tui.screens.dialogs import Confirm, ask_hold_or_release
 from tui.screens.table_fill import Row, TableFill
+from tui.widgets.kept import resume_styles
 from tui.widgets.safe import literal, printable
 from vault.errors import VaultBusy, VaultError
 from vault.i18n import N_, _, format_date, format_datetime, language, ngettext
@@ -159,12 +160,11 @@ class PurgeScreen(Activity):
         self.set_focus(self.query_one("#purge-due", DataTable), scroll_visible=False)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Runs before Screen's own handler (Textual calls them class by class along the MRO).
         # Restyling every node on a push clears each table's rendered cells: the kept screen would
-        # draw every visible cell again (~40 ms at 160x50).  Its styles are current: a theme
-        # change restyles every screen the app holds, shown or not, and focus restyles as it moves.
+        # draw every visible cell again (~40 ms at 160x50).  Not restyled unless the app's CSS
+        # changed while it was hidden (a theme chosen meanwhile; tui.widgets.kept).
         if self._ready:
-            event.refresh_styles = False
+            resume_styles(self, event)
 
     def fill(self, *, keep_status: bool = False) -> None:
         """Read the preview, the reviews and the log from the vault and show them.  A table whose

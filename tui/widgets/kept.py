@@ -1,0 +1,29 @@
+"""Screens kept installed between showings (tui.ahead): shown again without restyling.
+
+Textual restyles every widget of a screen each time it is shown (ScreenResume).  For the
+screens sealbook keeps built (the blank new-contact form, the purge preview) that was a good
+part of their key's time at 100k contacts (issue 15), and their styles are current anyway,
+unless the app's CSS changed while they were hidden: a theme chosen meanwhile reaches only
+the screens on the stack.  Textual counts CSS changes; a kept screen is restyled when it
+missed one, and otherwise not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events
+from textual.screen import Screen
+
+
+def resume_styles(screen: Screen[Any], event: events.ScreenResume) -> None:
+    """Call from the screen's ``on_screen_resume`` (it runs before Screen's own handler):
+    skip the restyle when the screen's styles are as current as the app's CSS.
+
+    Relies on Textual's CSS change count (``_css_update_count``, Textual 8.2): a fresh screen
+    starts at -1, so its first showing restyles; a theme change raises the app's count."""
+    current = screen.app._css_update_count
+    if screen._css_update_count == current:
+        event.refresh_styles = False
+    else:
+        screen._css_update_count = current  # Textual's handler restyles it now
