@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from tui.screens.dialogs import Confirm
+from tui.widgets.kept import discard, kept
 from vault.errors import SuppressedDetail, SuppressedPerson
 from vault.i18n import _, language
 from vault.model import Contact, ContactDraft
@@ -39,7 +40,7 @@ class FormBase(ModalScreen[Contact | None]):
         self._save = save
         self.errors: dict[str, str] = {}
         self._hints: dict[str, str] = {}
-        self._built_for = (vault, language(), vault.config.region)
+        self.built_for = (vault, language(), vault.config.region)  # see tui.widgets.kept
 
     REUSED = "blank-contact-form"  # the installed form for new contacts (see for_new)
 
@@ -47,25 +48,14 @@ class FormBase(ModalScreen[Contact | None]):
     def for_new(cls, app: App[Any], vault: Vault, save: Save) -> Self:
         """The blank form for a new contact.  It is built once per unlock and reused: building
         its widgets is most of the time ``n`` takes (issue 13.2); a used one empties itself."""
-        if app.is_screen_installed(cls.REUSED):
-            form = app.get_screen(cls.REUSED)
-            if isinstance(form, cls) and form._built_for == (vault, language(), vault.config.region):
-                form._save = save
-                return form
-            cls.discard(app)
-        form = cls(vault, save)
-        app.install_screen(form, cls.REUSED)
+        form = kept(app, cls.REUSED, cls, (vault, language(), vault.config.region), lambda: cls(vault, save))
+        form._save = save
         return form
 
     @classmethod
     def discard(cls, app: App[Any], popped: Iterable[Screen[object]] = ()) -> None:
-        """Drop the reused blank form (lock, another vault, language or region).  Call it once the
-        form is off the stack; ``popped``: screens just popped (Textual removes those itself)."""
-        if app.is_screen_installed(cls.REUSED):
-            form = app.get_screen(cls.REUSED)
-            app.uninstall_screen(cls.REUSED)
-            if form.is_attached and form not in popped:
-                form.remove()
+        """Drop the reused blank form (lock, another vault, language or region); see tui.widgets.kept."""
+        discard(app, cls.REUSED, popped)
 
     def _set_error(self, field_id: str, message: str | None) -> None:
         if field_id == "form":

@@ -23,7 +23,7 @@ from tui.host import VaultHost
 from tui.screens.activities import Activity
 from tui.screens.dialogs import Confirm, ask_hold_or_release
 from tui.screens.table_fill import Row, TableFill
-from tui.widgets.kept import resume_styles
+from tui.widgets.kept import discard, kept, resume_styles
 from tui.widgets.safe import literal, printable
 from vault.errors import VaultBusy, VaultError
 from vault.i18n import N_, _, format_date, format_datetime, language, ngettext
@@ -76,7 +76,7 @@ class PurgeScreen(Activity):
         self._fills: list[TableFill] = []  # the tables still filling (see _add)
         self._filled: dict[str | None, TableFill] = {}  # each table's last fill, finished or not
         self.changed = False  # whether a record was purged, held or released here (the list reloads)
-        self._built_for = (host.vault, language())
+        self.built_for = (host.vault, language())  # see tui.widgets.kept
         self._ready = False  # its tables have their columns (on_mount ran): a showing can fill them
 
     LOGGED = ("purged", "erased", "withdrawn", "restricted", "exported", "imported")
@@ -112,24 +112,12 @@ class PurgeScreen(Activity):
     @classmethod
     def kept(cls, app: App[Any], host: VaultHost) -> PurgeScreen:
         """The installed screen for ``host``'s vault in today's language, installed if need be."""
-        if app.is_screen_installed(cls.REUSED):
-            screen = app.get_screen(cls.REUSED)
-            if isinstance(screen, cls) and screen._built_for == (host.vault, language()):
-                return screen
-            cls.discard(app)
-        screen = cls(host)
-        app.install_screen(screen, cls.REUSED)
-        return screen
+        return kept(app, cls.REUSED, cls, (host.vault, language()), lambda: cls(host))
 
     @classmethod
     def discard(cls, app: App[Any], popped: Iterable[Screen[object]] = ()) -> None:
-        """Drop the kept screen (lock, another vault, language).  Call it once the screen is off the
-        stack; ``popped``: screens just popped (Textual removes those itself)."""
-        if app.is_screen_installed(cls.REUSED):
-            screen = app.get_screen(cls.REUSED)
-            app.uninstall_screen(cls.REUSED)
-            if screen.is_attached and screen not in popped:
-                screen.remove()
+        """Drop the kept screen (lock, another vault, language); see tui.widgets.kept."""
+        discard(app, cls.REUSED, popped)
 
     def on_mount(self) -> None:
         # A lock or quit in the moment the screen is built ahead (tui.ahead) removes it before its
