@@ -26,6 +26,7 @@ from vault.model import national_digits as model_national_digits
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _PHONE_CHARS = set("+0123456789 ()-/.")
 FIELD_SEP = "\x1f"
+_RECORD_SEP = "\x1e"  # between the haystacks IncrementalSearch.compacting copies in one go
 
 
 def _fold_slow(text: str) -> str:
@@ -331,6 +332,35 @@ class IncrementalSearch:
         other._start(ids, text, digits)
         yield other
 
+    def compacting(self, chunk: int) -> Iterator[None]:
+        """Copy the haystacks into consecutive memory in this search's order, ``chunk`` records
+        per step (None after each), then use the copies.
+
+        Decoded bucket by bucket, each haystack lies among its record's other fields, and a
+        scan reads them in the list's order: a new page of memory for nearly every record.
+        Read one after the other, a scan of 100k records takes ~14 ms instead of ~30 ms, a
+        phone number's ~20 ms instead of ~60 ms (issue 15).  The originals are the index's,
+        which keeps them: the copies cost ~20 MB at 100k contacts.  All are made before any
+        is used, so none lands in a gap an original left.
+        """
+        copies: tuple[list[str], list[str]] = ([], [])
+        for start in range(0, len(self.ids), chunk):
+            for source, into in zip((self._text, self._digits), copies, strict=True):
+                part = source[start : start + chunk]
+                copied = _RECORD_SEP.join(part).split(_RECORD_SEP)
+                into.extend(copied if len(copied) == len(part) else part)  # a key holding it: as it is
+            yield None
+        self._text, self._digits = copies
+
+    def retaking(self, base: IncrementalSearch, positions: Sequence[int], chunk: int) -> Iterator[None]:
+        """For a search made by ``base.reordering(positions, ...)``: take ``base``'s haystacks again
+        (after :meth:`compacting`), ``chunk`` records per step, in place (its results stay valid)."""
+        for start in range(0, len(positions), chunk):
+            part = positions[start : start + chunk]
+            self._text[start : start + len(part)] = map(base._text.__getitem__, part)
+            self._digits[start : start + len(part)] = map(base._digits.__getitem__, part)
+            yield None
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -407,17 +437,25 @@ class IncrementalSearch:
 
         def in_text(i: int) -> bool:
             h = hay[i]
-            return text in h and h.find(text, 0, _phone_free_end(h, dhay[i])) >= 0
+            return h.find(text, 0, _phone_free_end(h, dhay[i])) >= 0
 
+        # ``text in hay[i] and in_text(i)``: the call only where the text occurs at all.
         if word.digits is None:
-            return [i for i in base if in_text(i)]
+            return [i for i in base if text in hay[i] and in_text(i)]
         digits, abroad, sep = word.digits, word.abroad, FIELD_SEP
         if abroad:
             return [
                 i
                 for i in base
-                if digits in dhay[i] or dhay[i].startswith(abroad) or sep + abroad in dhay[i] or in_text(i)
+                if digits in dhay[i]
+                or dhay[i].startswith(abroad)
+                or sep + abroad in dhay[i]
+                or (text in hay[i] and in_text(i))
             ]
         if word.anchored:
-            return [i for i in base if dhay[i].startswith(digits) or sep + digits in dhay[i] or in_text(i)]
-        return [i for i in base if digits in dhay[i] or in_text(i)]
+            return [
+                i
+                for i in base
+                if dhay[i].startswith(digits) or sep + digits in dhay[i] or (text in hay[i] and in_text(i))
+            ]
+        return [i for i in base if digits in dhay[i] or (text in hay[i] and in_text(i))]

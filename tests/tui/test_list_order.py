@@ -12,7 +12,7 @@ from textual.widgets import Static
 from tests.conftest import PASSPHRASE, FixedClock, draft
 from tests.tui.helpers import app_for, people, screen_text, seed, unlock
 from tui.screens.contacts import ContactsScreen
-from tui.widgets.contact_table import surname
+from tui.widgets.orders import surname
 from vault.service import Vault
 
 SIZES = [(80, 24), (100, 30)]

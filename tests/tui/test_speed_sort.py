@@ -1,5 +1,5 @@
 """Issue 15, sorting at 100,000 contacts: the list's orders are worked out once per version of
-the data, a few milliseconds at a time (tui.widgets.contact_table.ListOrders), and must be
+the data, a few milliseconds at a time (tui.widgets.orders.ListOrders), and must be
 exactly the orders of a plain sort; the search keys are looked up once, not per order; closing
 the purge preview without a change keeps the orders."""
 
@@ -18,8 +18,8 @@ from tests.conftest import FixedClock
 from tests.tui.helpers import app_for, people, seed, unlock
 from tui.screens.contacts import ContactsScreen
 from tui.screens.purge import PurgeScreen
-from tui.widgets import contact_table
-from tui.widgets.contact_table import ListOrders, retention_key, surname_key
+from tui.widgets import orders as orders_module
+from tui.widgets.orders import ListOrders, retention_key, surname_key
 from vault import search
 from vault.model import Contact, LegalBasis, State
 from vault.search import contact_keys, fold
@@ -64,8 +64,8 @@ def test_each_order_is_the_plain_sort_with_its_ties(
     monkeypatch: pytest.MonkeyPatch, group: int, prepared: bool
 ) -> None:
     # A small COPY_CHUNK makes the surname order split its groups by more letters.
-    monkeypatch.setattr(contact_table, "COPY_CHUNK", group)
-    monkeypatch.setattr(contact_table, "ORDER_CHUNK", 5)
+    monkeypatch.setattr(orders_module, "COPY_CHUNK", group)
+    monkeypatch.setattr(orders_module, "ORDER_CHUNK", 5)
     everyone = contacts()
     orders = orders_for(everyone)
     if prepared:
@@ -113,7 +113,7 @@ def test_the_search_keys_are_looked_up_once_for_every_order(monkeypatch: pytest.
 
 
 def test_prepare_works_in_steps_and_says_when_it_is_done(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(contact_table, "ORDER_CHUNK", 5)
+    monkeypatch.setattr(orders_module, "ORDER_CHUNK", 5)
     orders = orders_for(contacts())
     steps = 0
     while orders.prepare(0):
@@ -160,3 +160,60 @@ async def test_the_orders_are_prepared_while_idle_and_kept_after_an_unchanged_pu
         await pilot.pause()
         assert isinstance(app.screen, ContactsScreen)
         assert app.screen is screen and screen._orders is orders  # nothing changed: nothing rebuilt
+
+
+# --- the search keys copied into consecutive memory (IncrementalSearch.compacting) ----------
+
+QUERIES_TYPED = ["m", "mü", "mue", "anna", "a 0", "x", "weiss", "p1", "p12@", "0", "zz"]
+
+
+def results(found: search.IncrementalSearch) -> list[list[int]]:
+    return [list(found.filter(q)) for q in QUERIES_TYPED]
+
+
+def test_compacting_copies_every_haystack_and_finds_the_same() -> None:
+    people = contacts()
+    keys = {c.id: contact_keys(c) for c in people}
+    base = search.IncrementalSearch([c.id for c in people], keys)
+    before = results(base)
+    steps = sum(1 for _ in base.compacting(7))
+    assert steps == -(-len(people) // 7)  # a step per chunk
+    assert results(base) == before
+    for position, contact in enumerate(people):
+        text, digits = keys[contact.id][:2]
+        assert base._text[position] == text and base._digits[position] == digits
+        if text:  # (the empty string is one object in CPython: nothing to copy)
+            assert base._text[position] is not text  # a copy, not the index's string
+
+
+def test_a_key_holding_the_separator_is_left_as_it_is() -> None:
+    people = contacts(1)
+    keys = {c.id: contact_keys(c) for c in people}
+    odd = people[3].id
+    keys[odd] = ("odd\x1etext", keys[odd][1])
+    base = search.IncrementalSearch([c.id for c in people], keys)
+    before = results(base)
+    for _ in base.compacting(len(people)):
+        pass
+    assert base._text[3] is keys[odd][0]  # its chunk could not be split back: the originals
+    assert results(base) == before
+
+
+def test_after_prepare_every_view_scans_the_copies() -> None:
+    people = contacts()
+    keys = {c.id: contact_keys(c) for c in people}
+    orders = ListOrders(people, keys, False)  # restricted hidden: the shown view is a reordered search
+    _contacts, shown = orders.view("first name", False)
+    before = results(shown)
+    while orders.prepare(1.0):
+        pass
+    copies = {id(text) for text in orders._search._text if text}
+    assert not copies & {id(key[0]) for key in keys.values()}  # the base scans copies, not the index's strings
+    for sort in ("first name", "surname", "retention end"):
+        for show in (False, True):
+            view_contacts, found = orders.view(sort, show)
+            assert {id(text) for text in found._text if text} <= copies, (sort, show)  # so does every view
+            assert list(found._text) == [keys[c.id][0] for c in view_contacts], (sort, show)
+            assert list(found._digits) == [keys[c.id][1] for c in view_contacts], (sort, show)
+    assert orders.view("first name", False)[1] is shown  # the search shown before kept its results
+    assert results(shown) == before

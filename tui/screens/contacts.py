@@ -33,8 +33,9 @@ from tui.screens.purge import PurgeScreen
 from tui.screens.requests import RequestsScreen
 from tui.screens.settings import SettingsHost, SettingsScreen
 from tui.screens.sync import SyncScreen
-from tui.widgets.contact_table import ContactTable, ListOrders, Picked
+from tui.widgets.contact_table import ContactTable, Picked
 from tui.widgets.detail import DetailPane
+from tui.widgets.orders import ListOrders
 from tui.widgets.search_box import SearchBox
 from tui.widgets.translated import FittingFooter, Translated
 from vault.errors import VaultError
@@ -197,9 +198,18 @@ class ContactsScreen(Translated, Screen[None]):
 
     @on(ContactTable.Highlighted)
     def _show_detail(self, message: ContactTable.Highlighted) -> None:
-        # The pane follows the cursor at once, then at most every DETAIL_DELAY
-        # while the owner keeps typing or scrolling: rendering it on every
-        # keystroke would cost more than the search itself.
+        # In the list the pane follows the cursor at once, then at most every DETAIL_DELAY
+        # while the owner keeps scrolling: rendering it on every move would cost more than
+        # the move.  While the owner types a search it waits for DETAIL_DELAY of quiet: a
+        # fast typist's or a paste's keys then never wait for it (issue 15: its render and
+        # the layout it needs were the slowest keystrokes at 100k contacts).
+        if self.focused is self.query_one("#search"):
+            self._detail_dirty = True
+            if self._detail_timer is None:
+                self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_cooled)
+            else:
+                self._detail_timer.reset()
+            return
         if self._detail_timer is None:
             self.update_detail()
             self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_cooled)

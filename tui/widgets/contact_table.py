@@ -8,12 +8,10 @@ through Textual's line API, so a new result costs O(rows on screen).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import compress
 from typing import ClassVar, overload
 
 from rich.segment import Segment
@@ -31,7 +29,6 @@ from tui.widgets.safe import printable
 from tui.widgets.translated import Translated
 from vault.i18n import N_, _, format_date, ngettext
 from vault.model import Contact, LegalBasis, format_phone
-from vault.search import IncrementalSearch, fold
 
 _BASIS_SHORT = {
     LegalBasis.CONSENT: N_("(a) consent"),
@@ -48,175 +45,9 @@ def _phone(e164: str) -> str:
     return format_phone(e164)
 
 
-# Words after a family name that are not part of it ("Martin Luther King Jr.").
-_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md", "m.d.", "mba", "esq."})
-
-
-def surname(name: str) -> str:
-    """The family name to sort by: before the comma in "Müller, Jürgen", else the last word
-    (titles such as "Jr." skipped).  The model keeps one name field, not the vCard N parts,
-    so the last word stands for the family name ("Anna Müller-Lüdenscheidt" -> the double name)."""
-    if "," in name:
-        family = name.split(",", 1)[0].strip()
-        if family:
-            return family
-    words = name.split()
-    while len(words) > 1 and words[-1].casefold() in _NAME_SUFFIXES:
-        words.pop()
-    return words[-1] if words else ""
-
-
-_collation = fold  # case and accents do not change the order ("Öztürk" sorts with "Ozturk", not after "Z")
-
-
-def surname_key(contact: Contact) -> tuple[str, str, str]:
-    """Sort by family name, then by the whole name, then by id (a stable order)."""
-    return (_collation(surname(contact.name)), _collation(contact.name), contact.id)
-
-
-def retention_key(contact: Contact) -> tuple[int, str, str]:
-    """Sort by retention end (open-ended last), then by name."""
-    end = contact.retention_end
-    return (0 if end else 1, end.isoformat() if end else "", contact.name.casefold())
-
-
 def clear_caches() -> None:
     """Forget cached phone numbers (they are personal data): called when the vault locks."""
     _phone.cache_clear()  # (the sort keys' cache is vault.search's, cleared with it)
-
-
-ORDER_CHUNK = 200  # contacts per step of ListOrders.prepare (a few milliseconds)
-COPY_CHUNK = 8192  # positions copied per step when a prepared order's view is built
-Views = tuple[Sequence[Contact], IncrementalSearch]
-
-
-class ListOrders:
-    """The list's views of one version of the data: every contact by first name (the vault's
-    order), by surname and by retention end, restricted records shown or hidden, each with its
-    search.  The search keys are looked up once, for the first-name order; the other views
-    reorder that search.  Working out the other orders takes about a second at 100k contacts,
-    so :meth:`prepare` does it in short steps while the owner reads or types, and s finds them
-    done (issue 15); an order asked for before that is finished at once."""
-
-    def __init__(self, contacts: list[Contact], keys: Mapping[str, Sequence[str]], show_restricted: bool) -> None:
-        self._all = contacts  # by first name, as Vault.contacts gives them
-        self._search = IncrementalSearch([c.id for c in contacts], keys)
-        self._keep = [not c.is_restricted for c in contacts]
-        self.restricted = len(contacts) - sum(self._keep)
-        self._show = show_restricted  # the views prepare builds ahead
-        self._orders: dict[str, Sequence[int]] = {}  # positions in ``contacts``, by sort
-        self._steps = {"surname": self._prepared("surname"), "retention end": self._prepared("retention end")}
-        self._views: dict[tuple[str, bool], Views] = {}
-        self._longest: dict[bool, int] = {}
-
-    def view(self, sort: str, show_restricted: bool) -> Views:
-        """The contacts in the order ``sort`` names, and their search."""
-        for _step in self._steps.pop(sort, ()):
-            pass
-        show_restricted = show_restricted or not self.restricted  # nothing to hide: one view serves both
-        found = self._views.get((sort, show_restricted))
-        if found is None:
-            *_, found = self._building(sort, show_restricted, len(self._all) or 1)
-            assert found is not None
-        return found
-
-    def _positions(self, sort: str, show_restricted: bool) -> Sequence[int]:
-        positions: Sequence[int] = self._orders.get(sort, range(len(self._all)))
-        if not show_restricted:
-            positions = list(compress(positions, map(self._keep.__getitem__, positions)))
-        return positions
-
-    def _building(self, sort: str, show_restricted: bool, chunk: int) -> Iterator[Views | None]:
-        """Build a view, ``chunk`` records per step (None after each), then yield it."""
-        if sort not in self._orders and show_restricted:
-            found: Views = (self._all, self._search)
-        else:
-            positions = self._positions(sort, show_restricted)
-            contacts: list[Contact] = []
-            for start in range(0, len(positions), chunk):
-                contacts.extend(map(self._all.__getitem__, positions[start : start + chunk]))
-                yield None
-            for search in self._search.reordering(positions, chunk):
-                if search is None:
-                    yield None
-                else:
-                    found = (contacts, search)
-        self._views[sort, show_restricted] = found
-        yield found
-
-    def longest_name(self, show_restricted: bool) -> int:  # of the contacts shown, in any order
-        if show_restricted not in self._longest:
-            contacts = self._all if show_restricted else self.view("first name", False)[0]
-            self._longest[show_restricted] = max(map(len, (c.name for c in contacts)), default=0)
-        return self._longest[show_restricted]
-
-    def prepare(self, seconds: float) -> bool:
-        """Work on the orders not worked out yet for about ``seconds``; False once all are done."""
-        deadline = time.perf_counter() + seconds
-        while self._steps:
-            sort, steps = next(iter(self._steps.items()))
-            for _step in steps:
-                if time.perf_counter() >= deadline:
-                    return True
-            del self._steps[sort]
-        return False
-
-    def _prepared(self, sort: str) -> Iterator[None]:
-        """The order, then the view prepare builds ahead, in steps."""
-        yield from self._by_surname() if sort == "surname" else self._by_retention()
-        show = self._show or self.restricted == 0
-        yield from (None for _view in self._building(sort, show, COPY_CHUNK))
-
-    def _by_surname(self) -> Iterator[None]:
-        """The order of ``sorted(contacts, key=surname_key)``, in steps: the keys, a chunk at a
-        time; then the records grouped by the first letters of their surname key (one more
-        letter for a group too large to sort in one step), groups in order, each sorted."""
-        contacts, keys = self._all, list[tuple[str, str, str]]()
-        for start in range(0, len(contacts), ORDER_CHUNK):
-            keys.extend(map(surname_key, contacts[start : start + ORDER_CHUNK]))
-            yield
-        order: list[int] = []
-        pending = [(list(range(len(keys))), 0)]  # (positions, letters they share), last first
-        while pending:
-            positions, depth = pending.pop()
-            groups: dict[str, list[int]] = {}
-            if len(positions) > COPY_CHUNK:
-                for start in range(0, len(positions), ORDER_CHUNK * 4):
-                    for p in positions[start : start + ORDER_CHUNK * 4]:
-                        groups.setdefault(keys[p][0][: depth + 1], []).append(p)
-                    yield
-            if len(groups) > 1:
-                pending.extend((groups[g], depth + 1) for g in sorted(groups, reverse=True))
-                continue
-            # One group, its keys' first parts share their first depth+1 letters: a key of another group
-            # sorts before (after) these exactly when its prefix does (tests/tui/test_speed_sort.py).
-            positions.sort(key=keys.__getitem__)
-            order.extend(positions)
-            yield
-        self._orders["surname"] = order
-
-    def _by_retention(self) -> Iterator[None]:
-        """The order of ``sorted(contacts, key=retention_key)`` (a stable sort of the first-name
-        order), in steps: records grouped by retention end, each group by name."""
-        contacts, names, ends = self._all, list[str](), dict[date | None, list[int]]()
-        in_order, previous = True, ""  # the vault gives them sorted by name: no group then needs sorting
-        for start in range(0, len(contacts), ORDER_CHUNK):
-            for i in range(start, min(start + ORDER_CHUNK, len(contacts))):
-                contact = contacts[i]
-                name = contact.name.casefold()
-                in_order = in_order and previous <= name
-                previous = name
-                names.append(name)
-                ends.setdefault(contact.retention_end, []).append(i)
-            yield
-        order: list[int] = []
-        for end in [*sorted(e for e in ends if e is not None), None]:
-            group = ends.get(end, [])
-            if not in_order:
-                group.sort(key=names.__getitem__)  # stable: equal names keep the first-name order
-            order.extend(group)
-            yield
-        self._orders["retention end"] = order
 
 
 def state_word(contact: Contact) -> str:
@@ -343,7 +174,7 @@ class ContactTable(Translated, ScrollView, can_focus=True):
     def set_rows(self, rows: Sequence[Contact], *, keep: str | None = None) -> None:
         """Show ``rows``; keep the cursor on the contact ``keep`` if it is still there."""
         self._rows = rows
-        self.virtual_size = Size(self._table_width(), len(rows) + 1)
+        self._set_virtual_size(Size(self._table_width(), len(rows) + 1))
         position = 0
         if keep is not None:
             # Only look near the top: a full scan would cost O(n) per keystroke.
@@ -393,8 +224,25 @@ class ContactTable(Translated, ScrollView, can_focus=True):
         shares = sum(c.grow for c in shown)
         self._widths = [c.width + (to_names if c is name else 0) + spare * c.grow // shares for c in shown]
         self._line_cache.clear()
-        self.virtual_size = Size(self._table_width(), len(self._rows) + 1)
+        self._set_virtual_size(Size(self._table_width(), len(self._rows) + 1))
         self.refresh()
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """``virtual_size = size`` without the screen layout Textual does for every change of it.
+
+        The table's own size is fixed by its CSS (1fr), so a new row count only moves the
+        scrollbar; a full layout of the screen cost a keystroke about 14 ms at 100k contacts
+        (issue 15).  Where a scrollbar appears or goes, setting it (``show_*_scrollbar``, a
+        layout reactive) asks for the layout still.  Textual 8.2's ``_scroll_update`` is what
+        ``_size_updated`` calls for a new virtual size; tests/tui/test_table_layout.py guards it.
+        """
+        if size == self.virtual_size:
+            return
+        self.set_reactive(ContactTable.virtual_size, size)
+        if self.is_mounted and self.container_size:
+            self._scroll_update(size)
+        else:
+            self.refresh(layout=True)
 
     # --- cursor ------------------------------------------------------------------
 

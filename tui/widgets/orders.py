@@ -1,0 +1,194 @@
+"""The list's orders (first name, surname, retention end) and their searches, worked out ahead.
+
+Sorting 100,000 contacts by surname or retention end and reordering their search keys takes
+about a second, so :class:`ListOrders` does it a few milliseconds at a time between keystrokes
+(issue 15); tui.screens.contacts drives it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from itertools import compress
+
+from vault.model import Contact
+from vault.search import IncrementalSearch, fold
+
+# Words after a family name that are not part of it ("Martin Luther King Jr.").
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md", "m.d.", "mba", "esq."})
+
+
+def surname(name: str) -> str:
+    """The family name to sort by: before the comma in "Müller, Jürgen", else the last word
+    (titles such as "Jr." skipped).  The model keeps one name field, not the vCard N parts,
+    so the last word stands for the family name ("Anna Müller-Lüdenscheidt" -> the double name)."""
+    if "," in name:
+        family = name.split(",", 1)[0].strip()
+        if family:
+            return family
+    words = name.split()
+    while len(words) > 1 and words[-1].casefold() in _NAME_SUFFIXES:
+        words.pop()
+    return words[-1] if words else ""
+
+
+_collation = fold  # case and accents do not change the order ("Öztürk" sorts with "Ozturk", not after "Z")
+
+
+def surname_key(contact: Contact) -> tuple[str, str, str]:
+    """Sort by family name, then by the whole name, then by id (a stable order)."""
+    return (_collation(surname(contact.name)), _collation(contact.name), contact.id)
+
+
+def retention_key(contact: Contact) -> tuple[int, str, str]:
+    """Sort by retention end (open-ended last), then by name."""
+    end = contact.retention_end
+    return (0 if end else 1, end.isoformat() if end else "", contact.name.casefold())
+
+
+ORDER_CHUNK = 200  # contacts per step of ListOrders.prepare (a few milliseconds)
+COPY_CHUNK = 8192  # positions copied per step when a prepared order's view is built
+Views = tuple[Sequence[Contact], IncrementalSearch]
+
+
+class ListOrders:
+    """The list's views of one version of the data: every contact by first name (the vault's
+    order), by surname and by retention end, restricted records shown or hidden, each with its
+    search.  The search keys are looked up once, for the first-name order; the other views
+    reorder that search.  Working out the other orders takes about a second at 100k contacts,
+    so :meth:`prepare` does it in short steps while the owner reads or types, and s finds them
+    done (issue 15); an order asked for before that is finished at once."""
+
+    def __init__(self, contacts: list[Contact], keys: Mapping[str, Sequence[str]], show_restricted: bool) -> None:
+        self._all = contacts  # by first name, as Vault.contacts gives them
+        self._search = IncrementalSearch([c.id for c in contacts], keys)
+        self._keep = [not c.is_restricted for c in contacts]
+        self.restricted = len(contacts) - sum(self._keep)
+        self._show = show_restricted  # the views prepare builds ahead
+        self._orders: dict[str, Sequence[int]] = {}  # positions in ``contacts``, by sort
+        self._steps = {
+            "": self._compacting(),  # first: the views prepared after it reorder the copies
+            "surname": self._prepared("surname"),
+            "retention end": self._prepared("retention end"),
+        }
+        self._views: dict[tuple[str, bool], Views] = {}
+        self._longest: dict[bool, int] = {}
+
+    def view(self, sort: str, show_restricted: bool) -> Views:
+        """The contacts in the order ``sort`` names, and their search."""
+        for _step in self._steps.pop(sort, ()):
+            pass
+        show_restricted = show_restricted or not self.restricted  # nothing to hide: one view serves both
+        found = self._views.get((sort, show_restricted))
+        if found is None:
+            *_, found = self._building(sort, show_restricted, len(self._all) or 1)
+            assert found is not None
+        return found
+
+    def _positions(self, sort: str, show_restricted: bool) -> Sequence[int]:
+        positions: Sequence[int] = self._orders.get(sort, range(len(self._all)))
+        if not show_restricted:
+            positions = list(compress(positions, map(self._keep.__getitem__, positions)))
+        return positions
+
+    def _building(self, sort: str, show_restricted: bool, chunk: int) -> Iterator[Views | None]:
+        """Build a view, ``chunk`` records per step (None after each), then yield it."""
+        if sort not in self._orders and show_restricted:
+            found: Views = (self._all, self._search)
+        else:
+            positions = self._positions(sort, show_restricted)
+            contacts: list[Contact] = []
+            for start in range(0, len(positions), chunk):
+                contacts.extend(map(self._all.__getitem__, positions[start : start + chunk]))
+                yield None
+            for search in self._search.reordering(positions, chunk):
+                if search is None:
+                    yield None
+                else:
+                    found = (contacts, search)
+        self._views[sort, show_restricted] = found
+        yield found
+
+    def longest_name(self, show_restricted: bool) -> int:  # of the contacts shown, in any order
+        if show_restricted not in self._longest:
+            contacts = self._all if show_restricted else self.view("first name", False)[0]
+            self._longest[show_restricted] = max(map(len, (c.name for c in contacts)), default=0)
+        return self._longest[show_restricted]
+
+    def prepare(self, seconds: float) -> bool:
+        """Work on the orders not worked out yet for about ``seconds``; False once all are done."""
+        deadline = time.perf_counter() + seconds
+        while self._steps:
+            sort, steps = next(iter(self._steps.items()))
+            for _step in steps:
+                if time.perf_counter() >= deadline:
+                    return True
+            del self._steps[sort]
+        return False
+
+    def _compacting(self) -> Iterator[None]:
+        """The search keys copied into consecutive memory (IncrementalSearch.compacting), then the
+        views built before taking the copies: every search scans them, the originals only the
+        index keeps."""
+        yield from self._search.compacting(COPY_CHUNK)
+        for (sort, show_restricted), (_contacts, search) in list(self._views.items()):
+            if search is not self._search:
+                yield from search.retaking(self._search, self._positions(sort, show_restricted), COPY_CHUNK)
+
+    def _prepared(self, sort: str) -> Iterator[None]:
+        """The order, then the view prepare builds ahead, in steps."""
+        yield from self._by_surname() if sort == "surname" else self._by_retention()
+        show = self._show or self.restricted == 0
+        yield from (None for _view in self._building(sort, show, COPY_CHUNK))
+
+    def _by_surname(self) -> Iterator[None]:
+        """The order of ``sorted(contacts, key=surname_key)``, in steps: the keys, a chunk at a
+        time; then the records grouped by the first letters of their surname key (one more
+        letter for a group too large to sort in one step), groups in order, each sorted."""
+        contacts, keys = self._all, list[tuple[str, str, str]]()
+        for start in range(0, len(contacts), ORDER_CHUNK):
+            keys.extend(map(surname_key, contacts[start : start + ORDER_CHUNK]))
+            yield
+        order: list[int] = []
+        pending = [(list(range(len(keys))), 0)]  # (positions, letters they share), last first
+        while pending:
+            positions, depth = pending.pop()
+            groups: dict[str, list[int]] = {}
+            if len(positions) > COPY_CHUNK:
+                for start in range(0, len(positions), ORDER_CHUNK * 4):
+                    for p in positions[start : start + ORDER_CHUNK * 4]:
+                        groups.setdefault(keys[p][0][: depth + 1], []).append(p)
+                    yield
+            if len(groups) > 1:
+                pending.extend((groups[g], depth + 1) for g in sorted(groups, reverse=True))
+                continue
+            # One group, its keys' first parts share their first depth+1 letters: a key of another group
+            # sorts before (after) these exactly when its prefix does (tests/tui/test_speed_sort.py).
+            positions.sort(key=keys.__getitem__)
+            order.extend(positions)
+            yield
+        self._orders["surname"] = order
+
+    def _by_retention(self) -> Iterator[None]:
+        """The order of ``sorted(contacts, key=retention_key)`` (a stable sort of the first-name
+        order), in steps: records grouped by retention end, each group by name."""
+        contacts, names, ends = self._all, list[str](), dict[date | None, list[int]]()
+        in_order, previous = True, ""  # the vault gives them sorted by name: no group then needs sorting
+        for start in range(0, len(contacts), ORDER_CHUNK):
+            for i in range(start, min(start + ORDER_CHUNK, len(contacts))):
+                contact = contacts[i]
+                name = contact.name.casefold()
+                in_order = in_order and previous <= name
+                previous = name
+                names.append(name)
+                ends.setdefault(contact.retention_end, []).append(i)
+            yield
+        order: list[int] = []
+        for end in [*sorted(e for e in ends if e is not None), None]:
+            group = ends.get(end, [])
+            if not in_order:
+                group.sort(key=names.__getitem__)  # stable: equal names keep the first-name order
+            order.extend(group)
+            yield
+        self._orders["retention end"] = order
