@@ -226,7 +226,8 @@ class SealbookApp(Translated, App[None]):
         assert self.vault is not None
         # Say after the next unlock which forms lost typed input (their content is gone with the screens).
         self._discarded += [s.describe() for s in self.screen_stack if isinstance(s, EDITORS) and s.has_changes]
-        self.vault.lock()
+        dropped: list[object] = []  # the decrypted index, freed after the unlock screen is drawn
+        self.vault.lock(free_later=dropped)
         search.clear_caches()
         contact_table.clear_caches()
         gc.unfreeze()  # let the dropped contacts be collected
@@ -244,7 +245,13 @@ class SealbookApp(Translated, App[None]):
             """Free what the locked vault and its screens held (cycles too), once they are gone and
             the unlock screen is drawn: a full collection takes ~1 s at 100k contacts."""
             await switched
-            self.set_timer(0.5, lambda: None if self.is_unlocked else gc.collect())
+
+            def free() -> None:
+                dropped.clear()
+                if not self.is_unlocked:
+                    gc.collect()
+
+            self.set_timer(0.5, free)
 
         self.call_later(collect)
 

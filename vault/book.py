@@ -72,9 +72,12 @@ class RecordBook:
             self._contacts.dirty.add(index_bucket(record_id))
             self._damaged.add(record_id)
 
-    def clear(self) -> None:
-        """Drop every decrypted contact (and cached name fragments): the vault was locked."""
-        self._contacts = cache.ContactIndex()
+    def clear(self, free_later: list[object] | None = None) -> None:
+        """Drop every decrypted contact (and cached name fragments): the vault was locked.  ``free_later``
+        gets the dropped index, for a front end to free after its next frame (~60 ms at 100k: issue 15)."""
+        dropped, self._contacts = self._contacts, cache.ContactIndex()
+        if free_later is not None:
+            free_later.append(dropped)
         self._damaged = set()
         clear_caches()
 

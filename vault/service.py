@@ -156,10 +156,10 @@ class Vault:
         self._pins.check_key(self._store.read_meta().verify_key)  # before "wrong passphrase" can mislead
         self._ring.unlock(passphrase)
 
-    def lock(self) -> None:
-        """Overwrite the keys and drop every decrypted contact (and cached name fragments)."""
+    def lock(self, *, free_later: list[object] | None = None) -> None:
+        """Overwrite the keys and drop every decrypted contact (``free_later``: see RecordBook.clear)."""
         self._ring.lock()
-        self._book.clear()
+        self._book.clear(free_later)
 
     def change_passphrase(
         self, old: str, new: str, *, kdf: KdfParams | None = None, allow_weak_kdf: bool = False, rotate: bool = False

@@ -11,6 +11,7 @@ Keys are sent in one burst, at 80x24 and 100x30 (``size``).
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.conftest import FixedClock, draft
 from tests.tui.helpers import app_for, burst, screen_text, seed, settle, unlock
 from tui.screens import contacts as contacts_screen
 from tui.screens.contacts import ContactsScreen
+from tui.screens.unlock import UnlockScreen
 from tui.widgets.contact_table import ContactTable
 from tui.widgets.detail import DetailPane
 
@@ -163,3 +165,37 @@ async def test_in_the_list_the_detail_pane_follows_the_cursor_at_once(
         assert "Anna Ahrens 01" in detail_text(screen)  # no pause needed: the first move shows at once
         await burst(pilot, "down", "down", "down")
         await until(pilot, lambda: detail_text(screen) == "Anna Ahrens 04")  # and the last one after the quiet
+
+
+# --- the lock frees the decrypted index after the unlock screen is drawn -----------------------
+
+
+def test_a_lock_hands_the_dropped_index_to_free_later(crowded: Path) -> None:
+    from tests.conftest import PASSPHRASE
+    from vault.errors import VaultLocked
+    from vault.service import Vault
+
+    with Vault(crowded) as vault:
+        vault.unlock(PASSPHRASE)
+        index = weakref.ref(vault._book._contacts)
+        later: list[object] = []
+        vault.lock(free_later=later)
+        assert vault.is_locked
+        with pytest.raises(VaultLocked):
+            vault.contacts()
+        assert len(vault) == 0
+        assert [index()] == later  # held there, nowhere else
+        later.clear()
+        assert index() is None
+
+
+async def test_the_app_frees_the_dropped_index_after_the_lock_screen(crowded: Path, clock: FixedClock) -> None:
+    app = app_for(crowded, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        assert app.vault is not None
+        index = weakref.ref(app.vault._book._contacts)
+        await burst(pilot, "ctrl+l")
+        assert isinstance(app.screen, UnlockScreen)
+        assert index() is not None  # not freed between the key and the unlock screen's frame
+        await until(pilot, lambda: index() is None)  # but soon after (the lock's timer, 0.5 s)

@@ -122,7 +122,9 @@ class PurgeScreen(Activity):
     def on_mount(self) -> None:
         # A lock or quit in the moment the screen is built ahead (tui.ahead) removes it before its
         # Mount arrives: its widgets are gone (detached, or being pruned: `display` is False).
-        if not (self.is_attached and self.display):
+        # At the app's end (a quit, a test's end) Textual prunes it attached and displayed.
+        tables = self.query(DataTable)
+        if not (self.is_attached and self.display) or len(tables) != 3:
             return
         self.query_one("#purge-due", DataTable).add_columns(_("Name"), _("Retention end"), _("Purged from"), _("Hold"))
         self.query_one("#purge-reviews", DataTable).add_columns(_("Name"), _("Review date"), _("Retention end"))
