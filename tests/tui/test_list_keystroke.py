@@ -121,6 +121,16 @@ def detail_text(screen: ContactsScreen) -> str:
     return shown.name if shown is not None else ""
 
 
+async def settled_list(pilot: Any) -> ContactsScreen:
+    """Unlocked, the pane showing the first contact and no pane update pending (so the first
+    key would show at once if the pane did not wait)."""
+    await unlock(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ContactsScreen)
+    await until(pilot, lambda: detail_text(screen) == "Anna Ahrens 00" and screen._detail_timer is None)
+    return screen
+
+
 async def test_the_detail_pane_waits_for_a_pause_in_the_typing(
     crowded: Path, clock: FixedClock, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,11 +138,7 @@ async def test_the_detail_pane_waits_for_a_pause_in_the_typing(
     monkeypatch.setattr(contacts_screen, "DETAIL_DELAY", 1.0)
     app = app_for(crowded, clock)
     async with app.run_test(size=size) as pilot:
-        await unlock(pilot)
-        screen = app.screen
-        assert isinstance(screen, ContactsScreen)
-        # No pane update pending: the first key would show at once if the pane did not wait.
-        await until(pilot, lambda: detail_text(screen) == "Anna Ahrens 00" and screen._detail_timer is None)
+        screen = await settled_list(pilot)
         shown: list[str] = []
         original = DetailPane.show
 
@@ -156,10 +162,7 @@ async def test_in_the_list_the_detail_pane_follows_the_cursor_at_once(
     monkeypatch.setattr(contacts_screen, "DETAIL_DELAY", 1.0)
     app = app_for(crowded, clock)
     async with app.run_test(size=size) as pilot:
-        await unlock(pilot)
-        screen = app.screen
-        assert isinstance(screen, ContactsScreen)
-        await until(pilot, lambda: detail_text(screen) == "Anna Ahrens 00" and screen._detail_timer is None)
+        screen = await settled_list(pilot)
         await burst(pilot, "down")
         await pilot.pause()
         assert "Anna Ahrens 01" in detail_text(screen)  # no pause needed: the first move shows at once
