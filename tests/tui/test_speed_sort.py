@@ -217,3 +217,19 @@ def test_after_prepare_every_view_scans_the_copies() -> None:
             assert list(found._digits) == [keys[c.id][1] for c in view_contacts], (sort, show)
     assert orders.view("first name", False)[1] is shown  # the search shown before kept its results
     assert results(shown) == before
+
+
+def test_what_each_step_made_is_frozen_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The orders made between keystrokes leave the cyclic collector's walks after the step that
+    made them, not only when every order is done (tui.widgets.orders.prepare_step)."""
+    monkeypatch.setattr(orders_module, "ORDER_CHUNK", 5)
+    orders = orders_for(contacts())
+    try:
+        while "surname" not in orders._orders:
+            assert orders_module.prepare_step(orders, 0)
+        assert orders._steps  # the retention order is still to come...
+        surname = orders._orders["surname"]
+        assert not any(o is surname for o in gc.get_objects())  # ...and the surname order is frozen
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -35,7 +35,7 @@ from tui.screens.settings import SettingsHost, SettingsScreen
 from tui.screens.sync import SyncScreen
 from tui.widgets.contact_table import ContactTable, Picked
 from tui.widgets.detail import DetailPane
-from tui.widgets.orders import ListOrders
+from tui.widgets.orders import ListOrders, prepare_step
 from tui.widgets.search_box import SearchBox
 from tui.widgets.translated import FittingFooter, Translated
 from vault.errors import VaultError
@@ -146,7 +146,7 @@ class ContactsScreen(Translated, Screen[None]):
         vault = self.host.vault
         if orders is not self._orders or vault is None or vault.is_locked:
             return
-        if orders.prepare(ORDER_STEP):
+        if prepare_step(orders, ORDER_STEP):
             self.set_timer(ORDER_PAUSE, partial(self._prepare_orders, orders))
         else:
             self.post_message(ListBuilt())
