@@ -28,6 +28,7 @@ PARTS = {
     "contacts": "records",
     "sqlite_autoindex_contacts_1": "record indexes",
     "ix_contacts_retention_end": "record indexes",
+    "ix_contacts_review_at": "record indexes",
     "index_cache": "index cache",
     "manifest": "manifest",
     "sqlite_autoindex_manifest_1": "manifest",

@@ -121,7 +121,7 @@ class ContactRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     retention_end: Mapped[date | None] = mapped_column(SafeDate, nullable=True, index=True)
-    review_at: Mapped[date | None] = mapped_column(SafeDate, nullable=True)
+    review_at: Mapped[date | None] = mapped_column(SafeDate, nullable=True, index=True)
     hold: Mapped[bool] = mapped_column(Boolean, default=False)
     meta_version: Mapped[int] = mapped_column(Integer)
     meta_sig: Mapped[bytes] = mapped_column(LargeBinary(64))

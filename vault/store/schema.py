@@ -23,7 +23,7 @@ from vault.errors import NotAVault, VaultDamaged, VaultTampered
 from vault.i18n import _
 
 # The newest revision in migrations/versions (tests/migrations checks it is Alembic's head).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 INDEX_BUCKETS = 256
 
@@ -41,6 +41,7 @@ EXPECTED_SCHEMA = frozenset(
         ("index", "ix_audit_action"),
         ("index", "ix_audit_at"),
         ("index", "ix_contacts_retention_end"),
+        ("index", "ix_contacts_review_at"),
         ("index", "ix_manifest_bucket"),
         ("index", "ix_requests_deadline"),
         ("index", "sqlite_autoindex_alembic_version_1"),
