@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import unicodedata
+import weakref
 from datetime import date
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, draft
 from tests.tui.helpers import app_for, people, seed, unlock
+from tui.screens import contacts as contacts_screen
 from tui.screens.contacts import ContactsScreen
 from tui.screens.purge import PurgeScreen
 from tui.widgets import orders as orders_module
@@ -231,5 +233,36 @@ def test_what_each_step_made_is_frozen_at_once(monkeypatch: pytest.MonkeyPatch) 
         surname = orders._orders["surname"]
         assert not any(o is surname for o in gc.get_objects())  # ...and the surname order is frozen
         assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+async def test_orders_replaced_while_they_are_prepared_are_freed(
+    vault_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save (a reload with new data) while the orders are still being worked out: the old orders'
+    unfinished steps refer back to them, and the steps froze them (prepare_step); the list stops
+    those steps, so the old orders are freed at once, not kept until the lock."""
+    # Many short steps, far apart: still at work after the unlock.
+    monkeypatch.setattr(orders_module, "ORDER_CHUNK", 2)
+    monkeypatch.setattr(contacts_screen, "ORDER_STEP", 0)
+    monkeypatch.setattr(contacts_screen, "ORDER_PAUSE", 0.1)
+    seed(vault_path, clock, [draft(name=name or "X", emails=(), phones=()) for name in NAMES])
+    app = app_for(vault_path, clock)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await unlock(pilot)
+            screen = app.screen
+            assert isinstance(screen, ContactsScreen)
+            old = screen._orders
+            assert old is not None and old._steps and gc.get_freeze_count() > 0  # at work, and frozen
+            gone = weakref.ref(old)
+            del old
+            screen.reload()  # what a save does
+            for _ in range(20):
+                await pilot.pause(0.02)
+                if gone() is None:
+                    break
+            assert gone() is None  # freed without a collection: frozen objects are never collected
     finally:
         gc.unfreeze()

@@ -145,6 +145,7 @@ class ContactsScreen(Translated, Screen[None]):
         """Work out the other orders a few milliseconds at a time, between keystrokes."""
         vault = self.host.vault
         if orders is not self._orders or vault is None or vault.is_locked:
+            orders.close()  # replaced or locked: its steps go, and with them the cycle they make
             return
         if prepare_step(orders, ORDER_STEP):
             self.set_timer(ORDER_PAUSE, partial(self._prepare_orders, orders))
@@ -198,8 +199,7 @@ class ContactsScreen(Translated, Screen[None]):
 
     @on(ContactTable.Highlighted)
     def _show_detail(self, message: ContactTable.Highlighted) -> None:
-        # In the list the pane follows the cursor at once, then at most every DETAIL_DELAY; in the search it
-        # waits for DETAIL_DELAY of quiet, so no key of a fast typist or a paste waits for it (issue 15).
+        # The pane follows the list's cursor at once (then every DETAIL_DELAY), a search after a pause (issue 15).
         if self.focused is self.query_one("#search") and self._detail_timer is not None:
             self._detail_dirty = True
             self._detail_timer.reset()
