@@ -170,8 +170,8 @@ class ContactForm(Translated, FormBase):
     def on_mount(self) -> None:
         # A lock or quit in the moment the blank form is built ahead (tui.app) removes it before
         # its Mount arrives: its widgets are gone (detached, or being pruned: then `display` is
-        # False), there is nothing to check.
-        if not (self.is_attached and self.display):
+        # False), there is nothing to check.  At the app's end Textual prunes it attached and displayed.
+        if not (self.is_attached and self.display) or not self.query("#rule"):
             return
         self._checked()
 
