@@ -332,6 +332,22 @@ class IncrementalSearch:
         other._start(ids, text, digits)
         yield other
 
+    def spliced(
+        self, start: int, stop: int, ids: Sequence[str], keys: Mapping[str, Sequence[str]]
+    ) -> IncrementalSearch:
+        """A search over this one's records with those at ``start:stop`` replaced by ``ids`` (an
+        edit, an insertion or a deletion in the list): the records kept at either end keep their
+        haystacks, and only the keys of ``ids`` are looked up.  At 100k records a save's new
+        search took ~0.1 s of scattered lookups; this is list slicing (issue 15)."""
+        entries = list(map(keys.__getitem__, ids))
+        other = IncrementalSearch.__new__(IncrementalSearch)
+        other._start(
+            [*self.ids[:start], *ids, *self.ids[stop:]],
+            [*self._text[:start], *map(itemgetter(0), entries), *self._text[stop:]],
+            [*self._digits[:start], *map(itemgetter(1), entries), *self._digits[stop:]],
+        )
+        return other
+
     def compacting(self, chunk: int) -> Iterator[None]:
         """Copy the haystacks into consecutive memory in this search's order, ``chunk`` records
         per step (None after each), then use the copies.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import unicodedata
 import weakref
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -266,3 +267,85 @@ async def test_orders_replaced_while_they_are_prepared_are_freed(
             assert gone() is None  # freed without a collection: frozen objects are never collected
     finally:
         gc.unfreeze()
+
+
+class CountingKeys(dict[str, tuple[str, str]]):
+    """Search keys by id that count their lookups."""
+
+    looked_up = 0
+
+    def __getitem__(self, record_id: str) -> tuple[str, str]:
+        self.looked_up += 1
+        return super().__getitem__(record_id)
+
+
+QUERIES = ("müller", "anna", "x o", "p1", "p2", "")
+
+
+def same_orders(made: ListOrders, fresh: ListOrders) -> None:
+    assert made.restricted == fresh.restricted
+    for sort in ("first name", "surname", "retention end"):
+        for show in (True, False):
+            (view, finder), (plain_view, plain) = made.view(sort, show), fresh.view(sort, show)
+            assert list(view) == list(plain_view)
+            assert [finder.filter(q) for q in QUERIES] == [plain.filter(q) for q in QUERIES]
+            assert made.longest_name(show) == fresh.longest_name(show)
+
+
+@given(
+    change=st.sampled_from(["edit", "rename", "add", "delete", "restrict", "unrestrict", "none"]),
+    which=st.integers(0, 80),
+    name=st.sampled_from(NAMES),
+    prepared=st.booleans(),
+    show=st.booleans(),
+    measured=st.booleans(),
+)
+def test_the_orders_after_a_save_are_those_made_afresh(
+    change: str, which: int, name: str, prepared: bool, show: bool, measured: bool
+) -> None:
+    """Issue 15 (a save at 100k contacts): ListOrders.following keeps the search keys and restricted
+    flags of the records the save left as they were, and gives exactly the orders, views and search
+    results of orders made afresh."""
+    before_people = contacts()
+    keys = CountingKeys({c.id: contact_keys(c) for c in before_people})
+    before = ListOrders(before_people, keys, show)
+    while prepared and before.prepare(0):
+        pass
+    if measured:  # the longest names, carried over where they stay
+        before.longest_name(True), before.longest_name(False)
+    people = list(before_people)
+    target = people[which % len(people)]
+    if change == "edit":
+        people[which % len(people)] = replace(target, emails=("new@example.org",))
+    elif change == "rename":
+        people[which % len(people)] = replace(target, name=name)
+    elif change == "add":
+        people.append(replace(target, id="9999999", name=name))
+    elif change == "delete":
+        people.remove(target)
+    elif change in ("restrict", "unrestrict"):
+        people[which % len(people)] = replace(target, state=State.RESTRICTED if change == "restrict" else State.ACTIVE)
+    people = search.by_name(people)
+    keys = CountingKeys({c.id: contact_keys(c) for c in people})
+    made = ListOrders.following(before, people, keys, show)
+    changed = [c for c in people if c not in before_people]  # an equal contact has the same keys
+    assert len(changed) <= 1
+    if change != "rename":  # a rename looks up the records it moved past, at most a quarter of them
+        assert keys.looked_up == len(changed)  # only the changed record's keys
+    same_orders(made, ListOrders(people, dict(keys), show))
+
+
+def test_orders_made_before_any_change_follow_as_made_afresh() -> None:
+    people = contacts()
+    keys = CountingKeys({c.id: contact_keys(c) for c in people})
+    made = ListOrders.following(None, people, keys, False)
+    assert keys.looked_up == len(people)
+    same_orders(made, orders_for(people))
+    unchanged = search.by_name([replace(c) for c in people])  # new objects, equal contacts: kept
+    again = ListOrders.following(made, unchanged, keys, False)
+    assert keys.looked_up == len(people)
+    same_orders(again, orders_for(unchanged))
+    changed = search.by_name([replace(c, notes="changed") for c in people])  # all changed (a refresh)
+    after = ListOrders.following(again, changed, keys, False)
+    assert keys.looked_up == 2 * len(people)  # nothing kept: every key looked up again
+    same_orders(after, orders_for(changed))

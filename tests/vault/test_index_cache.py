@@ -17,6 +17,7 @@ from vault.sealing import RecordSealer
 from vault.search import contact_keys
 from vault.service import Vault
 from vault.store.models import index_bucket
+from vault.store.schema import INDEX_BUCKETS
 
 
 def reopen(path: Path, clock: FixedClock) -> Vault:
@@ -201,6 +202,14 @@ def test_an_entry_round_trips_through_a_sealed_bucket(vault: Vault) -> None:
     index = cache.ContactIndex()
     index.open_unchecked(key, b"v" * 16, bucket, sealed)
     assert index[contact.id] == contact
+
+
+def test_the_members_of_each_bucket_are_the_ids_index_bucket_puts_there() -> None:
+    index = cache.ContactIndex()
+    ids = [f"id-{n}" for n in range(2000)] + ["ö-ü-ß", "名前", "\u00e9", "e\u0301"]
+    index._items = {rid: ["", "", rid, "t", 1, "[]"] for rid in ids}
+    for bucket in range(INDEX_BUCKETS):
+        assert index.members(bucket) == {rid for rid in ids if index_bucket(rid) == bucket}
 
 
 def test_decoded_contacts_share_the_values_that_repeat_and_nothing_else(vault: Vault) -> None:

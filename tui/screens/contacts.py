@@ -122,14 +122,14 @@ class ContactsScreen(Translated, Screen[None]):
         return self.query_one(ContactTable)
 
     def reload(self, *, same_data: bool = False) -> None:
-        """Rebuild order and index from the vault (after a change, a refresh); ``same_data``: only
-        the sort or the restricted toggle changed, so the orders built before are reused."""
+        """Rebuild the list from the vault (orders: see ListOrders.following); ``same_data``: only sort or filter."""
         vault = self.host.vault
         if vault is None or vault.is_locked:
             return
         keep = self.table.current.id if self.table.current else None
         if not same_data or self._orders is None:
-            self._orders = orders = ListOrders(vault.contacts(), vault.search_keys(), self.show_restricted)
+            orders = ListOrders.following(self._orders, vault.contacts(), vault.search_keys(), self.show_restricted)
+            self._orders = orders
             self.set_timer(ORDER_PAUSE, partial(self._prepare_orders, orders))
         contacts, self._search = self._orders.view(self.sort, self.show_restricted)
         self.table.fit_names(self._orders.longest_name(self.show_restricted))
