@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from datetime import date
@@ -210,6 +211,28 @@ def test_the_members_of_each_bucket_are_the_ids_index_bucket_puts_there() -> Non
     index._items = {rid: ["", "", rid, "t", 1, "[]"] for rid in ids}
     for bucket in range(INDEX_BUCKETS):
         assert index.members(bucket) == {rid for rid in ids if index_bucket(rid) == bucket}
+
+
+def test_quick_contact_makes_the_contact_the_constructor_makes(vault: Vault) -> None:
+    """Issue 15 (the list after an unlock decodes every contact): PayloadDecoder builds contacts
+    through their slots; that must give exactly what Contact(...) gives, history included, and
+    skip nothing (no __post_init__)."""
+    assert not hasattr(Contact, "__post_init__")
+    made = [
+        *some_contacts(vault, 3),
+        vault.add(draft(name="Consent", basis=LegalBasis.CONSENT, rule="consent", trigger=date(2026, 1, 1),
+                        consent_given=date(2026, 1, 1), consent_method="form")),
+    ]  # fmt: skip
+    made.append(vault.restrict(made[0].id))
+    for contact in made:
+        values = [getattr(contact, f.name) for f in dataclasses.fields(Contact)]
+        quick = cache.quick_contact(values)
+        assert type(quick) is Contact and quick == Contact(*values) == contact
+        assert quick.history == contact.history != b""
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            quick.name = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cache.quick_contact(values[:-1])
 
 
 def test_decoded_contacts_share_the_values_that_repeat_and_nothing_else(vault: Vault) -> None:
