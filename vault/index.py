@@ -118,11 +118,10 @@ _ISSUE_11_DEFAULTS = tuple(f.default for f in _FIELDS[21:-1])
 
 
 def quick_contact(values: Sequence[Any]) -> Contact:
-    """``Contact(*values)`` for all of its fields, without the generated ``__init__``: a frozen
-    dataclass sets each field through ``object.__setattr__`` (~6 us for 29 fields), where the
-    slots' own setters, called by one C loop, take about half of that; the list decodes every
-    contact after an unlock (100k: ~0.3 s less).  Contact has no ``__post_init__`` to skip
-    (tests/vault/test_index_cache.py checks that, and that both give equal contacts)."""
+    """``Contact(*values)`` for all of its fields, without the generated ``__init__`` (a frozen
+    dataclass sets each field through ``object.__setattr__``, ~6 us for 29): the slots' setters in
+    one C loop take half of that, and the list decodes every contact after an unlock (100k: ~0.3 s
+    less).  Contact has no ``__post_init__`` to skip (tests/vault/test_index_cache.py checks it)."""
     if len(values) != len(_SETTERS):
         raise TypeError("a value for every field")
     contact: Contact = object.__new__(Contact)
