@@ -69,7 +69,12 @@ def _spliced_order(
     (100k: ~10 ms, where working the order out again took ~0.2-0.5 s, at once when the list shows it)."""
     start, stop, end = span
     shift = end - stop
-    kept = [p if p < start else p + shift for p in order if not start <= p < stop]
+    if shift:  # an insertion or a deletion: every later position moves
+        kept = [p if p < start else p + shift for p in order if not start <= p < stop]
+    else:  # an edit in place (the common save): only its own positions go, found by C scans
+        kept = list(order)
+        for position in range(start, stop):
+            kept.remove(position)
 
     def ranked(position: int) -> tuple[Any, int]:
         return key(contacts[position]), position
