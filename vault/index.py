@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gc
 import json
-import zlib
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,7 +36,7 @@ from vault import crypto
 from vault.model import Contact, LegalBasis, State
 from vault.records import FORMAT_VERSION, extra_fields, with_extra_fields
 from vault.search import by_name, name_key
-from vault.store.schema import INDEX_BUCKETS, index_bucket
+from vault.store.schema import INDEX_BUCKETS, index_bucket, index_buckets
 
 INDEX_VERSION = 3  # 2: the payload ends with the issue-11 fields as an object; 3: then the history (hex)
 TABLE = "index_cache"
@@ -459,11 +458,8 @@ class ContactIndex(Mapping[str, Contact]):
         """The ids memory holds in ``bucket`` (a live set: copy it before changing the index)."""
         if self._members is None:
             members: list[set[str]] = [set() for _ in range(INDEX_BUCKETS)]
-            ids = list(self._items)
-            # index_bucket of every id by C loops: the first write after an unlock at 100k records
-            # spent ~0.2 s on it as a Python loop (issue 15, a save).
-            numbers = map(int.__mod__, map(zlib.crc32, map(str.encode, ids)), repeat(INDEX_BUCKETS))
-            for record_id, number in zip(ids, numbers, strict=True):
+            ids = list(self._items)  # the first write after an unlock (issue 15: a save at 100k)
+            for record_id, number in zip(ids, index_buckets(ids), strict=True):
                 members[number].add(record_id)
             self._members = members
         return self._members[bucket]

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from collections.abc import Iterable, Iterator
+from functools import partial
+from itertools import repeat
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,6 +34,14 @@ INDEX_BUCKETS = 256
 def index_bucket(record_id: str) -> int:
     """The index_cache (and manifest) bucket holding ``record_id`` (stable: part of the index format)."""
     return zlib.crc32(record_id.encode("utf-8")) % INDEX_BUCKETS
+
+
+def index_buckets(record_ids: Iterable[str]) -> Iterator[int]:
+    """:func:`index_bucket` of each of ``record_ids``, by C loops (no Python step per id: 100k ids
+    took ~0.2 s one call at a time)."""
+    return map(
+        int.__mod__, map(zlib.crc32, map(partial(str.encode, encoding="utf-8"), record_ids)), repeat(INDEX_BUCKETS)
+    )
 
 
 # Every object of a vault at the head revision: nothing else may be in the file.
